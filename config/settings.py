@@ -1,0 +1,221 @@
+"""Settings, read from the environment only (see README, "Configuration").
+
+A bad value stops start-up with one line naming the variable and the reason.
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def fail(name: str, why: str) -> None:
+    """Stop start-up with one line: which variable, and why."""
+    sys.exit(f"configuration error: {name}: {why}")
+
+
+def envbool(name: str, default: str) -> bool:
+    value = os.getenv(name, default).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    fail(name, f"expected true or false, got {value!r}")
+    return False  # unreachable
+
+
+def envint(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.getenv(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        fail(name, f"expected a whole number, got {raw!r}")
+    if value < minimum:
+        fail(name, f"must be at least {minimum}, got {value}")
+    return value
+
+
+def envsecret(name: str, default: str = "") -> str:
+    """A secret from NAME, or from the file named by NAME_FILE."""
+    path = os.getenv(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text().strip()
+        except OSError as exc:
+            fail(f"{name}_FILE", f"cannot read {path}: {exc.strerror}")
+    return os.getenv(name, default)
+
+
+def database_from_url(name: str, url: str) -> dict[str, object]:
+    parts = urlsplit(url)
+    if parts.scheme == "sqlite":
+        # As SQLAlchemy and dj-database-url: sqlite:///relative/path, sqlite:////absolute/path.
+        if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
+            fail(name, "expected sqlite:///relative/path or sqlite:////absolute/path")
+        path = Path(url[len("sqlite:///") :])
+        return sqlite_database(path if path.is_absolute() else BASE_DIR / path)
+    if parts.scheme in ("postgres", "postgresql", "pgsql"):
+        if not parts.path.strip("/"):
+            fail(name, "PostgreSQL URL needs a database name, e.g. postgres://user@host/db")
+        try:
+            import dj_database_url
+
+            config = dj_database_url.parse(url, conn_max_age=60)
+        except ValueError as exc:
+            fail(name, str(exc))
+        config["ENGINE"] = "django.db.backends.postgresql"
+        return dict(config)
+    fail(name, f"unsupported scheme {parts.scheme or '(none)'!r}; use postgres://... or sqlite:///PATH")
+    return {}  # unreachable
+
+
+def sqlite_database(path: Path) -> dict[str, object]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            # One writer at a time: take the write lock at BEGIN, wait for it rather than fail.
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;",
+        },
+        "TEST": {"NAME": None},
+    }
+
+
+SECRET_KEY = envsecret("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
+DEBUG = envbool("DEBUG", "false")
+ALLOWED_HOSTS = [
+    h.strip() for h in os.getenv("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "ledger",
+    "evidence",
+    "exports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+_database_url = os.getenv("DATABASE_URL", "").strip()
+DATABASES = {
+    "default": database_from_url("DATABASE_URL", _database_url)
+    if _database_url
+    else sqlite_database(BASE_DIR / "ledger.sqlite3")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# PostgreSQL role that the application connects as: INSERT and SELECT only on ledger tables.
+LEDGER_APP_ROLE = os.getenv("LEDGER_APP_ROLE", "ledger_app")
+
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en"
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# --- Celery ---------------------------------------------------------------------------------
+REDIS_URL = os.getenv("REDIS_URL", "").strip()
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "redis+socket"):
+    fail("REDIS_URL", f"unsupported scheme {urlsplit(REDIS_URL).scheme or '(none)'!r}; use redis://host:port/db")
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # no broker: tasks run inline, in the caller's process
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True  # a worker killed mid-task leaves the message for another
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "ledger-sequence": {"task": "ledger.tasks.sequence", "schedule": 10.0},
+    "evidence-harvest-due": {"task": "evidence.tasks.harvest_due", "schedule": 60.0},
+    "evidence-project": {"task": "evidence.tasks.project", "schedule": 30.0},
+    "ledger-checkpoint": {
+        "task": "ledger.tasks.checkpoint",
+        "schedule": float(envint("LEDGER_CHECKPOINT_INTERVAL", 300, minimum=1)),
+    },
+}
+
+# --- Ledger ---------------------------------------------------------------------------------
+LEDGER_SIGNING_KEY = os.getenv("LEDGER_SIGNING_KEY", str(BASE_DIR / "var" / "ledger-signing.key"))
+LEDGER_ORIGIN = os.getenv("LEDGER_ORIGIN", "evidence-ledger.local/ledger")
+LEDGER_MAX_PAYLOAD_BYTES = envint("LEDGER_MAX_PAYLOAD_BYTES", 1024 * 1024, minimum=1024)
+
+# --- Evidence sources -----------------------------------------------------------------------
+EVIDENCE_SOURCES_FILE = os.getenv("EVIDENCE_SOURCES_FILE", "")
+GITHUB_WEBHOOK_SECRET = envsecret("GITHUB_WEBHOOK_SECRET")
+GITLAB_WEBHOOK_TOKEN = envsecret("GITLAB_WEBHOOK_TOKEN")
+ARGOCD_WEBHOOK_TOKEN = envsecret("ARGOCD_WEBHOOK_TOKEN")
+FLUX_WEBHOOK_TOKEN = envsecret("FLUX_WEBHOOK_TOKEN")
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.getenv("API_THROTTLE_ANON", "60/minute"),
+        "user": os.getenv("API_THROTTLE_USER", "6000/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Compliance evidence ledger API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,5 @@
+"""Evidence models: one module per area, imported here so Django sees them."""
+
+from .core import HarvestCursor, HarvestRun, ProjectionCursor, Source
+
+__all__ = ["HarvestCursor", "HarvestRun", "ProjectionCursor", "Source"]

@@ -1,0 +1,79 @@
+"""The projector: ledger entries -> read-model rows, each citing the seq of the entry behind it.
+
+Projector functions are registered per entry kind with @projects("kind", ...); read-model classes
+with @projection_model so `rebuild_projections` can clear and replay them. Projectors must be
+deterministic functions of the entry (and rows projected from earlier entries), so a rebuild from
+the ledger gives the same rows. Areas add their module to PROJECTOR_MODULES.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+from django.db import models, transaction
+
+from ledger.models import Entry
+
+Projector = Callable[[Entry], None]
+
+PROJECTOR_MODULES: list[str] = [
+    # "evidence.projections.<area>" -- each area adds its line.
+]
+_PROJECTORS: dict[str, list[Projector]] = {}
+_MODELS: list[type[models.Model]] = []
+BATCH = 500
+
+
+def projects(*kinds: str) -> Callable[[Projector], Projector]:
+    def register(fn: Projector) -> Projector:
+        for kind in kinds:
+            _PROJECTORS.setdefault(kind, []).append(fn)
+        return fn
+
+    return register
+
+
+def projection_model(model: type[models.Model]) -> type[models.Model]:
+    if model not in _MODELS:
+        _MODELS.append(model)
+    return model
+
+
+def load_projectors() -> None:
+    for name in PROJECTOR_MODULES:
+        import_module(name)
+
+
+def projection_models() -> list[type[models.Model]]:
+    return list(_MODELS)
+
+
+def project_pending() -> int:
+    """Apply every entry after the projection cursor, in seq order; return how many were read."""
+    from evidence.models import ProjectionCursor
+
+    total = 0
+    while True:
+        with transaction.atomic():
+            cursor, _ = ProjectionCursor.objects.select_for_update().get_or_create(id=1)
+            batch = list(Entry.objects.filter(seq__gt=cursor.last_seq).order_by("seq")[:BATCH])
+            if not batch:
+                return total
+            for entry in batch:
+                for fn in _PROJECTORS.get(entry.kind, ()):
+                    fn(entry)
+            cursor.last_seq = batch[-1].seq
+            cursor.save(update_fields=["last_seq"])
+            total += len(batch)
+
+
+def rebuild_all() -> int:
+    """Clear every read model and replay the whole ledger into it."""
+    from evidence.models import ProjectionCursor
+
+    with transaction.atomic():
+        for model in reversed(_MODELS):  # dependents registered after what they point at
+            model.objects.all().delete()
+        ProjectionCursor.objects.update_or_create(id=1, defaults={"last_seq": -1})
+    return project_pending()

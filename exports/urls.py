@@ -1,0 +1,5 @@
+"""API routes of the exports app (under /api/v1/). Each area adds its own lines."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []

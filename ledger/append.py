@@ -1,0 +1,129 @@
+"""The one write path for producers: validate, canonicalise and queue records durably.
+
+A record is accepted once its queue row commits. The sequencer then gives it a seq. With no
+broker (REDIS_URL unset) the sequencer runs inline before this returns; with one, a task is sent
+on commit, and the beat schedule sweeps the queue as a safety net.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .envelope import EnvelopeError, Record, Sealed, seal
+from .models import Entry, QueuedEntry
+
+
+@dataclass(frozen=True)
+class Appended:
+    idempotency_key: str
+    created: bool  # False: the key was already queued or sequenced; nothing new was written
+    seq: int | None  # known once sequenced
+
+
+def append_entry(record: Record) -> Appended:
+    return append_entries([record])[0]
+
+
+def append_entries(records: Sequence[Record]) -> list[Appended]:
+    """Queue records; a repeated idempotency key returns the existing entry and adds nothing.
+
+    Raises EnvelopeError (naming the record and field) before anything is written.
+    """
+    sealed = _seal_all(records)
+    if not sealed:
+        return []
+    keys = [s.record.idempotency_key for s in sealed]
+    with transaction.atomic():
+        existing = dict(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "seq"))
+        fresh = [s for s in sealed if s.record.idempotency_key not in existing]
+        inserted = _queue(fresh)
+        if inserted and not settings.CELERY_TASK_ALWAYS_EAGER:
+            transaction.on_commit(_notify_sequencer)
+    if inserted and settings.CELERY_TASK_ALWAYS_EAGER:
+        from .sequencer import sequence_pending
+
+        sequence_pending()
+        existing.update(Entry.objects.filter(idempotency_key__in=inserted).values_list("idempotency_key", "seq"))
+    return [Appended(key, key in inserted, existing.get(key)) for key in keys]
+
+
+def _seal_all(records: Sequence[Record]) -> list[Sealed]:
+    limit = settings.LEDGER_MAX_PAYLOAD_BYTES
+    out: list[Sealed] = []
+    seen: set[str] = set()
+    for i, record in enumerate(records):
+        if not isinstance(record, Record):
+            raise EnvelopeError(f"record {i}: expected ledger.envelope.Record, got {type(record).__name__}")
+        try:
+            item = seal(record, limit)
+        except EnvelopeError as exc:
+            raise EnvelopeError(f"record {i} ({record.kind} {record.subject}): {exc}") from None
+        if item.record.idempotency_key in seen:
+            continue  # the same fact twice in one batch is one fact
+        seen.add(item.record.idempotency_key)
+        out.append(item)
+    return out
+
+
+def _queue(items: list[Sealed]) -> set[str]:
+    """Insert into the queue, skipping keys already there; return the keys this call inserted."""
+    if not items:
+        return set()
+    now = timezone.now()
+    rows = [
+        (
+            s.record.idempotency_key,
+            s.record.kind,
+            s.record.source,
+            s.record.subject,
+            s.record.observed_at,
+            s.record.occurred_at,
+            s.payload,
+            now,
+        )
+        for s in items
+    ]
+    table = QueuedEntry._meta.db_table
+    columns = "idempotency_key, kind, source, subject, observed_at, occurred_at, payload, queued_at"
+    inserted: set[str] = set()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One round trip per batch; RETURNING tells which keys were new.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], "
+                "%s::timestamptz[], %s::timestamptz[], %s::bytea[], %s::timestamptz[]) "
+                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key",
+                [list(col) for col in zip(*rows, strict=True)],
+            )
+            inserted = {row[0] for row in cursor.fetchall()}
+        else:
+            for row in rows:
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+                    "ON CONFLICT (idempotency_key) DO NOTHING",
+                    [
+                        row[0],
+                        row[1],
+                        row[2],
+                        row[3],
+                        connection.ops.adapt_datetimefield_value(row[4]),
+                        connection.ops.adapt_datetimefield_value(row[5]),
+                        row[6],
+                        connection.ops.adapt_datetimefield_value(row[7]),
+                    ],
+                )
+                if cursor.rowcount == 1:
+                    inserted.add(row[0])
+    return inserted
+
+
+def _notify_sequencer() -> None:
+    from .tasks import sequence
+
+    sequence.delay()

@@ -1,0 +1,129 @@
+"""Database-enforced append-only: the SQL behind migration 0002, kept in one place.
+
+PostgreSQL: triggers reject UPDATE, DELETE and TRUNCATE, with no setting that switches them off,
+and the application role may only INSERT and SELECT. SQLite: RAISE(ABORT) triggers.
+The head row may only move forward. An owner can still drop triggers: `verify_ledger` is what
+detects that kind of tampering.
+"""
+
+from __future__ import annotations
+
+FROZEN_TABLES = ("ledger_entry", "ledger_treenode", "ledger_checkpoint")
+HEAD_TABLE = "ledger_head"
+QUEUE_TABLE = "ledger_queue"
+
+_PG_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION ledger_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger: % on % is not allowed; the ledger is append-only', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE OR REPLACE FUNCTION ledger_head_forward_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'UPDATE' OR NEW.id <> OLD.id OR NEW.size < OLD.size
+     OR (NEW.size = OLD.size AND NEW.root <> OLD.root) THEN
+    RAISE EXCEPTION 'ledger: % on ledger_head may only move the head forward', TG_OP
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
+"""
+
+
+def postgresql_create() -> list[str]:
+    sql = [_PG_FUNCTIONS]
+    for table in FROZEN_TABLES:
+        sql.append(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_reject_change()"
+        )
+    for table in (*FROZEN_TABLES, HEAD_TABLE):
+        sql.append(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_reject_change()"
+        )
+    sql.append(
+        f"CREATE TRIGGER {HEAD_TABLE}_forward_only BEFORE UPDATE OR DELETE ON {HEAD_TABLE} "
+        "FOR EACH ROW EXECUTE FUNCTION ledger_head_forward_only()"
+    )
+    return sql
+
+
+def postgresql_grants(role: str) -> list[str]:
+    """Create the application role if we may, and give it INSERT/SELECT only on the ledger."""
+    frozen = ", ".join(FROZEN_TABLES)
+    return [
+        f"""
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {_literal(role)}) THEN
+    BEGIN
+      EXECUTE format('CREATE ROLE %I LOGIN', {_literal(role)});
+    EXCEPTION WHEN insufficient_privilege THEN
+      RAISE NOTICE 'ledger: cannot create role %; create it and rerun the grants', {_literal(role)};
+      RETURN;
+    END;
+  END IF;
+  EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), {_literal(role)});
+  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO %I',
+                 current_schema(), {_literal(role)});
+  EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', current_schema(), {_literal(role)});
+  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO %I',
+                 current_schema(), {_literal(role)});
+  EXECUTE format('ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT USAGE, SELECT ON SEQUENCES TO %I',
+                 current_schema(), {_literal(role)});
+  EXECUTE format('REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON {frozen} FROM %I', {_literal(role)});
+  EXECUTE format('REVOKE DELETE, TRUNCATE, REFERENCES, TRIGGER ON {HEAD_TABLE} FROM %I', {_literal(role)});
+  EXECUTE format('REVOKE UPDATE, TRUNCATE, REFERENCES, TRIGGER ON {QUEUE_TABLE} FROM %I', {_literal(role)});
+END $$;
+"""
+    ]
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def postgresql_drop() -> list[str]:
+    sql = [f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in FROZEN_TABLES]
+    sql += [f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}" for t in (*FROZEN_TABLES, HEAD_TABLE)]
+    sql.append(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_forward_only ON {HEAD_TABLE}")
+    return sql
+
+
+def sqlite_create() -> list[str]:
+    sql = []
+    for table in FROZEN_TABLES:
+        for op in ("UPDATE", "DELETE"):
+            sql.append(
+                f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} BEGIN "
+                f"SELECT RAISE(ABORT, 'ledger: {op} on {table} is not allowed; the ledger is append-only'); END"
+            )
+    sql.append(
+        f"CREATE TRIGGER {HEAD_TABLE}_forward_only BEFORE UPDATE ON {HEAD_TABLE} "
+        "WHEN NEW.id <> OLD.id OR NEW.size < OLD.size OR (NEW.size = OLD.size AND NEW.root <> OLD.root) BEGIN "
+        f"SELECT RAISE(ABORT, 'ledger: UPDATE on {HEAD_TABLE} may only move the head forward'); END"
+    )
+    sql.append(
+        f"CREATE TRIGGER {HEAD_TABLE}_no_delete BEFORE DELETE ON {HEAD_TABLE} BEGIN "
+        f"SELECT RAISE(ABORT, 'ledger: DELETE on {HEAD_TABLE} is not allowed'); END"
+    )
+    return sql
+
+
+def sqlite_drop() -> list[str]:
+    sql = [f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in FROZEN_TABLES for op in ("update", "delete")]
+    sql += [f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_forward_only", f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_no_delete"]
+    return sql
+
+
+def create_statements(vendor: str, role: str) -> list[str]:
+    if vendor == "postgresql":
+        return postgresql_create() + postgresql_grants(role)
+    if vendor == "sqlite":
+        return sqlite_create()
+    raise NotImplementedError(f"no append-only triggers for the {vendor} backend")
+
+
+def drop_statements(vendor: str) -> list[str]:
+    return postgresql_drop() if vendor == "postgresql" else sqlite_drop()

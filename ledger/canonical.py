@@ -1,0 +1,77 @@
+"""RFC 8785 (JCS) canonical bytes of an entry envelope, with a checked fast path.
+
+The `rfc8785` package is the reference. For the common payload (string keys inside the Basic
+Multilingual Plane, integers within the IEEE-754 safe range, no floats), `json.dumps` with sorted
+keys gives the same bytes about ten times faster; `tests/ledger/test_canonical.py` proves the two
+byte-identical with hypothesis. Anything else goes to `rfc8785`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import rfc8785
+
+MAX_SAFE_INTEGER = 2**53 - 1  # RFC 8785 numbers are IEEE-754 doubles: larger integers lose bits
+
+
+class CanonicalError(ValueError):
+    """The value cannot be put into the ledger's canonical form; the message says where."""
+
+
+def _check(value: Any, path: str) -> bool:
+    """Validate value; return True when every key is in the BMP (the fast path is exact)."""
+    fast = True
+    stack: list[tuple[Any, str]] = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        kind = type(item)
+        if kind is str:
+            if _has_lone_surrogate(item):
+                raise CanonicalError(f"{where}: string has a lone surrogate (not valid Unicode)")
+        elif kind is dict:
+            for key, child in item.items():
+                if type(key) is not str:
+                    raise CanonicalError(f"{where}: object key {key!r} is not a string")
+                if _has_lone_surrogate(key):
+                    raise CanonicalError(f"{where}: key has a lone surrogate (not valid Unicode)")
+                if fast and not key.isascii() and max(key) > "\uffff":
+                    fast = False  # JCS sorts by UTF-16 units, Python by code points
+                stack.append((child, f"{where}.{key}"))
+        elif kind is list or kind is tuple:
+            for i, child in enumerate(item):
+                stack.append((child, f"{where}[{i}]"))
+        elif kind is int:
+            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+                raise CanonicalError(f"{where}: integer {item} is outside +/-(2**53-1); store it as a decimal string")
+        elif kind is bool or item is None:
+            pass
+        elif kind is float:
+            raise CanonicalError(f"{where}: floats are not allowed in hashed fields; use a decimal string")
+        else:
+            raise CanonicalError(f"{where}: {kind.__name__} is not JSON (use str, int, bool, None, list or dict)")
+    return fast
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def canonical_bytes(value: Mapping[str, Any]) -> bytes:
+    """The RFC 8785 bytes of value, or CanonicalError naming the first offending field."""
+    if _check(value, "$"):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return rfc8785.dumps(value)
+
+
+def reference_bytes(value: Mapping[str, Any]) -> bytes:
+    """The `rfc8785` package's bytes, for tests and for anyone who doubts the fast path."""
+    return rfc8785.dumps(value)
