@@ -73,7 +73,7 @@ class Command(BaseCommand):
         results = append_entries(sample_records())
         new = sum(r.created for r in results)
         total = Entry.objects.count()
-        say(f"appended {new} new evidence entries ({len(results) - new} already present); ledger has {total} (was {before})")
+        say(f"appended {new} new evidence entries ({len(results) - new} already there); ledger: {total} (was {before})")
         call_command("checkpoint", stdout=self.stdout)
         call_command("verify_ledger", stdout=self.stdout)
         db = settings.DATABASES["default"]["NAME"]
