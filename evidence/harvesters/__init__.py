@@ -8,6 +8,9 @@ from .base import Harvester, HarvestError, HarvestResult
 
 HARVESTERS: dict[str, str] = {
     # kind: "module:Class" -- each area adds its line.
+    "argocd": "evidence.harvesters.argocd:ArgoCDHarvester",
+    "flux": "evidence.harvesters.flux:FluxHarvester",
+    "kubernetes": "evidence.harvesters.kubernetes:KubernetesPodsHarvester",
 }
 
 
