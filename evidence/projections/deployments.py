@@ -100,7 +100,7 @@ def _merge_argocd_history(entry: Entry, data: dict[str, Any], item: dict[str, An
     if started is None:
         return
     revision = item.get("revision") or ",".join(item.get("revisions") or [])
-    row, created = _row(entry, data, "argocd", _argocd_identity(entry, data, started), started)
+    row = _row(entry, data, "argocd", _argocd_identity(entry, data, started), started)
     row.external_id = str(item.get("id", ""))
     row.revision = row.revision or str(revision)
     row.finished_at = parse_time(item.get("deployedAt")) or row.finished_at
@@ -116,7 +116,7 @@ def _merge_argocd_operation(entry: Entry, data: dict[str, Any], operation: dict[
     started = parse_time(operation.get("startedAt"))
     if started is None:
         return
-    row, created = _row(entry, data, "argocd", _argocd_identity(entry, data, started), started)
+    row = _row(entry, data, "argocd", _argocd_identity(entry, data, started), started)
     phase = str(operation.get("phase") or "")
     result = operation.get("syncResult") or {}
     spec = operation.get("operation") or {}
@@ -193,7 +193,7 @@ def project_flux_helmrelease(entry: Entry) -> None:
         if when is None or item.get("version") is None:
             continue
         identity = f"flux:{entry.source}:{entry.subject}:v{item['version']}"
-        row, _ = _row(entry, data, "flux", identity, when)
+        row = _row(entry, data, "flux", identity, when)
         row.external_id = f"v{item['version']}"
         row.revision = str(item.get("chartVersion") or "")
         row.phase = str(item.get("status") or "")
@@ -221,7 +221,7 @@ def project_flux_event(entry: Entry) -> None:
     failed = event.get("severity") == "error" and reason != "HealthCheckFailed"
     release = HELM_RELEASE.search(str(event.get("message") or "")) if kind == "HelmRelease" else None
     if release and not failed and reason in FLUX_APPLIED:
-        row, _ = _row(entry, data, "flux", f"flux:{entry.source}:{entry.subject}:v{release.group(1)}", when)
+        row = _row(entry, data, "flux", f"flux:{entry.source}:{entry.subject}:v{release.group(1)}", when)
         row.external_id = row.external_id or f"v{release.group(1)}"
         row.revision = row.revision or revision
         row.phase = row.phase or ("deployed" if reason != "RollbackSucceeded" else "rolled-back")
@@ -231,7 +231,7 @@ def project_flux_event(entry: Entry) -> None:
         row = latest.order_by("-started_at", "-id").first()  # type: ignore[assignment]
         if row is None or row.outcome != "failed" or row.revision != revision:
             identity = f"flux:{entry.source}:{entry.subject}:failed:{revision}:{when.isoformat()}"
-            row, _ = _row(entry, data, "flux", identity, when)
+            row = _row(entry, data, "flux", identity, when)
             row.revision, row.finished_at, row.phase = revision, when, reason
         row.message = row.message or str(event.get("message") or "")[:2000]
     elif reason in FLUX_APPLIED or reason == "HealthCheckFailed":
@@ -258,7 +258,7 @@ def _flux_episode(entry: Entry, data: dict[str, Any], revision: str, start: date
         after.finished_at = start
         return after
     identity = f"flux:{entry.source}:{entry.subject}:{revision}:{start.isoformat()}"
-    row, _ = _row(entry, data, "flux", identity, start)
+    row = _row(entry, data, "flux", identity, start)
     row.revision = revision
     row.finished_at = row.finished_at or start
     row.initiated_by = row.initiated_by or str(data.get("controller") or "flux")
@@ -345,12 +345,10 @@ def argocd_history_ids_seen(source: str, application: str, ids: Iterable[int]) -
 # --- Shared ----------------------------------------------------------------------------------
 
 
-def _row(
-    entry: Entry, data: dict[str, Any], controller: str, identity: str, started: datetime
-) -> tuple[Deployment, bool]:
+def _row(entry: Entry, data: dict[str, Any], controller: str, identity: str, started: datetime) -> Deployment:
     row = Deployment.objects.filter(identity=identity).first()
     if row is not None:
-        return row, False
+        return row
     row = Deployment(
         identity=identity,
         controller=controller,
@@ -363,7 +361,7 @@ def _row(
         entry_seqs=[],
         first_seq=entry.seq,
     )
-    return row, True
+    return row
 
 
 def _add_digests(row: Deployment, found: list[tuple[str, str]], origin: str, seq: int) -> None:

@@ -12,6 +12,7 @@ Answers GET /api/v1/applications and /api/v1/applications/<name> with the Applic
 from __future__ import annotations
 
 import copy
+import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -133,3 +134,16 @@ def application(
             "reconciledAt": "2026-01-01T00:00:00Z",
         },
     }
+
+
+def notification_body(app: dict[str, Any]) -> bytes:
+    """What the `evidence-ledger` template in docs/argocd-notifications.md renders for an app."""
+    status = app.get("status") or {}
+    body = {
+        "app": {
+            "metadata": {k: app["metadata"].get(k) for k in ("name", "namespace", "uid")},
+            "spec": {"project": app["spec"].get("project"), "destination": app["spec"].get("destination")},
+            "status": {k: status.get(k) for k in ("history", "operationState", "sync", "health", "summary")},
+        }
+    }
+    return json.dumps(body).encode()
