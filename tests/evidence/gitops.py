@@ -46,3 +46,18 @@ def projected_at_once(monkeypatch):
     (projection) at once, as it runs after the commit in the service."""
     inline = SimpleNamespace(atomic=transaction.atomic, on_commit=lambda func, **kwargs: func())
     monkeypatch.setattr("ledger.sequencer.transaction", inline)
+
+
+KUBE_TOKEN = "kube-api-token-for-tests"
+
+
+def kube_source(url: str, monkeypatch: Any, kind: str, name: str, **config: Any) -> Source:
+    monkeypatch.setenv("KUBE_TOKEN_TEST", KUBE_TOKEN)
+    return Source.objects.create(
+        name=name,
+        kind=kind,
+        url=url,
+        credential_env="KUBE_TOKEN_TEST",
+        environment=config.pop("environment", "prod"),
+        config=config,
+    )

@@ -70,8 +70,13 @@ def test_it_refuses_a_body_that_names_no_application(client, prod):
 
 def test_it_attributes_a_delivery_to_the_source_whose_token_verified_it(client, prod, monkeypatch):
     monkeypatch.setenv("STAGING_HOOK_TOKEN", "notifications-token-staging")
-    argocd_source("http://127.0.0.1:9", monkeypatch, name="argo-staging", environment="staging",
-                  webhook_token_env="STAGING_HOOK_TOKEN")  # fmt: skip
+    argocd_source(
+        "http://127.0.0.1:9",
+        monkeypatch,
+        name="argo-staging",
+        environment="staging",
+        webhook_token_env="STAGING_HOOK_TOKEN",
+    )
     body = notification_body(application("payments", history=deploys(1, 1)))
     assert post(client, body, "notifications-token-staging").json()["source"] == "argo-staging"
     assert Deployment.objects.get().environment == "staging"
