@@ -61,3 +61,13 @@ def kube_source(url: str, monkeypatch: Any, kind: str, name: str, **config: Any)
         environment=config.pop("environment", "prod"),
         config=config,
     )
+
+
+def record_argocd(app: dict[str, Any], environment: str, source: str = "argo-prod") -> None:
+    """Append what a harvest of this Application would (the real record builder and write path)."""
+    from evidence.environment_rules import Placement
+    from evidence.harvesters.argocd import application_records
+    from ledger.append import append_entries
+
+    name = app["metadata"]["name"]
+    append_entries(application_records(source, app, Placement(environment, name, None), T0 + timedelta(days=30)))
