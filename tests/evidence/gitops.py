@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -20,8 +21,8 @@ def at(minutes: int) -> datetime:
 
 
 def sha(n: int) -> str:
-    """A 40-hex Git revision, distinct per n."""
-    return f"{n:040x}"
+    """A 40-hex Git revision, distinct per n (and in its first characters)."""
+    return hashlib.sha1(f"revision {n}".encode()).hexdigest()
 
 
 def digest(n: int) -> str:
