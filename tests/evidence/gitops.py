@@ -22,7 +22,7 @@ def at(minutes: int) -> datetime:
 
 def sha(n: int) -> str:
     """A 40-hex Git revision, distinct per n (and in its first characters)."""
-    return hashlib.sha1(f"revision {n}".encode()).hexdigest()
+    return hashlib.sha256(f"revision {n}".encode()).hexdigest()[:40]
 
 
 def digest(n: int) -> str:

@@ -42,9 +42,8 @@ class Command(BaseCommand):
             flags = [f for f, on in (("DRIFT", app.drift), ("GAP", app.gap)) if on]
             since = app.since.isoformat() if app.since else "?"
             digests = ", ".join(app.digests) or "no digest known"
-            say(
-                f"  {app.application}  {app.revision[:12] or '-'}  since {since}  {app.outcome}  {' '.join(flags)}".rstrip()
-            )
+            line = f"  {app.application}  {app.revision[:12] or '-'}  since {since}  {app.outcome}  {' '.join(flags)}"
+            say(line.rstrip())
             say(f"    digests: {digests}")
             say(f"    deployment #{app.deployment}; entries {', '.join(map(str, app.entry_seqs))}")
 
