@@ -43,7 +43,9 @@ def append_entries(records: Sequence[Record]) -> list[Appended]:
         fresh = [s for s in sealed if s.record.idempotency_key not in existing]
         inserted = _queue(fresh)
         if inserted and not settings.CELERY_TASK_ALWAYS_EAGER:
-            transaction.on_commit(_notify_sequencer)
+            # robust: a broker outage must not fail an append that is already durable; the beat sweep
+            # (ledger.tasks.sequence every 10 s) sequences what was queued meanwhile.
+            transaction.on_commit(_notify_sequencer, robust=True)
     if inserted and settings.CELERY_TASK_ALWAYS_EAGER:
         from .sequencer import sequence_pending
 
