@@ -97,7 +97,8 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
         _move_head(cursor, head, HeadState(frontier.size, root, chain), now)
         if entries:
             first, last = entries[0][0], entries[-1][0]
-            transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last))
+            # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
+            transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
     return len(entries), len(rows) < batch_size
 
 
