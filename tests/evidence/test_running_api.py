@@ -15,7 +15,7 @@ REPO = "https://git.example.test/acme/deploy.git"
 
 @pytest.fixture
 def auditor(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("auditor", password="x"))
+    client.force_login(django_user_model.objects.create_user("auditor"))
     return client
 
 
