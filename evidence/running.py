@@ -12,12 +12,15 @@ deployment back in that environment (`~0` is the latest), as Kosli's `prod~N`.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
 
 from evidence.models import DeployedApplication, Deployment, DeploymentGap, WorkloadSnapshot
 from evidence.models.deployments import LIVE_OUTCOMES
@@ -95,47 +98,87 @@ def parse_at(text: str | None, environment: str, now: datetime | None = None) ->
 
 def running_at(environment: str, at: datetime) -> RunningState:
     """Per application, the deployment running in environment at `at`."""
-    latest = (
-        Deployment.objects.filter(
-            environment=environment,
-            application=OuterRef("application"),
-            finished_at__lte=at,
-            outcome__in=LIVE_OUTCOMES,
-        )
-        .order_by("-finished_at", "-id")
-        .values("id")[:1]
-    )
-    ids = [
-        i
-        for i in DeployedApplication.objects.filter(environment=environment, first_finished_at__lte=at)
-        .annotate(deployment=Subquery(latest))
-        .values_list("deployment", flat=True)
-        if i is not None
-    ]
-    rows = list(Deployment.objects.filter(id__in=ids).order_by("application"))
+    rows = _running_rows(environment, at)
     state = RunningState(environment, at)
     snapshots = _snapshots(environment, at)
     gaps = _gaps(environment, at)
-    for row in rows:
+    for pk, application, revision, digests, since, finished, outcome, controller, seqs in rows:
         app = RunningApp(
-            application=row.application,
-            revision=row.revision,
-            digests=list(row.image_digests),
-            since=row.running_since or row.finished_at,
-            deployed_at=row.finished_at,
-            outcome=row.outcome,
-            controller=row.controller,
-            deployment=row.pk,
-            entry_seqs=list(row.entry_seqs),
-            gap=row.application in gaps,
+            application=application,
+            revision=revision,
+            digests=digests,
+            since=since or finished,
+            deployed_at=finished,
+            outcome=outcome,
+            controller=controller,
+            deployment=pk,
+            entry_seqs=seqs,
+            gap=application in gaps,
         )
-        snapshot = snapshots.get(row.application)
-        if snapshot is not None and row.finished_at and snapshot.observed_at >= row.finished_at:
+        snapshot = snapshots.get(application)
+        if snapshot is not None and finished and snapshot.observed_at >= finished:
             app.observed_digests, app.observed_at = list(snapshot.digests), snapshot.observed_at
-            app.drift = bool(row.image_digests) and set(snapshot.digests) != set(row.image_digests)
-            app.entry_seqs = sorted({*app.entry_seqs, snapshot.entry_seq})
+            app.drift = bool(digests) and set(snapshot.digests) != set(digests)
+            app.entry_seqs = sorted({*seqs, snapshot.entry_seq})
         state.applications.append(app)
     return state
+
+
+# For each application of the environment, the latest deployment that took effect by T: one probe
+# of the (environment, application, finished_at) index each. LATERAL where the database has it.
+RUNNING_SQL = {
+    # Times and JSON come back as text: Python's C parsers read them faster than the driver's loaders.
+    "postgresql": (
+        "SELECT d.id, d.application, d.revision, d.image_digests::text, d.running_since::text, d.finished_at::text, "
+        "d.outcome, d.controller, d.entry_seqs::text FROM {apps} a CROSS JOIN LATERAL ("
+        "SELECT id, application, revision, image_digests, running_since, finished_at, outcome, controller, "
+        "entry_seqs FROM {deployments} x WHERE x.environment = a.environment AND x.application = a.application "
+        "AND x.finished_at <= %s AND x.outcome IN ({live}) ORDER BY x.finished_at DESC, x.id DESC LIMIT 1) d "
+        "WHERE a.environment = %s AND a.first_finished_at <= %s ORDER BY d.application"
+    ),
+    "default": (
+        "SELECT d.id, d.application, d.revision, d.image_digests, d.running_since, d.finished_at, d.outcome, "
+        "d.controller, d.entry_seqs FROM {deployments} d WHERE d.id IN (SELECT (SELECT x.id FROM {deployments} x "
+        "WHERE x.environment = a.environment AND x.application = a.application AND x.finished_at <= %s "
+        "AND x.outcome IN ({live}) ORDER BY x.finished_at DESC, x.id DESC LIMIT 1) FROM {apps} a "
+        "WHERE a.environment = %s AND a.first_finished_at <= %s) ORDER BY d.application"
+    ),
+}
+
+
+def _running_rows(environment: str, at: datetime) -> list[tuple[Any, ...]]:
+    sql = RUNNING_SQL.get(connection.vendor, RUNNING_SQL["default"]).format(
+        apps=DeployedApplication._meta.db_table,
+        deployments=Deployment._meta.db_table,
+        live=", ".join(f"'{o}'" for o in LIVE_OUTCOMES),  # constants, not input
+    )
+    when = connection.ops.adapt_datetimefield_value(at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [when, environment, when])
+        raw = cursor.fetchall()
+    return [
+        (pk, app, rev, _json(digests), _time(since), _time(finished), outcome, controller, _json(seqs))
+        for pk, app, rev, digests, since, finished, outcome, controller, seqs in raw
+    ]
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _time(value: Any) -> datetime | None:
+    """Raw rows: PostgreSQL gives aware datetimes; SQLite gives naive UTC ones (or text)."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else _parse_time(str(value))
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _parse_time(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)  # PostgreSQL's text form, '2026-03-01 12:00:00+00'
+    except ValueError:
+        return parse_datetime(text)
 
 
 def _snapshots(environment: str, at: datetime) -> dict[str, WorkloadSnapshot]:
