@@ -102,15 +102,19 @@ class ArgoCDHarvester(Harvester):
                 placement = place(source, application_facts(app))
             except MappingError as exc:
                 raise HarvestError(str(exc)) from None
-            result.records.extend(application_records(source.name, app, placement, observed_at))
-            gap = history_gap(source.name, app, placement, seen.get(name), observed_at)
+            last = seen.get(name) or {}
+            records = application_records(source.name, app, placement, observed_at, last.get("snapshot", "first"))
+            result.records.extend(records)
+            gap = history_gap(source.name, app, placement, last, observed_at)
             if gap is not None:
                 result.records.append(gap)
                 result.errors.append(f"{name}: history items {gap.data['missing']} rolled over unseen")
+            state = {**last, "snapshot": digest_of(application_snapshot(app, placement))}
             ids = [h["id"] for h in history_of(app) if isinstance(h.get("id"), int)]
             if ids:
                 latest = max(history_of(app), key=lambda h: h.get("id", -1))
-                seen[name] = {"last_history_id": max(ids), "deployed_at": latest.get("deployedAt")}
+                state.update(last_history_id=max(ids), deployed_at=latest.get("deployedAt"))
+            seen[name] = state
         result.requests = client.requests
         result.cursor = {"applications": seen}
         result.observed = {"applications": len(apps), "records": len(result.records)}
@@ -134,27 +138,20 @@ def history_of(app: dict[str, Any]) -> list[dict[str, Any]]:
     return [h for h in (app.get("status") or {}).get("history") or [] if isinstance(h, dict)]
 
 
-def application_records(source: str, app: dict[str, Any], placement: Placement, observed_at: datetime) -> list[Record]:
-    """The snapshot, each history item and the last operation of one application."""
+def application_records(
+    source: str, app: dict[str, Any], placement: Placement, observed_at: datetime, previous: str = "first"
+) -> list[Record]:
+    """Each history item, the last operation and a snapshot of one application.
+
+    The snapshot's key names the previous snapshot's content too, so a return to an earlier
+    state (healthy, degraded, healthy again) is a new entry while an unchanged one is not.
+    """
     name = str(app["metadata"]["name"])
     subject = f"argocd:{name}"
     status = app.get("status") or {}
     common = {"environment": placement.environment, "application": placement.application, "argocd_application": name}
     spec = app.get("spec") or {}
-    snapshot = {
-        **common,
-        "metadata": {k: app["metadata"].get(k) for k in ("name", "namespace", "uid")},
-        "project": spec.get("project"),
-        "destination": spec.get("destination"),
-        "source": spec.get("source"),
-        "sources": spec.get("sources"),
-        "sync": status.get("sync"),
-        "health": status.get("health"),
-        "images": (status.get("summary") or {}).get("images") or [],
-        "history_ids": [h.get("id") for h in history_of(app)],
-        "operation_phase": (status.get("operationState") or {}).get("phase"),
-    }
-    snapshot = without_floats(snapshot)
+    snapshot = application_snapshot(app, placement)
     records = []
     for item in history_of(app):
         data = without_floats({**common, "project": spec.get("project"), "history": item})
@@ -183,20 +180,43 @@ def application_records(source: str, app: dict[str, Any], placement: Placement, 
                 occurred_at=parse_time(operation.get("finishedAt") or operation.get("startedAt")),
             )
         )
-    # Last, so that projecting it finds the deployment its images and health belong to.
-    key = f"argocd:{source}:application:{name}:{digest_of(snapshot)}"
-    records.append(Record("argocd.application", source, subject, key, snapshot, observed_at=observed_at))
+    content = digest_of(snapshot)
+    if content != previous:  # last, so that projecting it finds the deployment its images belong to
+        key = f"argocd:{source}:application:{name}:{previous}:{content}"
+        records.append(Record("argocd.application", source, subject, key, snapshot, observed_at=observed_at))
     return records
 
 
+def application_snapshot(app: dict[str, Any], placement: Placement) -> dict[str, Any]:
+    """Sync, health, destination and images: what the application looks like now (no timestamps)."""
+    spec = app.get("spec") or {}
+    status = app.get("status") or {}
+    snapshot = {
+        "environment": placement.environment,
+        "application": placement.application,
+        "argocd_application": str(app["metadata"]["name"]),
+        "metadata": {k: app["metadata"].get(k) for k in ("name", "namespace", "uid")},
+        "project": spec.get("project"),
+        "destination": spec.get("destination"),
+        "source": spec.get("source"),
+        "sources": spec.get("sources"),
+        "sync": status.get("sync"),
+        "health": status.get("health"),
+        "images": (status.get("summary") or {}).get("images") or [],
+        "history_ids": [h.get("id") for h in history_of(app)],
+        "operation_phase": (status.get("operationState") or {}).get("phase"),
+    }
+    return without_floats(snapshot)
+
+
 def history_gap(
-    source: str, app: dict[str, Any], placement: Placement, last: dict[str, Any] | None, observed_at: datetime
+    source: str, app: dict[str, Any], placement: Placement, last: dict[str, Any], observed_at: datetime
 ) -> Record | None:
     """A `deploy.gap` record when history ids rolled over since the last harvest unseen by any webhook."""
     from evidence.projections.deployments import argocd_history_ids_seen
 
     ids = sorted(h["id"] for h in history_of(app) if isinstance(h.get("id"), int))
-    if not last or not ids or ids[0] <= last["last_history_id"] + 1:
+    if "last_history_id" not in last or not ids or ids[0] <= last["last_history_id"] + 1:
         return None
     name = str(app["metadata"]["name"])
     missing = list(range(last["last_history_id"] + 1, ids[0]))

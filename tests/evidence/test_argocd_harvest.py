@@ -168,3 +168,14 @@ def test_it_reports_an_application_that_does_not_exist(db, monkeypatch):
         run = harvest_target(argocd_source(argo.url, monkeypatch, applications=["ghost"]), "ghost")
     assert run.status == "failed"
     assert "/api/v1/applications/ghost: not found (HTTP 404)" in run.errors[0]
+
+
+def test_it_records_a_return_to_an_earlier_state_as_a_new_snapshot(db, monkeypatch):
+    history = [history_item(1, sha(1), at(0), at(1), REPO)]
+    with ArgoCDSandbox(ARGO_TOKEN) as argo:
+        source = argocd_source(argo.url, monkeypatch)
+        for health in ("Healthy", "Healthy", "Degraded", "Healthy"):
+            argo.put(payments(history, health=health))
+            harvest_source(source)
+    snapshots = Entry.objects.filter(kind="argocd.application").order_by("seq")
+    assert [e.data["health"]["status"] for e in snapshots] == ["Healthy", "Degraded", "Healthy"]
