@@ -44,7 +44,8 @@ class Deployment(models.Model):
         ordering = ["-started_at", "-id"]
         indexes = [
             # running_at: per (environment, application), the latest finished at or before T.
-            models.Index(fields=["environment", "application", "finished_at"], name="deploy_env_app_finished"),
+            # (id breaks ties in the ORDER BY, so the probe needs no sort step.)
+            models.Index(fields=["environment", "application", "finished_at", "id"], name="deploy_env_app_finished"),
             models.Index(fields=["environment", "finished_at"], name="deploy_env_finished"),
             models.Index(fields=["subject", "started_at"], name="deploy_subject_started"),
             models.Index(fields=["revision"], name="deploy_revision"),

@@ -100,7 +100,8 @@ def _merge_argocd_history(entry: Entry, data: dict[str, Any], item: dict[str, An
     if started is None:
         return
     revision = item.get("revision") or ",".join(item.get("revisions") or [])
-    row = _row(entry, data, "argocd", _argocd_identity(entry, data, started), started)
+    finished = parse_time(item.get("deployedAt"))
+    row = _argocd_row(entry, data, started, finished, str(revision))
     row.external_id = str(item.get("id", ""))
     row.revision = row.revision or str(revision)
     row.finished_at = parse_time(item.get("deployedAt")) or row.finished_at
@@ -112,11 +113,24 @@ def _merge_argocd_history(entry: Entry, data: dict[str, Any], item: dict[str, An
     _save(row, entry)
 
 
+def _argocd_row(
+    entry: Entry, data: dict[str, Any], started: datetime, finished: datetime | None, revision: str
+) -> Deployment:
+    """The row of the sync that started at `started`; history items of Argo CD versions that lack
+    deployStartedAt match their operation by revision and finish time instead."""
+    identity = _argocd_identity(entry, data, started)
+    row = Deployment.objects.filter(identity=identity).first()
+    if row is None and finished is not None and revision:
+        row = Deployment.objects.filter(
+            source=entry.source, subject=entry.subject, revision=revision, finished_at=finished
+        ).first()
+    return row or _row(entry, data, "argocd", identity, started)
+
+
 def _merge_argocd_operation(entry: Entry, data: dict[str, Any], operation: dict[str, Any]) -> None:
     started = parse_time(operation.get("startedAt"))
     if started is None:
         return
-    row = _row(entry, data, "argocd", _argocd_identity(entry, data, started), started)
     phase = str(operation.get("phase") or "")
     result = operation.get("syncResult") or {}
     spec = operation.get("operation") or {}
@@ -126,8 +140,10 @@ def _merge_argocd_operation(entry: Entry, data: dict[str, Any], operation: dict[
         or (spec.get("sync") or {}).get("revision")
         or ""
     )
-    if not row.external_id or phase not in ARGO_RUNNING:  # history's "Succeeded" is final too
-        row.phase = phase if (row.phase in ("", *ARGO_RUNNING) or phase in ARGO_FAILED) else row.phase
+    finished = parse_time(operation.get("finishedAt")) if phase not in ARGO_RUNNING else None
+    row = _argocd_row(entry, data, started, finished, str(revision))
+    if phase in ARGO_FAILED or row.phase in ("", *ARGO_RUNNING):
+        row.phase = phase  # a later phase of the same operation; history's "Succeeded" is final
     row.revision = row.revision or str(revision)
     if phase not in ARGO_RUNNING and row.finished_at is None:
         row.finished_at = parse_time(operation.get("finishedAt"))
@@ -177,10 +193,31 @@ def project_flux_kustomization(entry: Entry) -> None:
         if when is None or not revision:
             continue
         status = str(item.get("lastReconciledStatus") or "")
-        row = _flux_episode(entry, data, revision, when, parse_time(item.get("lastReconciled")) or when)
+        row = _flux_episode(entry, data, revision, when)
         row.external_id = str(item.get("digest") or "")
         row.phase = status
         row.health = "Degraded" if status == "HealthCheckFailed" else (row.health or "")
+        _save(row, entry)
+    if not history:
+        _project_flux_without_history(entry, data)
+
+
+def _project_flux_without_history(entry: Entry, data: dict[str, Any]) -> None:
+    """kustomize-controller before status.history: the last applied revision, seen applied by now."""
+    status = data.get("status") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+    applied, attempted = status.get("lastAppliedRevision"), status.get("lastAttemptedRevision")
+    observed = parse_time(entry.envelope["observed_at"])
+    if applied and observed is not None:
+        row = _flux_episode(entry, data, str(applied), observed)
+        row.phase = row.phase or str(ready.get("reason") or "")
+        _save(row, entry)
+    if attempted and attempted != applied and ready.get("status") == "False" and observed is not None:
+        identity = f"flux:{entry.source}:{entry.subject}:failed:{attempted}"
+        row = _row(entry, data, "flux", identity, parse_time(ready.get("lastTransitionTime")) or observed)
+        row.revision, row.phase = str(attempted), str(ready.get("reason") or "ReconciliationFailed")
+        row.finished_at = row.finished_at or row.started_at
+        row.message = row.message or str(ready.get("message") or "")[:2000]
         _save(row, entry)
 
 
@@ -235,7 +272,7 @@ def project_flux_event(entry: Entry) -> None:
             row.revision, row.finished_at, row.phase = revision, when, reason
         row.message = row.message or str(event.get("message") or "")[:2000]
     elif reason in FLUX_APPLIED or reason == "HealthCheckFailed":
-        row = _flux_episode(entry, data, revision, when, when)
+        row = _flux_episode(entry, data, revision, when)
         row.phase = row.phase or reason
         if reason == "HealthCheckFailed":
             row.health = "Degraded"
@@ -244,8 +281,9 @@ def project_flux_event(entry: Entry) -> None:
     _save(row, entry)
 
 
-def _flux_episode(entry: Entry, data: dict[str, Any], revision: str, start: datetime, end: datetime) -> Deployment:
-    """The row for `revision` applied during [start, end] on this object, or a new one."""
+def _flux_episode(entry: Entry, data: dict[str, Any], revision: str, start: datetime) -> Deployment:
+    """The row for `revision` applied on this object around `start`: the row just before it or
+    just after it when that one has the same revision (no other revision in between), or a new one."""
     rows = Deployment.objects.filter(subject=entry.subject, source=entry.source, controller="flux").exclude(
         outcome="failed"
     )
@@ -253,7 +291,7 @@ def _flux_episode(entry: Entry, data: dict[str, Any], revision: str, start: date
     if before is not None and before.revision == revision:
         return before
     after = rows.filter(started_at__gt=start).order_by("started_at", "id").first()
-    if after is not None and after.revision == revision and after.started_at <= end:
+    if after is not None and after.revision == revision:
         after.started_at = start  # seen earlier than the first sighting: the episode starts here
         after.finished_at = start
         return after

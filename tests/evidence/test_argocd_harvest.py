@@ -179,3 +179,14 @@ def test_it_records_a_return_to_an_earlier_state_as_a_new_snapshot(db, monkeypat
             harvest_source(source)
     snapshots = Entry.objects.filter(kind="argocd.application").order_by("seq")
     assert [e.data["health"]["status"] for e in snapshots] == ["Healthy", "Degraded", "Healthy"]
+
+
+def test_it_matches_history_without_start_times_to_its_operation(db, monkeypatch):
+    item = history_item(1, sha(1), at(0), at(1), REPO)
+    del item["deployStartedAt"], item["initiatedBy"]  # older Argo CD versions record neither
+    done = operation_state("Succeeded", sha(1), at(0), at(1), "successfully synced", user="carol")
+    with ArgoCDSandbox(ARGO_TOKEN) as argo:
+        argo.put(payments([item], operation=done))
+        harvest_source(argocd_source(argo.url, monkeypatch))
+    row = Deployment.objects.get()
+    assert (row.external_id, row.initiated_by, row.outcome) == ("1", "carol", "succeeded")

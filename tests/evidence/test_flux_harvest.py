@@ -170,3 +170,19 @@ def test_it_fails_the_run_when_the_api_server_is_unreachable(db, monkeypatch):
     assert run.status == "failed"
     assert "cannot connect" in run.errors[0]
     assert not Entry.objects.exclude(kind="harvest.run").exists()
+
+
+def test_it_reads_kustomizations_that_keep_no_history(db, monkeypatch):
+    failing = condition("False", "ReconciliationFailed", "kustomize build failed", at(300))
+    with KubernetesSandbox(KUBE_TOKEN) as kube:
+        old = kustomization("web", "apps", [], condition("True", "ReconciliationSucceeded", "Applied", at(60)))
+        old["status"]["lastAppliedRevision"] = old["status"]["lastAttemptedRevision"] = rev(1)
+        kube.add(old)
+        source = flux(kube.url, monkeypatch)
+        harvest_source(source)
+        old["status"]["lastAttemptedRevision"], old["status"]["conditions"] = rev(2), [failing]
+        kube.add(old)
+        harvest_source(source)
+    rows = list(Deployment.objects.order_by("started_at").values_list("revision", "outcome"))
+    assert sorted(rows) == sorted([(rev(1), "succeeded"), (rev(2), "failed")])
+    assert Deployment.objects.get(revision=rev(2)).message == "kustomize build failed"
