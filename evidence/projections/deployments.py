@@ -44,13 +44,28 @@ HELM_RELEASE = re.compile(r"\.v(\d+)\b")
 @projects("argocd.deployment")
 def project_argocd_deployment(entry: Entry) -> None:
     data = entry.data
-    _merge_argocd_history(entry, data, data["history"])
+    if isinstance(data.get("history"), dict):
+        _merge_argocd_history(entry, data, data["history"])
+    elif data.get("revision") and entry.occurred_at is not None:
+        _project_summary(entry, data)
 
 
 @projects("argocd.sync_operation")
 def project_argocd_operation(entry: Entry) -> None:
     data = entry.data
-    _merge_argocd_operation(entry, data, data["operationState"])
+    if isinstance(data.get("operationState"), dict):
+        _merge_argocd_operation(entry, data, data["operationState"])
+
+
+def _project_summary(entry: Entry, data: dict[str, Any]) -> None:
+    """A deployment stated as a summary (environment, application, revision, image digests) by a
+    producer other than the harvester, e.g. imported records; it finished at occurred_at."""
+    identity = f"argocd:{entry.source}:{entry.idempotency_key}"
+    row = _row(entry, data, "argocd", identity, entry.occurred_at)
+    row.revision, row.finished_at, row.phase = str(data["revision"]), entry.occurred_at, "Succeeded"
+    digests = [(d, d) for d in data.get("images") or [] if isinstance(d, str) and DIGEST.fullmatch(d)]
+    _add_digests(row, digests, "controller", entry.seq)
+    _save(row, entry)
 
 
 @projects("argocd.application")
@@ -82,7 +97,11 @@ def project_argocd_webhook(entry: Entry) -> None:
 
 
 def _argocd_identity(entry: Entry, data: dict[str, Any], started: datetime) -> str:
-    return f"argocd:{entry.source}:{data['argocd_application']}:{started.isoformat()}"
+    return f"argocd:{entry.source}:{_argo_name(entry, data)}:{started.isoformat()}"
+
+
+def _argo_name(entry: Entry, data: dict[str, Any]) -> str:
+    return str(data.get("argocd_application") or entry.subject.removeprefix("argocd:"))
 
 
 def _initiator(initiated_by: Any) -> tuple[str, bool | None]:
@@ -162,7 +181,7 @@ def _enrich_argocd_latest(entry: Entry, data: dict[str, Any], history_ids: list[
     row = Deployment.objects.filter(
         controller="argocd",
         source=entry.source,
-        subject=f"argocd:{data['argocd_application']}",
+        subject=f"argocd:{_argo_name(entry, data)}",
         external_id=str(max(ids)),
     ).first()
     if row is None:

@@ -155,3 +155,18 @@ def test_it_rebuilds_the_same_rows_from_the_ledger(db):
         Deployment.objects.get(application="payments", external_id="3").outcome,
         Deployment.objects.get(revision=sha(5)).outcome,
     )
+
+
+def test_it_projects_a_deployment_stated_as_a_summary(db):
+    from ledger.append import append_entries
+    from ledger.envelope import Record
+
+    summary = {"environment": "prod", "application": "billing", "revision": sha(9), "images": [digest(9)]}
+    append_entries(
+        [
+            Record("argocd.deployment", "importer", "prod/billing", "import:billing:1", summary, occurred_at=at(30)),
+            Record("argocd.sync_operation", "importer", "argocd:billing", "import:odd:1", {"unexpected": True}),
+        ]
+    )
+    [app] = running_at("prod", at(40)).applications
+    assert (app.application, app.revision, app.digests, app.since) == ("billing", sha(9), [digest(9)], at(30))
