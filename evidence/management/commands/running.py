@@ -14,7 +14,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--environment", required=True, help="e.g. prod")
-        parser.add_argument("--at", default="now", help="ISO time, 'now', '3 weeks ago' or '~N' (N deployments back)")
+        parser.add_argument(
+            "--at",
+            default="now",
+            help="ISO time, 'now', '3 weeks ago' or '~N' (N deployments back; quote it in a shell)",
+        )
         parser.add_argument("--compare-at", help="diff against the state at this time")
         parser.add_argument("--compare-environment", help="diff against this environment")
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
@@ -42,7 +46,7 @@ class Command(BaseCommand):
             flags = [f for f, on in (("DRIFT", app.drift), ("GAP", app.gap)) if on]
             since = app.since.isoformat() if app.since else "?"
             digests = ", ".join(app.digests) or "no digest known"
-            line = f"  {app.application}  {app.revision[:12] or '-'}  since {since}  {app.outcome}  {' '.join(flags)}"
+            line = f"  {app.application}  {short(app.revision)}  since {since}  {app.outcome}  {' '.join(flags)}"
             say(line.rstrip())
             say(f"    digests: {digests}")
             say(f"    deployment #{app.deployment}; entries {', '.join(map(str, app.entry_seqs))}")
@@ -55,17 +59,23 @@ class Command(BaseCommand):
         a, b = diff["from"], diff["to"]
         say(f"{a['environment']} at {a['at']} -> {b['environment']} at {b['at']}")
         for app in diff["added"]:
-            say(f"  + {app['application']}  {app['revision'][:12]}  {', '.join(app['digests'])}")
+            say(f"  + {app['application']}  {short(app['revision'])}  {', '.join(app['digests'])}")
         for app in diff["removed"]:
-            say(f"  - {app['application']}  {app['revision'][:12]}  {', '.join(app['digests'])}")
+            say(f"  - {app['application']}  {short(app['revision'])}  {', '.join(app['digests'])}")
         for change in diff["changed"]:
             old, new = change["from"], change["to"]
-            say(f"  ~ {change['application']}  {old['revision'][:12]} -> {new['revision'][:12]}")
+            say(f"  ~ {change['application']}  {short(old['revision'])} -> {short(new['revision'])}")
             for d in change["digests_added"]:
                 say(f"      + {d}")
             for d in change["digests_removed"]:
                 say(f"      - {d}")
         say(f"  {diff['unchanged']} unchanged")
+
+
+def short(revision: str) -> str:
+    """A Git SHA to 12 characters, keeping Flux's `<ref>@sha1:` prefix."""
+    prefix, colon, sha = revision.rpartition(":")
+    return f"{prefix}{colon}{sha[:12]}" if revision else "-"
 
 
 def _dumps(value: object) -> str:
