@@ -135,3 +135,25 @@ def test_it_records_a_gap_when_history_rolled_over_unseen(db, monkeypatch):
     assert (inside.revision, inside.gap) == (sha(10), True)
     [after] = running_at("prod", at(790)).applications
     assert (after.revision, after.gap) == (sha(13), False)
+
+
+def test_it_asks_which_source_when_two_share_the_token(client, prod, monkeypatch):
+    argocd_source("http://127.0.0.1:9", monkeypatch, name="argo-dr", environment="dr")  # global token too
+    body = notification_body(application("payments", history=deploys(1, 1)))
+    response = post(client, body, HOOK_TOKEN)
+    assert response.status_code == 400
+    assert "?source=NAME" in response.json()["detail"]
+    assert not Entry.objects.exists()
+    response = post(client, body, HOOK_TOKEN, query="?source=argo-dr")
+    assert (response.status_code, response.json()["source"]) == (202, "argo-dr")
+    assert Deployment.objects.get().environment == "dr"
+
+
+def test_it_refuses_deliveries_when_no_token_is_configured(client, db, monkeypatch, settings):
+    settings.ARGOCD_WEBHOOK_TOKEN = ""
+    argocd_source("http://127.0.0.1:9", monkeypatch)
+    response = post(client, notification_body(application("payments", history=deploys(1, 1))), "")
+    assert response.status_code == 401
+    response = post(client, notification_body(application("payments", history=deploys(1, 1))), "anything")
+    assert response.status_code == 403
+    assert not Entry.objects.exists()
