@@ -97,8 +97,14 @@ class KubernetesPodsHarvester(Harvester):
         except MappingError as exc:
             raise HarvestError(str(exc)) from None
         running.sort(key=lambda p: (p["namespace"], p["name"]))
+        # Pod names count: a rollout that keeps the digests still replaces the pods, and the new
+        # snapshot is what resolves the new deployment's tags to digests.
         content = sorted(
-            {(p["environment"], p["application"], c["image"], c["imageID"]) for p in running for c in p["containers"]}
+            {
+                (p["name"], p["environment"], p["application"], c["image"], c["imageID"])
+                for p in running
+                for c in p["containers"]
+            }
         )
         digest = hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
         result = HarvestResult(requests=1, cursor={"content": digest})

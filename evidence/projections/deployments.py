@@ -254,6 +254,7 @@ def project_flux_helmrelease(entry: Entry) -> None:
         row.revision = str(item.get("chartVersion") or "")
         row.phase = str(item.get("status") or "")
         row.finished_at = row.finished_at or when
+        row.initiated_by, row.automated = row.initiated_by or str(data.get("controller") or "flux"), True
         if item.get("ociDigest"):
             row.message = row.message or f"chart {item.get('chartName')}@{item['ociDigest']}"
         _save(row, entry)
@@ -282,9 +283,10 @@ def project_flux_event(entry: Entry) -> None:
         row.revision = row.revision or revision
         row.phase = row.phase or ("deployed" if reason != "RollbackSucceeded" else "rolled-back")
         row.finished_at = row.finished_at or when
+        row.initiated_by, row.automated = row.initiated_by or str(data.get("controller") or "flux"), True
     elif failed:
         latest = Deployment.objects.filter(subject=entry.subject, source=entry.source, started_at__lte=when)
-        row = latest.order_by("-started_at", "-id").first()  # type: ignore[assignment]
+        row = latest.order_by("-started_at", "-id").first()
         if row is None or row.outcome != "failed" or row.revision != revision:
             identity = f"flux:{entry.source}:{entry.subject}:failed:{revision}:{when.isoformat()}"
             row = _row(entry, data, "flux", identity, when)

@@ -170,3 +170,19 @@ def test_it_projects_a_deployment_stated_as_a_summary(db):
     )
     [app] = running_at("prod", at(40)).applications
     assert (app.application, app.revision, app.digests, app.since) == ("billing", sha(9), [digest(9)], at(30))
+
+
+def test_it_resolves_a_rollout_that_kept_the_tag_from_the_new_pods(db, monkeypatch):
+    tag = "registry.example.test/acme/web:stable"
+    labels = {"app.kubernetes.io/instance": "web"}
+    with KubernetesSandbox(KUBE_TOKEN) as kube:
+        source = kube_source(kube.url, monkeypatch, "kubernetes", "pods-prod", namespaces=["shop"])
+        deploy("web", "prod", [(1, 1, 10)], images=[tag])
+        kube.add(pod("web-aaaaa", "shop", labels, [("web", tag, f"registry.example.test/acme/web@{digest(50)}")]))
+        harvest_source(source)
+        deploy("web", "prod", [(1, 1, 10), (2, 2, 20)], images=[tag])  # new revision, same tag
+        kube.clear("Pod")
+        kube.add(pod("web-bbbbb", "shop", labels, [("web", tag, f"registry.example.test/acme/web@{digest(50)}")]))
+        harvest_source(source)
+    assert Entry.objects.filter(kind="kubernetes.pods").count() == 2
+    assert Deployment.objects.get(revision=sha(2)).image_digests == [digest(50)]
