@@ -152,3 +152,43 @@ def test_it_loses_nothing_when_events_covered_a_rollover(client, source):
     assert run.status == "succeeded", run.errors
     assert not DeploymentGap.objects.exists()
     assert Deployment.objects.count() == 8
+
+
+def helm_event(version: int, chart: str) -> bytes:
+    body = {
+        "involvedObject": {
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "name": "podinfo",
+            "namespace": "apps",
+            "uid": "uid-hr-podinfo",
+        },
+        "metadata": {"helm.toolkit.fluxcd.io/revision": chart},
+        "severity": "info",
+        "reason": "UpgradeSucceeded",
+        "message": f"Helm upgrade succeeded for release apps/podinfo.v{version} with chart podinfo@{chart}",
+        "reportingController": "helm-controller",
+        "timestamp": at(60 * version).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(("notified", "gap"), [((2, 3), False), ((2,), True)])
+def test_it_records_a_helm_gap_only_for_releases_nothing_saw(client, source, notified, gap):
+    from evidence.sandbox.kubernetes import helm_snapshot, helmrelease
+
+    with KubernetesSandbox(KUBE_TOKEN) as kube:
+        source.url = kube.url
+        source.save()
+        kube.add(helmrelease("podinfo", "apps", [helm_snapshot(1, "6.0.1", at(60))]))
+        harvest_source(source)
+        for version in notified:
+            body = helm_event(version, f"6.0.{version}")
+            assert post(client, body, signed(body)).status_code == 202
+        kube.add(helmrelease("podinfo", "apps", [helm_snapshot(v, f"6.0.{v}", at(60 * v)) for v in range(9, 3, -1)]))
+        harvest_source(source)
+    assert DeploymentGap.objects.exists() is gap
+    if gap:
+        assert DeploymentGap.objects.get().missing == [3]
+    seen = {int(v.removeprefix("v")) for v in Deployment.objects.values_list("external_id", flat=True)}
+    assert seen == {1, *notified, 4, 5, 6, 7, 8, 9}
