@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -103,15 +104,17 @@ def _queue(items: list[Sealed]) -> set[str]:
     inserted: set[str] = set()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One round trip per batch; RETURNING tells which keys were new.
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) "
-                "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], "
-                "%s::timestamptz[], %s::timestamptz[], %s::bytea[], %s::timestamptz[]) "
-                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key",
-                [list(col) for col in zip(*rows, strict=True)],
-            )
-            inserted = {row[0] for row in cursor.fetchall()}
+            # One round trip per batch; RETURNING tells which keys were new. A server-binding psycopg
+            # cursor sends the arrays as binary parameters (%b) instead of quoting bytea literals client-side.
+            with psycopg.Cursor(cursor.connection) as raw:
+                raw.execute(
+                    f"INSERT INTO {table} ({columns}) "
+                    "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+                    "%b::timestamptz[], %b::timestamptz[], %b::bytea[], %b::timestamptz[]) "
+                    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key",
+                    [list(col) for col in zip(*rows, strict=True)],
+                )
+                inserted = {row[0] for row in raw.fetchall()}
         else:
             # SQLite: the IMMEDIATE transaction holds the only write lock, so "not already queued" stays
             # true until commit; one executemany beats a round trip per row.

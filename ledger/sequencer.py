@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import psycopg
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -73,8 +74,7 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
         rows = cursor.fetchall()
         if not rows:
             return 0, True
-        keys = [r[1] for r in rows]
-        done = set(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        done = _already_sequenced(cursor, [r[1] for r in rows])
         frontier = load_frontier(head.size)
         now = timezone.now()
         entries: list[tuple] = []
@@ -100,6 +100,15 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
             # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
             transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
     return len(entries), len(rows) < batch_size
+
+
+def _already_sequenced(cursor, keys: list[str]) -> set[str]:
+    table = Entry._meta.db_table
+    if connection.vendor == "postgresql":
+        with psycopg.Cursor(cursor.connection) as raw:  # binary array parameter, no client-side quoting
+            raw.execute(f"SELECT idempotency_key FROM {table} WHERE idempotency_key = ANY(%b::text[])", [keys])
+            return {row[0] for row in raw.fetchall()}
+    return set(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
 
 
 def _insert(cursor, entries: list[tuple], nodes: list[tuple[int, int, bytes]]) -> None:
@@ -134,7 +143,8 @@ def _q(name: str) -> str:
 def _delete_queued(cursor, ids: list[int]) -> None:
     table = QueuedEntry._meta.db_table
     if connection.vendor == "postgresql":
-        cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])
+        with psycopg.Cursor(cursor.connection) as raw:
+            raw.execute(f"DELETE FROM {table} WHERE id = ANY(%b::bigint[])", [ids])
     else:
         cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
 
