@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import psycopg
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from .merkle import EMPTY_ROOT, GENESIS_CHAIN, chain_hash, leaf_hash
@@ -46,7 +49,7 @@ def sequence_pending(batch_size: int = BATCH_SIZE) -> int:
             return total
 
 
-def _lock_head(cursor) -> HeadState:
+def _lock_head(cursor: CursorWrapper) -> HeadState:
     table = Head._meta.db_table
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     cursor.execute(f"SELECT size, root, chain_hash FROM {table} WHERE id = 1{lock}")
@@ -77,7 +80,7 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
         done = _already_sequenced(cursor, [r[1] for r in rows])
         frontier = load_frontier(head.size)
         now = timezone.now()
-        entries: list[tuple] = []
+        entries: list[tuple[Any, ...]] = []
         nodes: list[tuple[int, int, bytes]] = []
         chain = head.chain
         seen: set[str] = set()
@@ -102,7 +105,7 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
     return len(entries), len(rows) < batch_size
 
 
-def _already_sequenced(cursor, keys: list[str]) -> set[str]:
+def _already_sequenced(cursor: CursorWrapper, keys: list[str]) -> set[str]:
     table = Entry._meta.db_table
     if connection.vendor == "postgresql":
         with psycopg.Cursor(cursor.connection) as raw:  # binary array parameter, no client-side quoting
@@ -111,7 +114,7 @@ def _already_sequenced(cursor, keys: list[str]) -> set[str]:
     return set(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
 
 
-def _insert(cursor, entries: list[tuple], nodes: list[tuple[int, int, bytes]]) -> None:
+def _insert(cursor: CursorWrapper, entries: list[tuple[Any, ...]], nodes: list[tuple[int, int, bytes]]) -> None:
     entry_table, node_table = Entry._meta.db_table, TreeNode._meta.db_table
     entry_columns = (
         "seq, idempotency_key, kind, source, subject, observed_at, occurred_at, payload, leaf_hash, "
@@ -140,7 +143,7 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _delete_queued(cursor, ids: list[int]) -> None:
+def _delete_queued(cursor: CursorWrapper, ids: list[int]) -> None:
     table = QueuedEntry._meta.db_table
     if connection.vendor == "postgresql":
         with psycopg.Cursor(cursor.connection) as raw:
@@ -149,7 +152,7 @@ def _delete_queued(cursor, ids: list[int]) -> None:
         cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
 
 
-def _move_head(cursor, old: HeadState, new: HeadState, now) -> None:
+def _move_head(cursor: CursorWrapper, old: HeadState, new: HeadState, now: datetime) -> None:
     if new.size == old.size:
         return
     cursor.execute(
