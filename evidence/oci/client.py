@@ -103,6 +103,19 @@ class RegistryClient:
         media_type = body.get("mediaType") or response.headers.get("Content-Type", "").split(";")[0]
         return Manifest(digest, media_type, raw, body)
 
+    # Reference: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#checking-if-content-exists-in-the-registry
+    def resolve(self, repository: str, tag: str) -> str:
+        """The digest a tag points at now (HEAD; registries send Docker-Content-Digest)."""
+        response = self._request(
+            "HEAD",
+            f"/v2/{repository}/manifests/{tag}",
+            scope=f"repository:{repository}:pull",
+            headers={"Accept": ", ".join(MANIFEST_TYPES)},
+        )
+        self._raise_for(response, f"manifest {repository}:{tag}")
+        digest = response.headers.get("Docker-Content-Digest", "")
+        return digest if DIGEST.match(digest) else self.get_manifest(repository, tag).digest
+
     # Reference: https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-blobs
     def get_blob(self, repository: str, digest: str, max_bytes: int = MAX_BLOB_BYTES) -> bytes:
         """A blob's bytes as served, NOT checked against the digest: callers judge a mismatch."""
