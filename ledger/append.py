@@ -37,7 +37,7 @@ def append_entries(records: Sequence[Record]) -> list[Appended]:
     sealed = _seal_all(records)
     if not sealed:
         return []
-    keys = [s.record.idempotency_key for s in sealed]
+    keys = [s.record.idempotency_key for s in sealed]  # unique: _seal_all drops in-batch repeats
     with transaction.atomic():
         existing = dict(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "seq"))
         fresh = [s for s in sealed if s.record.idempotency_key not in existing]
@@ -49,7 +49,12 @@ def append_entries(records: Sequence[Record]) -> list[Appended]:
 
         sequence_pending()
         existing.update(Entry.objects.filter(idempotency_key__in=inserted).values_list("idempotency_key", "seq"))
-    return [Appended(key, key in inserted, existing.get(key)) for key in keys]
+    out: list[Appended] = []
+    for record in records:  # one answer per record given, in order; a repeat in the batch is not "created"
+        key = record.idempotency_key
+        out.append(Appended(key, key in inserted, existing.get(key)))
+        inserted.discard(key)
+    return out
 
 
 def _seal_all(records: Sequence[Record]) -> list[Sealed]:

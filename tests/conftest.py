@@ -35,7 +35,7 @@ def triggers_suspended():
     """Play the database owner: drop the append-only triggers, then put them back."""
     with connection.cursor() as cursor:
         for statement in drop_statements(connection.vendor):
-            cursor.execute(statement)
+            cursor.execute(statement, None)
     try:
         yield
     finally:
@@ -43,7 +43,7 @@ def triggers_suspended():
             for statement in create_statements(connection.vendor, settings.LEDGER_APP_ROLE):
                 if "CREATE ROLE" in statement:
                     continue  # grants are not part of what the owner switched off
-                cursor.execute(statement)
+                cursor.execute(statement, None)
 
 
 @pytest.fixture
