@@ -8,6 +8,8 @@ Source config (sources file or admin):
                           subject: "https://github.com/acme/*"}]     # or subject_regex
     trusted_root: /etc/ledger/sigstore/trusted_root.json             # for keyless bundles, offline
     max_tags: 200
+    github_repositories: [acme/payments]       # also ask GitHub's artifact attestations API
+    github_api_url: https://api.github.com     # github_credential_env: variable holding a token
 
 One target per repository. Each digest yields an `oci.artifact` entry (tags seen), one
 `oci.signature` entry per signature found (or one saying none was, or why none could be read) and
@@ -17,8 +19,10 @@ one `oci.provenance` entry per attestation, each with the verdict and the raw ma
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ledger.canonical import canonical_bytes
@@ -26,6 +30,7 @@ from ledger.envelope import Record
 
 from ..models import Source
 from ..oci.client import NotFound, RegistryClient, RegistryError, Unreachable
+from ..oci.github_attestations import DEFAULT_API, check_github_attestations
 from ..oci.provenance import is_provenance
 from ..oci.reference import ARTEFACT_TAG, ImageSpec, ImageSpecError, parse_image_spec, subject_for
 from ..oci.trust import TrustConfigError, TrustPolicy, load_policy
@@ -62,8 +67,11 @@ class OciHarvester(Harvester):
             result.requests = client.requests_made
             raise HarvestError("; ".join(result.errors))
         verdicts: Counter[str] = Counter()
+        github = [str(r) for r in source.setting("github_repositories") or []]
         for digest, tags in sorted(digests.items()):
             report = inspect_artifact(client, target, digest, policy)
+            for repository in github:
+                self._add_github_attestations(source, client, repository, report, policy)
             result.errors.extend(report.errors)
             for record in records_for(report, sorted(tags), source.name, policy):
                 result.records.append(record)
@@ -79,6 +87,21 @@ class OciHarvester(Harvester):
             "verdicts": dict(sorted(verdicts.items())),
         }
         return result
+
+    def _add_github_attestations(
+        self, source: Source, client: RegistryClient, repository: str, report: ArtifactReport, policy: TrustPolicy
+    ) -> None:
+        api = source.setting("github_api_url") or DEFAULT_API
+        token = _secret(source.setting("github_credential_env") or "")
+        client.requests_made += 1  # one page per digest and repository, as a rule
+        for finding in check_github_attestations(client.session, api, repository, report.digest, policy, token):
+            if finding.verdict.verdict == "fetch_failed":
+                report.errors.append(finding.verdict.reason)
+            is_statement = finding.kind == "sigstore-attestation" or finding.verdict.verdict == "fetch_failed"
+            (report.attestations if is_statement else report.signatures).append(finding)
+        if report.signatures and len(report.signatures) > 1:
+            # a GitHub bundle signing the image itself replaces the "no signature in the registry" finding
+            report.signatures = [f for f in report.signatures if f.verdict.verdict != "no_signature"]
 
     def _digests(
         self, client: RegistryClient, specs: list[ImageSpec], source: Source, result: HarvestResult
@@ -111,6 +134,14 @@ class OciHarvester(Harvester):
                 except RegistryError as exc:
                     result.errors.append(str(exc))
         return digests
+
+
+def _secret(name: str) -> str:
+    """A token from the environment variable name, or the file named by name_FILE; '' if unset."""
+    if not name:
+        return ""
+    path = os.environ.get(f"{name}_FILE")
+    return Path(path).read_text().strip() if path else os.environ.get(name, "")
 
 
 def _specs(source: Source) -> list[ImageSpec]:
