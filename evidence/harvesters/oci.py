@@ -62,7 +62,10 @@ class OciHarvester(Harvester):
             raise HarvestError(f"registry {source.url}: {exc}") from None
         specs = [spec for spec in _specs(source) if spec.repository == target]
         result = HarvestResult()
-        digests = self._digests(client, specs, source, result)
+        try:
+            digests = self._digests(client, specs, source, result)
+        except Unreachable as exc:  # went away mid-harvest: nothing trustworthy to report
+            raise HarvestError(f"registry {source.url}: {exc}") from None
         if not digests and result.errors:
             result.requests = client.requests_made
             raise HarvestError("; ".join(result.errors))
