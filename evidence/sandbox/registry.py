@@ -484,3 +484,36 @@ def publish_signed_image(
     envelope = dsse_envelope(slsa_provenance([image.digest], repository=source_repo, commit=commit), key)
     attestation = push_attestation(client, repository, image.digest, envelope)
     return Published(repository, image.digest, image.manifest, signature, attestation)
+
+
+@dataclass(frozen=True)
+class DemoRegistry:
+    registry: Registry
+    digest: str
+    source: dict[str, Any]  # a sources-file entry (kind oci) that trusts the demo key
+
+
+def start_demo_registry(
+    root: Path,
+    *,
+    name: str = "demo-registry",
+    repository: str = "acme/payments",
+    tag: str = "1.4.0",
+    commit: str = "deadbeef" * 5,
+    source_repo: str = "https://github.com/acme/payments",
+) -> DemoRegistry:
+    """For the demo: a running registry holding one image signed by a fresh key, with SLSA provenance
+    naming commit, and the source entry that trusts that key. Call `.registry.stop()` when done."""
+    registry = start_registry(root / "registry")
+    key = ec.generate_private_key(ec.SECP256R1())
+    (root / "release.pub").write_bytes(public_pem(key))
+    client = RegistryClient(registry.url)
+    image = publish_signed_image(client, repository, tag, key, commit=commit, source_repo=source_repo)
+    source = {
+        "name": name,
+        "kind": "oci",
+        "url": registry.url,
+        "images": [repository],
+        "trusted_keys": [str(root / "release.pub")],
+    }
+    return DemoRegistry(registry, image.digest, source)

@@ -11,7 +11,7 @@ from evidence.harvest import harvest_source, harvest_target
 from evidence.models import Artifact, HarvestCursor, Provenance, SignatureVerdict, Source
 from evidence.oci.client import RegistryClient
 from evidence.projections import rebuild_all
-from evidence.sandbox.registry import publish_signed_image, push_image, running_registry
+from evidence.sandbox.registry import publish_signed_image, push_image, running_registry, start_demo_registry
 from ledger.models import Entry
 
 pytest_plugins = ["tests.evidence.oci_support"]
@@ -171,3 +171,16 @@ def test_it_harvests_a_source_declared_in_the_sources_file(
 
     assert SignatureVerdict.objects.get(digest=image.digest).verdict == "verified"
     assert Provenance.objects.produced(image.digest).exists()
+
+
+def test_it_harvests_the_demo_registry_with_the_commit_it_was_built_from(run, tmp_path):
+    demo = start_demo_registry(tmp_path, commit="d3" * 20)
+    try:
+        config = {k: v for k, v in demo.source.items() if k not in ("name", "kind", "url")}
+        source = Source.objects.create(name=demo.source["name"], kind="oci", url=demo.source["url"], config=config)
+        [harvest] = run(harvest_source, source)
+    finally:
+        demo.registry.stop()
+
+    assert harvest.status == "succeeded", harvest.errors
+    assert Provenance.objects.produced(demo.digest).get().source_commit == "d3" * 20
