@@ -123,7 +123,7 @@ class RegistryClient:
             "GET", f"/v2/{repository}/blobs/{digest}", scope=f"repository:{repository}:pull", stream=True
         )
         self._raise_for(response, f"blob {repository}@{digest}")
-        data = response.raw.read(max_bytes + 1, decode_content=True)
+        data: bytes = response.raw.read(max_bytes + 1, decode_content=True)
         response.close()
         if len(data) > max_bytes:
             raise RegistryError(f"blob {repository}@{digest}: over {max_bytes} bytes")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
@@ -87,22 +87,25 @@ def verify_bundle(raw: bytes, image_digest: str, policy: TrustPolicy) -> Keyless
     subject, issuer = certificate_identity(cert), certificate_issuer(cert)
     who = f"{subject} from {issuer}"
     entry = bundle.log_entry._inner
-    facts = {
-        "subject": subject,
-        "issuer": issuer,
-        "log_index": int(entry.log_index) if entry.log_index is not None else None,
-        "integrated_time": int(entry.integrated_time) if entry.integrated_time else None,
-    }
     envelope = bundle._dsse_envelope
     payload_type = envelope._inner.payload_type if envelope else ""
     payload = envelope._inner.payload if envelope else None
     signed_digest = ""
     if envelope is None and bundle._inner.message_signature and bundle._inner.message_signature.message_digest:
         signed_digest = "sha256:" + bundle._inner.message_signature.message_digest.digest.hex()
-    base = {**facts, "payload_type": payload_type, "payload": payload, "signed_digest": signed_digest}
+    base = KeylessResult(
+        Verdict(INVALID_SIGNATURE),
+        subject=subject,
+        issuer=issuer,
+        payload_type=payload_type,
+        payload=payload,
+        signed_digest=signed_digest,
+        log_index=int(entry.log_index) if entry.log_index is not None else None,
+        integrated_time=int(entry.integrated_time) if entry.integrated_time else None,
+    )
     if not policy.trusted_root:
         reason = "no trusted_root configured: the bundle's chain and log entry were not verified"
-        return KeylessResult(Verdict(UNTRUSTED_SIGNER, reason, who), **base)
+        return replace(base, verdict=Verdict(UNTRUSTED_SIGNER, reason, who))
     try:
         verifier = _verifier(policy.trusted_root, os.path.getmtime(policy.trusted_root))
         if envelope is not None:
@@ -111,14 +114,13 @@ def verify_bundle(raw: bytes, image_digest: str, policy: TrustPolicy) -> Keyless
             hashed = Hashed(algorithm=HashAlgorithm.SHA2_256, digest=bytes.fromhex(signed_digest[7:]))
             verifier.verify_artifact(hashed, bundle, _Collect())
         else:
-            return KeylessResult(Verdict(INVALID_SIGNATURE, "bundle has no DSSE envelope or message digest"), **base)
+            return replace(base, verdict=Verdict(INVALID_SIGNATURE, "bundle has no DSSE envelope or message digest"))
     except (SigstoreError, ValueError) as exc:
-        return KeylessResult(Verdict(INVALID_SIGNATURE, f"Sigstore verification failed: {exc}", who), **base)
+        return replace(base, verdict=Verdict(INVALID_SIGNATURE, f"Sigstore verification failed: {exc}", who))
     rule = policy.identity_for(issuer, subject)
     if rule is None:
-        return KeylessResult(Verdict(UNTRUSTED_SIGNER, "identity matches no trusted_identities rule", who), **base)
+        return replace(base, verdict=Verdict(UNTRUSTED_SIGNER, "identity matches no trusted_identities rule", who))
     if signed_digest and signed_digest != image_digest:
-        return KeylessResult(
-            Verdict(DIGEST_MISMATCH, f"bundle signs {signed_digest}, not {image_digest}", rule.label), **base
-        )
-    return KeylessResult(Verdict(VERIFIED, "", rule.label), **base)
+        mismatch = Verdict(DIGEST_MISMATCH, f"bundle signs {signed_digest}, not {image_digest}", rule.label)
+        return replace(base, verdict=mismatch)
+    return replace(base, verdict=Verdict(VERIFIED, "", rule.label))

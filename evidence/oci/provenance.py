@@ -58,7 +58,7 @@ def is_provenance(statement: dict[str, Any]) -> bool:
 
 def read_provenance(statement: dict[str, Any]) -> Provenance:
     """Builder, build type, source repo/commit and invocation of SLSA v1 or v0.2 provenance."""
-    predicate = statement.get("predicate") if isinstance(statement.get("predicate"), dict) else {}
+    predicate = _dict(statement.get("predicate"))
     out = Provenance(statement["predicateType"], subject_digests(statement))
     if out.predicate_type == SLSA_V02 or "builder" in predicate:
         _read_v02(predicate, out)

@@ -136,7 +136,7 @@ def _read_manifest(
             "annotations": layer.get("annotations") or {},
         }
         try:
-            blob = client.get_blob(report.repository, material["layer_digest"])
+            blob = client.get_blob(report.repository, str(layer.get("digest", "")))
         except RegistryError as exc:
             report.errors.append(str(exc))
             target = report.attestations if media_type == DSSE_TYPE else report.signatures
