@@ -9,7 +9,11 @@ Source config (sources file or admin):
     trusted_root: /etc/ledger/sigstore/trusted_root.json             # for keyless bundles, offline
     max_tags: 200
     github_repositories: [acme/payments]       # also ask GitHub's artifact attestations API
+    include_deployed: true                     # also digests of this registry named by deployments
     github_api_url: https://api.github.com     # github_credential_env: variable holding a token
+
+Digests named by a deployment: any ledger entry of kind `*.deployment` whose `data.images` lists
+full references (`<registry>/<repository>[:tag]@sha256:<hex>`) on this source's registry host.
 
 One target per repository. Each digest yields an `oci.artifact` entry (tags seen), one
 `oci.signature` entry per signature found (or one saying none was, or why none could be read) and
@@ -24,9 +28,11 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ledger.canonical import canonical_bytes
 from ledger.envelope import Record
+from ledger.models import Entry
 
 from ..models import Source
 from ..oci.client import NotFound, RegistryClient, RegistryError, Unreachable
@@ -152,9 +158,31 @@ def _specs(source: Source) -> list[ImageSpec]:
     if not isinstance(images, list):
         raise HarvestError(f"source {source.name}: images must be a list")
     try:
-        return [parse_image_spec(item) for item in images]
+        specs = [parse_image_spec(item) for item in images]
     except ImageSpecError as exc:
         raise HarvestError(f"source {source.name}: {exc}") from None
+    if source.setting("include_deployed"):
+        specs.extend(deployed_images(urlsplit(source.url).netloc))
+    return specs
+
+
+def deployed_images(host: str) -> list[ImageSpec]:
+    """Digests on registry host that deployment entries name (references without a digest or on
+    another registry are not ours to verify)."""
+    found: dict[str, ImageSpec] = {}
+    for entry in Entry.objects.filter(kind__endswith=".deployment").order_by("seq").iterator():
+        images = entry.data.get("images")
+        for ref in images if isinstance(images, list) else []:
+            if not isinstance(ref, str) or not ref.startswith(f"{host}/") or "@" not in ref:
+                continue
+            name, _, digest = ref[len(host) + 1 :].partition("@")
+            repository = name.split(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+            try:
+                spec = parse_image_spec(f"{repository}@{digest}")
+            except ImageSpecError:
+                continue  # a malformed reference in someone else's evidence is theirs to report
+            found[f"{spec.repository}@{spec.digest}"] = spec
+    return list(found.values())
 
 
 def records_for(report: ArtifactReport, tags: list[str], source: str, policy: TrustPolicy) -> list[Record]:

@@ -12,6 +12,8 @@ from evidence.models import Artifact, HarvestCursor, Provenance, SignatureVerdic
 from evidence.oci.client import RegistryClient
 from evidence.projections import rebuild_all
 from evidence.sandbox.registry import publish_signed_image, push_image, running_registry, start_demo_registry
+from ledger.append import append_entry
+from ledger.envelope import Record
 from ledger.models import Entry
 
 pytest_plugins = ["tests.evidence.oci_support"]
@@ -184,3 +186,35 @@ def test_it_harvests_the_demo_registry_with_the_commit_it_was_built_from(run, tm
 
     assert harvest.status == "succeeded", harvest.errors
     assert Provenance.objects.produced(demo.digest).get().source_commit == "d3" * 20
+
+
+def test_it_verifies_digests_that_deployments_name(run, oci_registry, oci_client, signing_keys):
+    deployed = publish_signed_image(oci_client, "shop/deployed", "v9", signing_keys.release)
+    oci_client.push_manifest(
+        "shop/deployed",
+        "v9",
+        push_image(oci_client, "shop/deployed", None, b"newer").manifest,
+        "application/vnd.oci.image.manifest.v1+json",
+    )  # the tag has moved on since
+    run(
+        append_entry,
+        Record(
+            "argocd.deployment",
+            "argocd",
+            "prod/shop",
+            "test:deploy:1",
+            {
+                "images": [
+                    f"{oci_registry.host}/shop/deployed:v9@{deployed.digest}",
+                    f"elsewhere.io/x@{deployed.digest}",
+                ]
+            },
+        ),
+    )
+    source = _source(oci_registry.url, signing_keys, [], include_deployed=True)
+
+    [harvest] = run(harvest_source, source)
+
+    assert harvest.target == "shop/deployed"
+    assert SignatureVerdict.objects.get(digest=deployed.digest).verdict == "verified"
+    assert Artifact.objects.get(digest=deployed.digest).tags == []  # named by digest, not seen under a tag
