@@ -21,6 +21,7 @@ from .signatures import (
     CHAIN_ANNOTATION,
     DSSE_TYPE,
     SIGNATURE_ANNOTATION,
+    SIMPLE_SIGNING_TYPE,
     check_envelope,
     check_simple_signing,
     subject_verdict,
@@ -30,6 +31,7 @@ from .verdicts import FETCH_FAILED, INVALID_SIGNATURE, NO_SIGNATURE, VERIFIED, V
 
 COSIGN_SIGNATURE_ARTIFACT = "application/vnd.dev.cosign.artifact.sig.v1+json"
 IN_TOTO_ARTIFACT = "application/vnd.in-toto+json"
+SIGNATURE_TYPES = (COSIGN_SIGNATURE_ARTIFACT, IN_TOTO_ARTIFACT, SIMPLE_SIGNING_TYPE, DSSE_TYPE)
 
 
 @dataclass
@@ -85,18 +87,40 @@ def inspect_artifact(client: RegistryClient, repository: str, digest: str, polic
         report.signatures.append(Finding("none", Verdict(FETCH_FAILED, f"referrers: {exc}"), "referrers"))
     else:
         report.looked["referrers"] = f"{how}: {len(descriptors)}"
+        ignored = 0
         for descriptor in descriptors:
             ref = descriptor.get("digest") if isinstance(descriptor, dict) else None
             if not isinstance(ref, str) or ref in seen:
                 continue
             seen.add(ref)
+            if descriptor.get("artifactType") and not _is_signature_type(str(descriptor["artifactType"])):
+                ignored += 1  # SBOMs, scan reports ...: not signatures or provenance
+                continue
             manifest = _fetch(client, report, repository, ref, how)
-            if manifest:
+            if manifest and _carries_signatures(manifest):
                 _read_manifest(client, report, manifest, how, policy)
+            elif manifest:
+                ignored += 1
+        if ignored:
+            report.looked["referrers_ignored"] = str(ignored)
     if not report.signatures:
         where = ", ".join(f"{k} {v}" for k, v in report.looked.items())
         report.signatures.append(Finding("none", Verdict(NO_SIGNATURE, f"looked at: {where}"), ""))
     return report
+
+
+def _is_signature_type(media_type: str) -> bool:
+    return media_type in SIGNATURE_TYPES or media_type.startswith(BUNDLE_MEDIA_PREFIX)
+
+
+def _carries_signatures(manifest: Manifest) -> bool:
+    """A referrer worth judging: by its artifactType / config type, or by its layers' types."""
+    body = manifest.body
+    declared = body.get("artifactType") or (body.get("config") or {}).get("mediaType", "")
+    if _is_signature_type(str(declared)):
+        return True
+    layers = body.get("layers") if isinstance(body.get("layers"), list) else []
+    return any(isinstance(x, dict) and _is_signature_type(str(x.get("mediaType", ""))) for x in layers)
 
 
 def _fetch(

@@ -352,7 +352,7 @@ def push_signature(
         "annotations": layer_annotations,
     }
     config_type = COSIGN_SIG_ARTIFACT if referrer else "application/vnd.oci.image.config.v1+json"
-    return _push_artifact(client, repository, digest, config_type, [layer], referrer, signature_tag(digest))
+    return push_artifact(client, repository, digest, config_type, [layer], referrer, signature_tag(digest))
 
 
 def dsse_envelope(statement: dict[str, Any], key: SigningKey, keyid: str = "") -> bytes:
@@ -413,17 +413,17 @@ def push_attestation(
         "annotations": {"dev.cosignproject.cosign/signature": "", "predicateType": predicate_type},
     }
     config_type = IN_TOTO if referrer else "application/vnd.oci.image.config.v1+json"
-    return _push_artifact(client, repository, digest, config_type, [layer], referrer, attestation_tag(digest))
+    return push_artifact(client, repository, digest, config_type, [layer], referrer, attestation_tag(digest))
 
 
 def push_bundle(client: RegistryClient, repository: str, digest: str, bundle: bytes) -> str:
     """A Sigstore bundle as an OCI 1.1 referrer (cosign v3 layout)."""
     blob_digest = client.push_blob(repository, bundle)
     layer = {"mediaType": BUNDLE_V03, "digest": blob_digest, "size": len(bundle)}
-    return _push_artifact(client, repository, digest, BUNDLE_V03, [layer], True, "")
+    return push_artifact(client, repository, digest, BUNDLE_V03, [layer], True, "")
 
 
-def _push_artifact(
+def push_artifact(
     client: RegistryClient,
     repository: str,
     digest: str,
@@ -432,6 +432,8 @@ def _push_artifact(
     referrer: bool,
     tag: str,
 ) -> str:
+    """An artifact manifest about digest: at tag, or (referrer=True) with `subject` set and listed
+    in the referrers fallback index. Returns the manifest digest."""
     config = b"{}"
     config_digest = client.push_blob(repository, config)
     manifest: dict[str, Any] = {

@@ -15,6 +15,7 @@ from evidence.sandbox.registry import (
     IN_TOTO,
     OCI_MANIFEST,
     dsse_envelope,
+    push_artifact,
     push_attestation,
     push_image,
     push_signature,
@@ -101,3 +102,21 @@ def test_it_uses_the_referrers_api_when_the_registry_answers_it(referrers_regist
     assert report.attestations[0].provenance.source_commit == "cd" * 20
     fallback_tag = digest.replace(":", "-")
     assert not any(path.endswith(f"/manifests/{fallback_tag}") for path in fake.paths)
+
+
+def test_it_ignores_referrers_that_are_not_signatures(oci_client, signing_keys):
+    image = push_image(oci_client, "acme/web", "v2", b"web v2")
+    sbom = oci_client.push_blob("acme/web", b'{"spdxVersion": "SPDX-2.3"}')
+    _push_referrer(oci_client, "acme/web", image.digest, "application/spdx+json", sbom)
+    push_signature(oci_client, "acme/web", image.digest, signing_keys.release, referrer=True)
+
+    report = inspect_artifact(oci_client, "acme/web", image.digest, signing_keys.policy())
+
+    assert report.looked["referrers"] == "tag-schema: 2"
+    assert report.looked["referrers_ignored"] == "1"
+    assert [f.verdict.verdict for f in report.signatures] == ["verified"]
+
+
+def _push_referrer(client, repository, digest, artifact_type, blob):
+    layer = {"mediaType": artifact_type, "digest": blob, "size": 27}
+    return push_artifact(client, repository, digest, artifact_type, [layer], True, "")
