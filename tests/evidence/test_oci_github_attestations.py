@@ -1,7 +1,11 @@
-"""Provenance from GitHub's artifact attestations API, for repositories an OCI source names."""
+"""Provenance from GitHub's artifact attestations API, for repositories an OCI source names.
+
+The bundles GitHub would serve are made by tests/evidence/sigstore_fixtures.py and verified offline
+against the trusted root it writes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,9 +19,11 @@ from evidence.oci.github_attestations import check_github_attestations
 from evidence.oci.trust import load_policy
 from evidence.sandbox.registry import push_image
 from ledger.models import Entry
-from tests.evidence.test_oci_keyless import A_TXT, BEACON, DSSE_BUNDLE, STAGING_ROOT
+from tests.evidence.sigstore_fixtures import COMMIT, RELEASER, WORKFLOW, provenance_statement
 
-pytest_plugins = ["tests.evidence.oci_support"]
+pytest_plugins = ["tests.evidence.oci_support", "tests.evidence.sigstore_support"]
+
+RELEASE = "sha256:" + hashlib.sha256(b"payments release tarball").hexdigest()
 
 
 class FakeGitHub:
@@ -59,17 +65,17 @@ class FakeGitHub:
 
 
 @pytest.fixture
-def github():
+def github(sigstore_instance):
     fake = FakeGitHub()
-    fake.bundles[A_TXT] = [json.loads(DSSE_BUNDLE)]
+    fake.bundles[RELEASE] = [json.loads(sigstore_instance.dsse_bundle(provenance_statement(RELEASE)))]
     yield fake
     fake.stop()
 
 
-def test_it_verifies_provenance_from_the_attestations_api(github):
-    policy = load_policy([], [BEACON], str(STAGING_ROOT))
+def test_it_verifies_provenance_from_the_attestations_api(github, sigstore_root):
+    policy = load_policy([], [RELEASER], str(sigstore_root))
 
-    [finding] = check_github_attestations(requests.Session(), github.url, "acme/payments", A_TXT, policy, "ghp-token")
+    [finding] = check_github_attestations(requests.Session(), github.url, "acme/payments", RELEASE, policy, "ghp-token")
 
     assert (finding.discovery, finding.kind, finding.verdict.verdict) == (
         "github-attestations",
@@ -77,14 +83,25 @@ def test_it_verifies_provenance_from_the_attestations_api(github):
         "verified",
     )
     assert finding.provenance.predicate_type == "https://slsa.dev/provenance/v1"
-    assert github.requests == [(f"/repos/acme/payments/attestations/{A_TXT}?per_page=100", "Bearer ghp-token")]
+    assert (finding.provenance.builder_id, finding.provenance.source_commit) == (WORKFLOW, COMMIT)
+    assert github.requests == [(f"/repos/acme/payments/attestations/{RELEASE}?per_page=100", "Bearer ghp-token")]
 
 
-def test_it_reports_an_attestations_api_that_fails(github):
+def test_it_does_not_pass_an_attested_statement_about_another_digest(github, sigstore_root):
+    other = "sha256:" + "ee" * 32
+    github.bundles[other] = github.bundles[RELEASE]  # genuine, but about the release tarball
+    policy = load_policy([], [RELEASER], str(sigstore_root))
+
+    [finding] = check_github_attestations(requests.Session(), github.url, "acme/payments", other, policy)
+
+    assert finding.verdict.verdict == "digest_mismatch"
+
+
+def test_it_reports_an_attestations_api_that_fails(github, sigstore_root):
     github.status = 500
-    policy = load_policy([], [BEACON], str(STAGING_ROOT))
+    policy = load_policy([], [RELEASER], str(sigstore_root))
 
-    [finding] = check_github_attestations(requests.Session(), github.url, "acme/payments", A_TXT, policy)
+    [finding] = check_github_attestations(requests.Session(), github.url, "acme/payments", RELEASE, policy)
 
     assert finding.verdict.verdict == "fetch_failed"
     assert "HTTP 500" in finding.verdict.reason
@@ -92,11 +109,19 @@ def test_it_reports_an_attestations_api_that_fails(github):
 
 @pytest.mark.django_db
 def test_it_records_github_provenance_for_a_harvested_image(
-    github, oci_registry, oci_client, signing_keys, settings, django_capture_on_commit_callbacks, monkeypatch
+    github,
+    sigstore_instance,
+    sigstore_root,
+    oci_registry,
+    oci_client,
+    settings,
+    django_capture_on_commit_callbacks,
+    monkeypatch,
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     image = push_image(oci_client, "acme/gh", "v1", b"gh v1")
-    github.bundles[image.digest] = [json.loads(DSSE_BUNDLE)]  # genuine, but about a.txt
+    bundle = sigstore_instance.dsse_bundle(provenance_statement(image.digest))
+    github.bundles[image.digest] = [json.loads(bundle)]
     monkeypatch.setenv("GH_ATTESTATIONS_TOKEN", "ghp-secret-token")
     source = Source.objects.create(
         name="registry",
@@ -104,8 +129,8 @@ def test_it_records_github_provenance_for_a_harvested_image(
         url=oci_registry.url,
         config={
             "images": ["acme/gh"],
-            "trusted_identities": [BEACON],
-            "trusted_root": str(STAGING_ROOT),
+            "trusted_identities": [RELEASER],
+            "trusted_root": str(sigstore_root),
             "github_repositories": ["acme/payments"],
             "github_api_url": github.url,
             "github_credential_env": "GH_ATTESTATIONS_TOKEN",
@@ -117,9 +142,10 @@ def test_it_records_github_provenance_for_a_harvested_image(
 
     assert run.status == "succeeded", run.errors
     [row] = Provenance.objects.filter(digest=image.digest)
-    assert row.verdict == "digest_mismatch"  # a statement about another artifact is never a pass
+    assert (row.verdict, row.builder_id, row.source_commit) == ("verified", WORKFLOW, COMMIT), row.reason
+    assert row.signer == f"identity:{RELEASER['subject']} from {RELEASER['issuer']}"
     entry = Entry.objects.get(seq=row.entry_seq)
     assert entry.data["discovery"] == "github-attestations"
-    assert json.loads(entry.data["material"]["bundle"]) == json.loads(DSSE_BUNDLE)
+    assert json.loads(entry.data["material"]["bundle"]) == json.loads(bundle)
     assert not any(b"ghp-secret-token" in bytes(e.payload) for e in Entry.objects.all())
     assert github.requests[-1][1] == "Bearer ghp-secret-token"
