@@ -1,5 +1,7 @@
 """Evidence models: one module per area, imported here so Django sees them."""
 
+from .artifacts import Artifact, Provenance, SignatureVerdict
 from .core import HarvestCursor, HarvestRun, ProjectionCursor, Source
 
 __all__ = ["HarvestCursor", "HarvestRun", "ProjectionCursor", "Source"]
+__all__ += ["Artifact", "Provenance", "SignatureVerdict"]
