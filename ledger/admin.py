@@ -1,18 +1,21 @@
 """Ledger pages in the admin: read-only for everyone, superusers included."""
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from .models import Checkpoint, Entry
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -39,15 +42,15 @@ class EntryAdmin(ReadOnlyAdmin):
     ordering = ["-seq"]
 
     @admin.display(description="leaf hash")
-    def leaf_hex(self, obj):
+    def leaf_hex(self, obj: Entry) -> str:
         return bytes(obj.leaf_hash).hex()
 
     @admin.display(description="chain hash")
-    def chain_hex(self, obj):
+    def chain_hex(self, obj: Entry) -> str:
         return bytes(obj.chain_hash).hex()
 
     @admin.display(description="canonical payload")
-    def payload_text(self, obj):
+    def payload_text(self, obj: Entry) -> str:
         return bytes(obj.payload).decode("utf-8")
 
 
@@ -58,5 +61,5 @@ class CheckpointAdmin(ReadOnlyAdmin):
     exclude = ["root", "timestamp_token"]
 
     @admin.display(description="root")
-    def root_hex(self, obj):
+    def root_hex(self, obj: Checkpoint) -> str:
         return bytes(obj.root).hex()

@@ -19,7 +19,7 @@ from .proofs import ProofUnavailable, consistency_proof, inclusion_proof
 from .serializers import CheckpointSerializer, EntrySerializer
 
 
-class EntryFilter(django_filters.FilterSet):
+class EntryFilter(django_filters.FilterSet):  # type: ignore[misc]
     kind = django_filters.CharFilter()
     kind_prefix = django_filters.CharFilter(field_name="kind", lookup_expr="startswith")
     subject = django_filters.CharFilter()
@@ -36,7 +36,7 @@ class EntryFilter(django_filters.FilterSet):
         fields: list[str] = []
 
 
-class EntryList(generics.ListAPIView):
+class EntryList(generics.ListAPIView[Entry]):
     """Ledger entries in seq order, filtered by kind, subject, source and time."""
 
     queryset = Entry.objects.order_by("seq")
@@ -44,7 +44,7 @@ class EntryList(generics.ListAPIView):
     filterset_class = EntryFilter
 
 
-class EntryDetail(generics.RetrieveAPIView):
+class EntryDetail(generics.RetrieveAPIView[Entry]):
     queryset = Entry.objects.all()
     serializer_class = EntrySerializer
     lookup_field = "seq"
@@ -80,7 +80,7 @@ class EntryProof(APIView):
         return Response(proof.as_json())
 
 
-class CheckpointList(generics.ListAPIView):
+class CheckpointList(generics.ListAPIView[Checkpoint]):
     """Signed checkpoints, newest first. `?format=note` on a single checkpoint gives the note text."""
 
     queryset = Checkpoint.objects.order_by("-size")

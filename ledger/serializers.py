@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from rest_framework import serializers
 
@@ -11,7 +12,7 @@ def b64(value: bytes | memoryview) -> str:
     return base64.b64encode(bytes(value)).decode()
 
 
-class EntrySerializer(serializers.ModelSerializer):
+class EntrySerializer(serializers.ModelSerializer[Entry]):
     leaf_hash = serializers.SerializerMethodField()
     chain_hash = serializers.SerializerMethodField()
     envelope = serializers.SerializerMethodField()
@@ -40,15 +41,15 @@ class EntrySerializer(serializers.ModelSerializer):
     def get_chain_hash(self, obj: Entry) -> str:
         return bytes(obj.chain_hash).hex()
 
-    def get_envelope(self, obj: Entry) -> dict:
+    def get_envelope(self, obj: Entry) -> dict[str, Any]:
         return obj.envelope
 
     def get_payload(self, obj: Entry) -> str:
         return b64(obj.payload)
 
 
-class CheckpointSerializer(serializers.ModelSerializer):
-    root = serializers.SerializerMethodField(help_text="Merkle root, base64 as in the checkpoint body.")
+class CheckpointSerializer(serializers.ModelSerializer[Checkpoint]):
+    root = serializers.SerializerMethodField(help_text="Merkle root, base64 as in the checkpoint body.")  # type: ignore[assignment]
     root_hex = serializers.SerializerMethodField()
 
     class Meta:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -44,7 +45,7 @@ class _Broken(Exception):
         self.seq, self.problem = seq, problem
 
 
-def _stream(sql: str, params: list) -> Iterator[tuple]:
+def _stream(sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
     """Rows of a query, fetched in chunks (a named server-side cursor on PostgreSQL)."""
     if connection.vendor == "postgresql":
         raw = connection.connection
@@ -63,7 +64,7 @@ class _LevelStreams:
     """Stored nodes, one ordered stream per level, consumed as the recomputation produces them."""
 
     def __init__(self) -> None:
-        self._streams: dict[int, Iterator[tuple]] = {}
+        self._streams: dict[int, Iterator[tuple[Any, ...]]] = {}
         self.count = 0
         table = TreeNode._meta.db_table
         self._sql = f"SELECT {connection.ops.quote_name('index')}, hash FROM {table} WHERE level = %s ORDER BY 1"
@@ -141,7 +142,13 @@ def verify_ledger(verifier: Verifier | None) -> Report:
 
 
 def _replay(
-    rows, frontier: merkle.Frontier, chain: bytes, levels: _LevelStreams, checkpoints, verifier, report
+    rows: Iterator[tuple[Any, ...]],
+    frontier: merkle.Frontier,
+    chain: bytes,
+    levels: _LevelStreams,
+    checkpoints: dict[int, Checkpoint],
+    verifier: Verifier | None,
+    report: Report,
 ) -> None:
     for seq, payload, stored_leaf, stored_chain in rows:
         if seq != frontier.size:

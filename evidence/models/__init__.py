@@ -1,7 +1,9 @@
 """Evidence models: one module per area, imported here so Django sees them."""
 
+from .artifacts import Artifact, Provenance, SignatureVerdict
 from .core import HarvestCursor, HarvestRun, ProjectionCursor, Source
 from .deployments import DeployedApplication, Deployment, DeploymentGap, DeploymentImage, WorkloadSnapshot
 
 __all__ = ["HarvestCursor", "HarvestRun", "ProjectionCursor", "Source"]
+__all__ += ["Artifact", "Provenance", "SignatureVerdict"]
 __all__ += ["DeployedApplication", "Deployment", "DeploymentGap", "DeploymentImage", "WorkloadSnapshot"]
