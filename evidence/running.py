@@ -100,7 +100,7 @@ def running_at(environment: str, at: datetime) -> RunningState:
     """Per application, the deployment running in environment at `at`."""
     rows = _running_rows(environment, at)
     state = RunningState(environment, at)
-    snapshots = _snapshots(environment, at)
+    snapshots = _snapshots(environment, at, min((r[5] for r in rows if r[5]), default=None))
     gaps = _gaps(environment, at)
     for pk, application, revision, digests, since, finished, outcome, controller, seqs in rows:
         app = RunningApp(
@@ -181,10 +181,14 @@ def _parse_time(text: str) -> datetime | None:
         return parse_datetime(text)
 
 
-def _snapshots(environment: str, at: datetime) -> dict[str, WorkloadSnapshot]:
+def _snapshots(environment: str, at: datetime, since: datetime | None) -> dict[str, WorkloadSnapshot]:
+    """The latest pods snapshot per application taken after its deployment and by T (snapshots are
+    recorded on change, so the latest one still stands for what ran)."""
     latest: dict[str, WorkloadSnapshot] = {}
-    rows = WorkloadSnapshot.objects.filter(environment=environment, observed_at__lte=at).order_by("observed_at", "id")
-    for row in rows.filter(observed_at__gte=at - timedelta(days=2)):  # a snapshot older than that proves little
+    if since is None:
+        return latest
+    rows = WorkloadSnapshot.objects.filter(environment=environment, observed_at__gte=since, observed_at__lte=at)
+    for row in rows.order_by("observed_at", "id"):
         latest[row.application] = row
     return latest
 
