@@ -1,0 +1,119 @@
+"""The evidence a pack embeds: exact entry bytes, inclusion proofs against ONE signed checkpoint,
+that checkpoint's signed note and the ledger's verifier key, plus the verifier and its helpers."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger import merkle, note
+from ledger.checkpoints import sign_checkpoint
+from ledger.keys import load_verifier
+from ledger.models import Checkpoint, Entry
+from ledger.proofs import inclusion_proof
+
+from .. import verifier as verifier_module
+
+HELPER_SOURCES = {
+    "merkle.py": Path(merkle.__file__),
+    "note.py": Path(note.__file__),
+    "figures.py": Path(verifier_module.__file__).with_name("figures.py"),
+    verifier_module.SCRIPT: Path(verifier_module.__file__),
+}
+
+
+class PackError(RuntimeError):
+    """A pack that cannot be built (empty ledger, no key, no certificate); the message says why."""
+
+
+@dataclass(frozen=True)
+class EvidenceEntry:
+    seq: int
+    kind: str
+    subject: str
+    leaf_hash: bytes
+    payload: bytes
+
+
+@dataclass
+class Evidence:
+    checkpoint: Checkpoint
+    ledger_key: str  # C2SP verifier key text
+    ledger_key_fingerprint: str
+    entries: list[EvidenceEntry]
+    proofs: dict[int, list[bytes]]  # seq -> audit path against checkpoint.size
+
+    @property
+    def root_b64(self) -> str:
+        return base64.b64encode(bytes(self.checkpoint.root)).decode()
+
+    def envelopes(self) -> dict[int, dict[str, Any]]:
+        return {e.seq: json.loads(e.payload) for e in self.entries}
+
+
+def signed_checkpoint() -> Checkpoint:
+    """Sign (or reuse) the checkpoint of the current tree: every pack is proven against one."""
+    checkpoint = sign_checkpoint()
+    if checkpoint is None:
+        raise PackError("the ledger is empty: there is nothing to put in a pack")
+    return checkpoint
+
+
+def collect_evidence(seqs: list[int], checkpoint: Checkpoint) -> Evidence:
+    size = checkpoint.size
+    outside = [s for s in seqs if not 0 <= s < size]
+    if outside:
+        raise PackError(f"entries {outside[:5]} are not in the checkpoint of size {size}")
+    entries = [
+        EvidenceEntry(seq, kind, subject, bytes(leaf), bytes(payload))
+        for seq, kind, subject, leaf, payload in Entry.objects.filter(seq__in=seqs)
+        .order_by("seq")
+        .values_list("seq", "kind", "subject", "leaf_hash", "payload")
+        .iterator(chunk_size=2000)
+    ]
+    proofs = {}
+    for entry in entries:
+        proof = inclusion_proof(entry.seq, size)
+        if proof.leaf_hash != entry.leaf_hash:  # the store contradicts itself: refuse to vouch for it
+            raise PackError(f"entry {entry.seq}: stored leaf hash differs from the tree's; run verify_ledger")
+        proofs[entry.seq] = proof.path
+    key = load_verifier()
+    return Evidence(checkpoint, key.encode(), key.fingerprint(), entries, proofs)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def attachment_files(evidence: Evidence, summary: dict[str, Any], findings: list[dict[str, Any]]) -> dict[str, bytes]:
+    """Every file the pack embeds, by name (exports.verifier reads exactly these)."""
+    v = verifier_module
+    entries = "".join(
+        json.dumps(
+            {"seq": e.seq, "kind": e.kind, "subject": e.subject, "leaf_hash": e.leaf_hash.hex(), "payload": _b64(e.payload)},
+            ensure_ascii=False,
+        )
+        + "\n"
+        for e in evidence.entries
+    )
+    proofs = {
+        "checkpoint_size": evidence.checkpoint.size,
+        "proofs": [
+            {"seq": seq, "tree_size": evidence.checkpoint.size, "path": [_b64(p) for p in path]}
+            for seq, path in sorted(evidence.proofs.items())
+        ],
+    }
+    files = {
+        v.ENTRIES: entries.encode(),
+        v.PROOFS: json.dumps(proofs, indent=1).encode(),
+        v.CHECKPOINT: evidence.checkpoint.note.encode(),
+        v.LEDGER_KEY: (evidence.ledger_key + "\n").encode(),
+        v.SUMMARY: json.dumps(summary, indent=1, ensure_ascii=False).encode(),
+        v.FINDINGS: json.dumps(findings, indent=1, ensure_ascii=False).encode(),
+    }
+    for name, path in HELPER_SOURCES.items():
+        files[name] = path.read_bytes()
+    return files
