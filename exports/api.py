@@ -49,7 +49,9 @@ class PackSerializer(serializers.ModelSerializer):
 
 
 class PackRequestSerializer(serializers.Serializer):
-    scope = serializers.JSONField(help_text="e.g. {'type': 'entries', 'kinds': ['github.review'], 'since': '2026-01-01'}")
+    scope = serializers.JSONField(
+        help_text="e.g. {'type': 'entries', 'kinds': ['github.review'], 'since': '2026-01-01'}"
+    )
 
     def validate_scope(self, value) -> Scope:
         try:

@@ -109,7 +109,9 @@ def compare_figures(stated: Mapping[str, Any], computed: Mapping[str, Any]) -> l
         if name not in computed:
             problems.append(f"summary figure {name!r} has no recipe the verifier knows, so it cannot be checked")
         elif computed[name] != value:
-            problems.append(f"summary figure {name!r}: the pack states {_short(value)}, the evidence gives {_short(computed[name])}")
+            problems.append(
+                f"summary figure {name!r}: the pack states {_short(value)}, the evidence gives {_short(computed[name])}"
+            )
     return problems
 
 

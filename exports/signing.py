@@ -125,16 +125,16 @@ def create_demo_certificate(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
-    encryption = (
-        serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
-    )
+    encryption = serialization.BestAvailableEncryption(password.encode()) if password else serialization.NoEncryption()
     cert_path.parent.mkdir(parents=True, exist_ok=True)
     if key_path is None:
         blob = pkcs12.serialize_key_and_certificates(common_name.encode(), key, cert, None, encryption)
         _write_private(cert_path, blob)
     else:
         key_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption))
+        _write_private(
+            key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+        )
         cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 

@@ -73,9 +73,7 @@ def _origin(evidence: Evidence) -> str:
 def check_figures(summary: dict[str, Any], evidence: Evidence, findings: list[dict[str, Any]]) -> None:
     """Refuse to sign a pack whose stated figures the verifier would not reproduce (a provider bug)."""
     attested = {name: summary["figures"][name] for name in summary["figures"] if name.split(".")[0] in ATTESTED}
-    computed = figures.compute_figures(
-        evidence.envelopes(), findings, summary["counts"], summary["sample"], attested
-    )
+    computed = figures.compute_figures(evidence.envelopes(), findings, summary["counts"], summary["sample"], attested)
     problems = figures.compare_figures(summary["figures"], computed)
     if problems:
         raise PackError("content provider: " + "; ".join(problems[:3]))

@@ -93,7 +93,13 @@ def attachment_files(evidence: Evidence, summary: dict[str, Any], findings: list
     v = verifier_module
     entries = "".join(
         json.dumps(
-            {"seq": e.seq, "kind": e.kind, "subject": e.subject, "leaf_hash": e.leaf_hash.hex(), "payload": _b64(e.payload)},
+            {
+                "seq": e.seq,
+                "kind": e.kind,
+                "subject": e.subject,
+                "leaf_hash": e.leaf_hash.hex(),
+                "payload": _b64(e.payload),
+            },
             ensure_ascii=False,
         )
         + "\n"

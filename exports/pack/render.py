@@ -67,7 +67,11 @@ def _anchor(title: str, i: int) -> str:
 
 
 def render_html(
-    content: PackContent, evidence: Evidence, summary_doc: dict[str, Any], attachment_names: list[str], signer_subject: str
+    content: PackContent,
+    evidence: Evidence,
+    summary_doc: dict[str, Any],
+    attachment_names: list[str],
+    signer_subject: str,
 ) -> str:
     figures = summary_doc["figures"]
     sections = [

@@ -78,3 +78,27 @@ def evidence(db, ledger_key):
     appended = append_entries(records)
     seqs = [a.seq for a in appended]
     return {"review": seqs[:5], "deployment": seqs[5:]}
+
+
+@pytest.fixture
+def entries_scope():
+    from exports.pack.scope import Scope
+
+    kinds = ["github.review", "argocd.deployment"]
+    return Scope.from_json({"type": "entries", "kinds": kinds, "sample": 3, "seed": "q1"})
+
+
+@pytest.fixture
+def built(evidence, operator_signer, entries_scope):
+    """A pack over the test's evidence, signed by the operator."""
+    from exports.pack.build import build_pack
+
+    return build_pack(entries_scope, "alice", operator_signer)
+
+
+@pytest.fixture
+def ledger_pub(ledger_key, tmp_path):
+    """The ledger's public key as an auditor holds it: a file obtained out of band."""
+    path = tmp_path / "ledger.pub"
+    path.write_text(ledger_key.verifier().encode() + "\n")
+    return path

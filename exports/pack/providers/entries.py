@@ -93,7 +93,9 @@ class EntriesProvider:
                 tables=[
                     _count_table("By kind", "Kind", summary["entries.by_kind"]),
                     _count_table("By source", "Source", summary["entries.by_source"]),
-                    _count_table("By day (UTC, when it occurred, else when it was observed)", "Day", summary["entries.by_day"]),
+                    _count_table(
+                        "By day (UTC, when it occurred, else when it was observed)", "Day", summary["entries.by_day"]
+                    ),
                 ],
             )
         ]
