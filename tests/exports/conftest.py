@@ -39,9 +39,11 @@ def pack_settings(settings, operator_cert, tmp_path):
     return settings
 
 
-@pytest.fixture
-def operator_signer(pack_settings):
-    return load_pack_signer()
+@pytest.fixture(scope="session")
+def operator_signer(operator_cert):
+    """Loaded once: decrypting the PEM key (PBKDF2) takes most of a second."""
+    cert, key, password = operator_cert
+    return load_pack_signer(str(cert), str(key), password, "")
 
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -94,6 +96,31 @@ def built(evidence, operator_signer, entries_scope):
     from exports.pack.build import build_pack
 
     return build_pack(entries_scope, "alice", operator_signer)
+
+
+@pytest.fixture(scope="session")
+def shared(django_db_setup, django_db_blocker, tmp_path_factory, operator_signer):
+    """One pack for the many tests that only read or re-sign it (a build takes a second or more).
+
+    Built in a transaction that is rolled back, with a ledger key of its own; returns the built
+    pack and the path of that key's public half.
+    """
+    from django.db import transaction
+    from django.test import override_settings
+
+    from exports.pack.build import build_pack
+    from exports.pack.scope import Scope
+    from ledger.keys import create_signing_key
+
+    folder = tmp_path_factory.mktemp("shared-ledger")
+    with django_db_blocker.unblock(), override_settings(LEDGER_SIGNING_KEY=str(folder / "ledger.key")):
+        with transaction.atomic():
+            _, public, _ = create_signing_key("test.ledger/log")
+            append_entries([review(n, day=n % 4) for n in range(1, 6)] + [deployment(n, day=n) for n in range(1, 4)])
+            scope = Scope.from_json({"type": "entries", "kinds": ["github.review", "argocd.deployment"], "sample": 3})
+            built = build_pack(scope, "alice", operator_signer)
+            transaction.set_rollback(True)
+    return built, public
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ def test_it_writes_a_pack_inline_and_verifies_it(evidence, pack_settings, ledger
     assert "pack OK" in printed
 
 
-def test_it_fails_verify_pack_on_a_tampered_pack(built, ledger_pub, tmp_path):
+def test_it_fails_verify_pack_on_a_tampered_pack(shared, tmp_path):
+    built, ledger_pub = shared
     pdf = bytearray(built.pdf)
     pdf[len(pdf) // 2] ^= 0x01
     path = tmp_path / "tampered.pdf"
@@ -36,7 +37,8 @@ def test_it_fails_verify_pack_on_a_tampered_pack(built, ledger_pub, tmp_path):
         call_command("verify_pack", str(path), "--ledger-key", str(ledger_pub))
 
 
-def test_it_refuses_a_bad_ledger_key_file(built, tmp_path):
+def test_it_refuses_a_bad_ledger_key_file(shared, tmp_path):
+    built, _ = shared
     path, key = tmp_path / "pack.pdf", tmp_path / "bad.pub"
     path.write_bytes(built.pdf)
     key.write_text("not a key")
@@ -71,7 +73,7 @@ def test_it_creates_a_demo_certificate_that_signs(settings, tmp_path, capsys):
     assert signer.certificate_sha256 in capsys.readouterr().out
     assert "Demo Operator" in signer.subject
     assert (tmp_path / "demo.key").stat().st_mode & 0o077 == 0
-    with pytest.raises(CommandError, match="demo.crt exists; pass --force"):
+    with pytest.raises(CommandError, match=r"demo\.crt exists; pass --force"):
         call_command("create_pack_certificate")
 
 

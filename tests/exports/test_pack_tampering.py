@@ -50,7 +50,8 @@ def signature_offsets(pdf: bytes) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("where", ["first quarter", "middle", "attachments", "signature value", "last bytes"])
-def test_it_rejects_a_byte_changed_anywhere(built, ledger_pub, where):
+def test_it_rejects_a_byte_changed_anywhere(shared, where):
+    built, ledger_pub = shared
     pdf = bytearray(built.pdf)
     sig_start, sig_end = signature_offsets(built.pdf)
     offset = {
@@ -67,7 +68,8 @@ def test_it_rejects_a_byte_changed_anywhere(built, ledger_pub, where):
     assert problems[0].startswith("PDF signature:"), problems
 
 
-def test_it_names_content_changed_after_signing(built, ledger_pub):
+def test_it_names_content_changed_after_signing(shared):
+    built, ledger_pub = shared
     pdf = bytearray(built.pdf)
     pdf[len(pdf) // 2] ^= 0x01
 
@@ -76,7 +78,8 @@ def test_it_names_content_changed_after_signing(built, ledger_pub):
     )
 
 
-def test_it_rejects_an_altered_entry_resigned_with_another_key(built, ledger_pub, other_cert):
+def test_it_rejects_an_altered_entry_resigned_with_another_key(shared, other_cert):
+    built, ledger_pub = shared
     forger = load_pack_signer(str(other_cert), "", "", "")
     lines = [json.loads(line) for line in built.files["entries.jsonl"].decode().splitlines()]
     victim = lines[2]
@@ -95,7 +98,8 @@ def test_it_rejects_an_altered_entry_resigned_with_another_key(built, ledger_pub
     assert any(p.startswith("summary figure 'signer.certificate_sha256'") for p in problems)
 
 
-def test_it_rejects_an_altered_entry_whose_stated_hash_was_left_alone(built, ledger_pub, operator_signer):
+def test_it_rejects_an_altered_entry_whose_stated_hash_was_left_alone(shared, operator_signer):
+    built, ledger_pub = shared
     lines = built.files["entries.jsonl"].decode().splitlines()
     first = json.loads(lines[0])
     first["payload"] = base64.b64encode(base64.b64decode(first["payload"]).replace(b"APPROVED", b"DISMISSED")).decode()
@@ -147,7 +151,8 @@ def test_it_rejects_proofs_for_another_checkpoint_relabelled(built, ledger_pub, 
     assert any(p.startswith(f"entry seq 0: not included in the checkpoint of size {size}") for p in problems)
 
 
-def test_it_rejects_a_wrong_ledger_key(built, tmp_path):
+def test_it_rejects_a_wrong_ledger_key(shared, tmp_path):
+    built, _ = shared
     impostor = tmp_path / "impostor.pub"
     impostor.write_text(Signer.generate("test.ledger/log").verifier().encode())
 
@@ -159,7 +164,8 @@ def test_it_rejects_a_wrong_ledger_key(built, tmp_path):
     assert not any(p.startswith(("PDF signature:", "entry seq")) for p in problems)
 
 
-def test_it_rejects_a_changed_summary_figure(built, ledger_pub, operator_signer):
+def test_it_rejects_a_changed_summary_figure(shared, operator_signer):
+    built, ledger_pub = shared
     summary = copy.deepcopy(built.summary)
     summary["figures"]["entries.by_kind"]["github.review"] = 6  # the PDF now says 6 approvals-worth of reviews
     findings = [f.as_json() for f in built.content.findings]
@@ -173,7 +179,8 @@ def test_it_rejects_a_changed_summary_figure(built, ledger_pub, operator_signer)
     ]
 
 
-def test_it_rejects_a_figure_without_a_recipe(built, ledger_pub, operator_signer):
+def test_it_rejects_a_figure_without_a_recipe(shared, operator_signer):
+    built, ledger_pub = shared
     summary = copy.deepcopy(built.summary)
     summary["figures"]["deployments.compliant_percent"] = "100"
     files = attachment_files(built.evidence, summary, [])

@@ -17,7 +17,8 @@ from exports.verifier import read_attachments, verify
 from ledger.models import Entry
 
 
-def test_it_verifies_a_fresh_pack(built, ledger_pub):
+def test_it_verifies_a_fresh_pack(shared):
+    built, ledger_pub = shared
     report = verify(built.pdf, ledger_pub.read_text())
 
     assert report.ok, report.text()
@@ -41,7 +42,8 @@ def test_it_embeds_the_exact_stored_bytes_with_one_checkpoint(built):
 
 
 @pytest.mark.skipif(shutil.which("pdfsig") is None, reason="pdfsig (Debian poppler-utils) is not installed")
-def test_it_satisfies_pdfsig(built, tmp_path):
+def test_it_satisfies_pdfsig(shared, tmp_path):
+    built, _ = shared
     path = tmp_path / "pack.pdf"
     path.write_bytes(built.pdf)
 
@@ -53,7 +55,8 @@ def test_it_satisfies_pdfsig(built, tmp_path):
     assert "Certificate issuer is unknown" in out  # self-signed, reported as such
 
 
-def test_it_satisfies_pyhanko_validation(built, operator_cert):
+def test_it_satisfies_pyhanko_validation(shared, operator_cert):
+    built, _ = shared
     from asn1crypto import pem, x509
     from pyhanko.pdf_utils.reader import PdfFileReader
     from pyhanko.sign.validation import validate_pdf_signature
@@ -70,7 +73,8 @@ def test_it_satisfies_pyhanko_validation(built, operator_cert):
     assert trusted.bottom_line
 
 
-def test_it_runs_the_embedded_verifier_from_its_attachments_alone(built, ledger_pub, tmp_path):
+def test_it_runs_the_embedded_verifier_from_its_attachments_alone(shared, tmp_path):
+    built, ledger_pub = shared
     folder = tmp_path / "extracted"
     folder.mkdir()
     for name, data in read_attachments(built.pdf).items():
@@ -95,7 +99,8 @@ def test_it_runs_the_embedded_verifier_from_its_attachments_alone(built, ledger_
     assert {"merkle", "note", "figures"} <= imported
 
 
-def test_it_states_summary_figures_that_match_the_test_evidence(built):
+def test_it_states_summary_figures_that_match_the_test_evidence(shared):
+    built, _ = shared
     figures = json.loads(read_attachments(built.pdf)["summary.json"])["figures"]
 
     assert figures["entries.total"] == 8
