@@ -17,7 +17,7 @@ from django.utils import timezone
 from .merkle import EMPTY_ROOT, GENESIS_CHAIN, chain_hash, leaf_hash
 from .models import Entry, Head, QueuedEntry, TreeNode
 from .signals import sequenced
-from .store import load_frontier
+from .store import load_frontier, sqlite_datetime
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,8 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
         _move_head(cursor, head, HeadState(frontier.size, root, chain), now)
         if entries:
             first, last = entries[0][0], entries[-1][0]
-            transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last))
+            # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
+            transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
     return len(entries), len(rows) < batch_size
 
 
@@ -117,7 +118,7 @@ def _insert(cursor, entries: list[tuple], nodes: list[tuple[int, int, bytes]]) -
                 for row in nodes:
                     copy.write_row(row)
         return
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = sqlite_datetime
     cursor.executemany(
         f"INSERT INTO {entry_table} ({entry_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [(*r[:5], adapt(r[5]), adapt(r[6]), r[7], r[8], r[9], adapt(r[10])) for r in entries],
