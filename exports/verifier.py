@@ -124,6 +124,13 @@ def check_signature(pdf: bytes, report: Report, trust: list[bytes]) -> Signature
     if status.coverage != SignatureCoverageLevel.ENTIRE_FILE:
         level = status.coverage.name if status.coverage else "unknown"
         report.fail(f"PDF signature: does not cover the whole file (coverage {level}); bytes were added after signing")
+    stamp = status.timestamp_validity
+    if stamp is not None and not (stamp.intact and stamp.valid):
+        report.fail("PDF signature: its RFC 3161 timestamp token does not verify")
+    elif stamp is not None:
+        tsa = stamp.signing_cert.subject.human_friendly
+        trust_word = "trusted" if stamp.trusted else "TSA not trusted (pass its certificate with --trust)"
+        report.notes.append(f"RFC 3161 timestamp {stamp.timestamp.isoformat()} by {tsa}, valid, {trust_word}")
     cert = status.signing_cert
     facts = SignatureFacts(hashlib.sha256(cert.dump()).hexdigest(), cert.subject.human_friendly, bool(status.trusted))
     if trust and not facts.trusted:
