@@ -143,5 +143,21 @@ def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[byte
         )
         for name, data in sorted(files.items())
     ]
-    pdf = document.write_pdf(attachments=attachments, pdf_variant=PDF_VARIANT)
+    pdf = document.write_pdf(attachments=attachments, pdf_variant=PDF_VARIANT, finisher=_pdfa_finisher)
     return pdf, len(document.pages)
+
+
+def _pdfa_finisher(document, pdf) -> None:
+    """Two PDF/A details WeasyPrint and pyHanko leave inconsistent between them.
+
+    - The catalog's /AF lists every attachment twice (WeasyPrint 70 adds them from the name tree
+      and from the file specs): keep one of each.
+    - pyHanko's signature rewrites the XMP producer to its own name but appends to the Info one;
+      PDF/A wants the two equal, so the Info producer starts as pyHanko's name.
+    """
+    import pydyf
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    pdf.info["Producer"] = pydyf.String(VENDOR)

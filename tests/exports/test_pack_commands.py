@@ -11,6 +11,10 @@ from django.core.management.base import CommandError
 from exports.models import AuditPack
 from exports.signing import load_pack_signer
 
+# The shared pack is built in the test database, so the database must be set up even for tests
+# that only read the pack.
+pytestmark = pytest.mark.django_db
+
 
 def test_it_writes_a_pack_inline_and_verifies_it(evidence, pack_settings, ledger_pub, tmp_path, capsys):
     out = tmp_path / "out" / "pack.pdf"

@@ -21,6 +21,10 @@ from ledger.proofs import inclusion_proof
 
 from .conftest import review
 
+# The shared pack is built in the test database, so the database must be set up even for tests
+# that only read the pack.
+pytestmark = pytest.mark.django_db
+
 
 def resign(built, signer, summary=None, files=None):
     """Render the pack again from (altered) parts and sign it, as a forger with the tooling would."""

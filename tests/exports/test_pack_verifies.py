@@ -16,6 +16,10 @@ import pytest
 from exports.verifier import read_attachments, verify
 from ledger.models import Entry
 
+# The shared pack is built in the test database, so the database must be set up even for tests
+# that only read the pack.
+pytestmark = pytest.mark.django_db
+
 
 def test_it_verifies_a_fresh_pack(shared):
     built, ledger_pub = shared
@@ -122,3 +126,23 @@ def test_it_records_the_pack_as_a_ledger_entry(built):
     assert entry.data["requested_by"] == "alice"
     assert entry.data["scope"]["kinds"] == ["argocd.deployment", "github.review"]
     assert record_pack(built, "alice") == seq  # the same PDF is the same fact
+
+
+def test_it_keeps_the_pdfa_3b_markers_through_signing(shared):
+    import re
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    built, _ = shared
+    reader = PdfFileReader(io.BytesIO(built.pdf))
+    xmp = reader.root["/Metadata"].get_object().data.decode()
+    producer = re.search(r'pdf:Producer="([^"]*)"', xmp)
+    files = reader.root["/Names"]["/EmbeddedFiles"]["/Names"]
+    related = [files[i]["/AFRelationship"] for i in range(1, len(files), 2)]
+    af = list(reader.root.raw_get("/AF"))
+
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert reader.root["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
+    assert producer and producer.group(1) == reader.trailer["/Info"]["/Producer"]  # XMP and Info agree
+    assert len(af) == len(set(af)) == len(read_attachments(built.pdf))  # each attachment once
+    assert set(related) <= {"/Data", "/Supplement"}
