@@ -22,6 +22,7 @@ from .permissions import CanUsePacks
 
 class PackSerializer(serializers.ModelSerializer):
     download = serializers.SerializerMethodField()
+    entry_seq = serializers.SerializerMethodField(help_text="seq of the pack's export.audit_pack ledger entry")
 
     class Meta:
         model = AuditPack
@@ -41,6 +42,9 @@ class PackSerializer(serializers.ModelSerializer):
             "download",
         ]
         read_only_fields = fields
+
+    def get_entry_seq(self, pack: AuditPack) -> int | None:
+        return pack.ledger_seq()
 
     def get_download(self, pack: AuditPack) -> str | None:
         if pack.status != AuditPack.Status.DONE:

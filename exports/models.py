@@ -33,3 +33,12 @@ class AuditPack(models.Model):
 
     def __str__(self) -> str:
         return f"audit pack {self.pk} ({self.status})"
+
+    def ledger_seq(self) -> int | None:
+        """The pack's ledger entry; with a broker it is sequenced after the build, so look it up."""
+        if self.entry_seq is not None or not self.sha256:
+            return self.entry_seq
+        from ledger.models import Entry
+
+        key = f"exports:audit_pack:{self.sha256}"
+        return Entry.objects.filter(idempotency_key=key).values_list("seq", flat=True).first()

@@ -113,7 +113,9 @@ def shared(django_db_setup, django_db_blocker, tmp_path_factory, operator_signer
     from ledger.keys import create_signing_key
 
     folder = tmp_path_factory.mktemp("shared-ledger")
-    with django_db_blocker.unblock(), override_settings(LEDGER_SIGNING_KEY=str(folder / "ledger.key")):
+    # Session fixtures come before the autouse inline_tasks one: ask for inline sequencing here too.
+    inline = override_settings(LEDGER_SIGNING_KEY=str(folder / "ledger.key"), CELERY_TASK_ALWAYS_EAGER=True)
+    with django_db_blocker.unblock(), inline:
         with transaction.atomic():
             _, public, _ = create_signing_key("test.ledger/log")
             append_entries([review(n, day=n % 4) for n in range(1, 6)] + [deployment(n, day=n) for n in range(1, 4)])
