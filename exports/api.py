@@ -8,6 +8,8 @@ from pathlib import Path
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -77,6 +79,7 @@ class PackListCreate(generics.ListAPIView):
     serializer_class = PackSerializer
     queryset = AuditPack.objects.all()
 
+    @extend_schema(request=PackRequestSerializer, responses={202: PackSerializer})
     def post(self, request):
         incoming = PackRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -95,6 +98,13 @@ class PackDetail(generics.RetrieveAPIView):
 class PackDownload(APIView):
     permission_classes = [IsAuthenticated, CanUsePacks]
 
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            409: OpenApiResponse(description="the pack is not built yet, or failed"),
+            410: OpenApiResponse(description="the pack's file is no longer stored"),
+        }
+    )
     def get(self, request, pk: int):
         pack = get_object_or_404(AuditPack, pk=pk)
         if pack.status != AuditPack.Status.DONE:

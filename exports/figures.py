@@ -102,6 +102,30 @@ def compute_figures(
     return out
 
 
+def entry_time(envelope: Envelope) -> str:
+    """RFC 3339 text of when a fact occurred, else when it was observed (the ledger's fixed format sorts as text)."""
+    return str(envelope.get("occurred_at") or envelope["observed_at"])
+
+
+def outside_entries_scope(scope: Mapping[str, Any], envelopes: Mapping[int, Envelope]) -> list[int]:
+    """Seqs of embedded entries that an `entries` scope (as stated in summary.json) does not select."""
+    seqs = set(scope.get("seqs") or [])
+    kinds = set(scope.get("kinds") or [])
+    subject, since, until = scope.get("subject"), scope.get("since"), scope.get("until")
+    out = []
+    for seq, envelope in sorted(envelopes.items()):
+        at = entry_time(envelope)
+        if (
+            (seqs and seq not in seqs)
+            or (kinds and envelope["kind"] not in kinds)
+            or (subject and envelope["subject"] != subject)
+            or (since and at < since)
+            or (until and at >= until)
+        ):
+            out.append(seq)
+    return out
+
+
 def compare_figures(stated: Mapping[str, Any], computed: Mapping[str, Any]) -> list[str]:
     """One line per figure the pack states that the evidence does not give."""
     problems = []

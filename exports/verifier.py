@@ -247,6 +247,8 @@ def check_entries(
             report.fail(f"entry seq {seq}: its payload does not hash to its stated leaf hash (the entry was altered)")
         envelope = json.loads(payload)
         envelopes[seq] = envelope
+        if (item.get("kind"), item.get("subject")) != (envelope.get("kind"), envelope.get("subject")):
+            report.fail(f"entry seq {seq}: the kind or subject listed beside it differs from its payload's")
         proof = proofs.get(seq)
         if proof is None:
             bad_proofs += 1
@@ -296,6 +298,13 @@ def check_summary(
         outside = sorted(set(sample["population"]) - set(envelopes))
         if outside:
             report.fail(f"sample: population lists entries the pack does not carry: {outside[:5]}")
+    scope = summary.get("scope") or {}
+    if scope.get("type") == "entries":
+        stray = figures.outside_entries_scope(scope, envelopes)
+        if stray:
+            report.fail(f"scope: entries {stray[:5]} are not selected by the pack's stated scope")
+        if sample and sorted(sample["population"]) != sorted(envelopes):
+            report.fail("sample: the population is not every entry in the pack's scope")
     computed = figures.compute_figures(envelopes, findings, summary.get("counts", {}), sample, attested)
     problems = figures.compare_figures(summary["figures"], computed)
     for problem in problems:

@@ -91,3 +91,14 @@ def test_it_loads_a_pkcs12_certificate_and_names_a_wrong_password(settings, tmp_
     settings.PACK_SIGNING_KEY_PASSWORD = "wrong"
     with pytest.raises(Exception, match=r"PACK_SIGNING_CERT \(PKCS#12 .*demo.p12\): cannot load"):
         load_pack_signer()
+
+
+def test_it_takes_a_whole_scope_as_json(evidence, pack_settings, tmp_path):
+    out = tmp_path / "pack.pdf"
+
+    call_command("audit_pack", "--scope", '{"type": "entries", "seqs": [5, 6]}', "--out", str(out))
+
+    assert AuditPack.objects.get().scope == {"type": "entries", "seqs": [5, 6]}
+    assert out.read_bytes().startswith(b"%PDF-1.7")
+    with pytest.raises(CommandError, match=r"^audit_pack: --scope: not valid JSON"):
+        call_command("audit_pack", "--scope", "{type: entries}", "--out", str(out))

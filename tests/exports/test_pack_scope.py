@@ -62,3 +62,16 @@ def test_it_refuses_to_sign_figures_the_evidence_does_not_give(evidence, operato
         build_pack(
             Scope.from_json({"type": "entries", "kinds": ["github.review", "argocd.deployment"]}), "a", operator_signer
         )
+
+
+def test_it_verifies_a_period_pack_against_its_stated_period(evidence, operator_signer, ledger_pub):
+    from exports.verifier import verify
+
+    scope = Scope.from_json({"type": "entries", "since": "2026-03-03T00:00:00Z", "until": "2026-03-04T01:00:00Z"})
+
+    built = build_pack(scope, "alice", operator_signer)
+    report = verify(built.pdf, ledger_pub.read_text())
+
+    assert report.ok, report.text()
+    # In: reviews 1 and 5 (the 3rd, 09:00) and deployment 1 (the 3rd, 10:00). Out: everything from the 4th, 09:00.
+    assert built.summary["figures"]["entries.by_kind"] == {"argocd.deployment": 1, "github.review": 2}

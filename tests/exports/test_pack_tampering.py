@@ -194,3 +194,15 @@ def test_it_rejects_a_figure_without_a_recipe(shared, operator_signer):
     assert problems == [
         "summary figure 'deployments.compliant_percent' has no recipe the verifier knows, so it cannot be checked"
     ]
+
+
+def test_it_rejects_entries_outside_the_stated_scope(shared, operator_signer):
+    built, ledger_pub = shared
+    summary = copy.deepcopy(built.summary)
+    summary["scope"]["kinds"] = ["github.review"]  # claims a reviews-only pack, yet carries deployments
+    files = attachment_files(built.evidence, summary, [])
+
+    problems = failures(resign(built, operator_signer, summary=summary, files=files), ledger_pub)
+
+    deployments = sorted(s for s, e in built.evidence.envelopes().items() if e["kind"] == "argocd.deployment")
+    assert problems == [f"scope: entries {deployments} are not selected by the pack's stated scope"]

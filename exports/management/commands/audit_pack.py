@@ -1,4 +1,5 @@
 import getpass
+import json
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,11 @@ class Command(BaseCommand):
     help = "Build a signed audit pack inline and write it to --out."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scope", default="entries", choices=SCOPE_TYPES, help="scope type")
+        parser.add_argument(
+            "--scope",
+            default="entries",
+            help=f"scope type ({', '.join(SCOPE_TYPES)}) with the options below, or a whole scope as JSON",
+        )
         parser.add_argument("--deployment", help="deployment id (deployment scope)")
         parser.add_argument("--environment", help="environment name (environment scope)")
         parser.add_argument("--repository", help="owner/name (repository scope)")
@@ -36,6 +41,12 @@ class Command(BaseCommand):
             seqs = [int(s) for s in _csv(o["seqs"])]
         except ValueError:
             raise CommandError("audit_pack: --seqs: expected comma-separated whole numbers") from None
+        if o["scope"].lstrip().startswith("{"):
+            try:
+                raw = json.loads(o["scope"])
+            except ValueError as exc:
+                raise CommandError(f"audit_pack: --scope: not valid JSON ({exc})") from None
+            return self.make_pack(raw, o)
         raw = {
             "type": o["scope"],
             "deployment": o["deployment"],
@@ -49,6 +60,9 @@ class Command(BaseCommand):
             "sample": o["sample"],
             "seed": o["seed"],
         }
+        return self.make_pack(raw, o)
+
+    def make_pack(self, raw: dict, o: dict) -> None:
         try:
             scope = Scope.from_json(raw)
         except ScopeError as exc:

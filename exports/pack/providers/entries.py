@@ -145,3 +145,7 @@ def describe(scope: Scope) -> str:
     if scope.subject:
         parts.append(f"about {scope.subject}")
     return "ledger entries " + (" ".join(parts) if parts else "of every kind")
+
+
+# The verifier re-checks an entries pack against its stated scope with exports.figures.outside_entries_scope,
+# which compares envelope times as text: the same instants as the Coalesce filter above.
