@@ -73,7 +73,11 @@ def run_pack(pack_id: int) -> AuditPack | None:
         built = build_pack(Scope.from_json(pack.scope), pack.requested_by_name)
         path = pack_path(pack, built.sha256)
         _write_atomically(path, built.pdf)
-        seq = record_pack(built, pack.requested_by_name, pack.pk)
+        try:
+            seq = record_pack(built, pack.requested_by_name, pack.pk)
+        except BaseException:
+            path.unlink(missing_ok=True)  # a pack the ledger does not record is not offered
+            raise
     except EXPECTED as exc:
         _fail(pack, str(exc))
         return pack

@@ -13,6 +13,7 @@ import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -23,13 +24,13 @@ SIGNATURE_FIELD = "AuditPackSignature"
 
 @dataclass(frozen=True)
 class PackSigner:
-    signer: object  # pyhanko.sign.signers.SimpleSigner
+    signer: Any  # pyhanko.sign.signers.SimpleSigner (imported lazily: pyHanko is slow to import)
     certificate_sha256: str
     subject: str
     tsa_url: str = ""
 
 
-def _certificate_facts(signer) -> tuple[str, str]:
+def _certificate_facts(signer: Any) -> tuple[str, str]:
     cert = signer.signing_cert
     return hashlib.sha256(cert.dump()).hexdigest(), cert.subject.human_friendly
 

@@ -236,6 +236,9 @@ def check_entries(
             continue
         item = json.loads(line)
         seq = int(item["seq"])
+        if seq in envelopes:
+            report.fail(f"entry seq {seq}: listed twice in {ENTRIES}")
+            continue
         try:
             payload = base64.b64decode(item["payload"], validate=True)
         except binascii.Error:

@@ -67,7 +67,7 @@ def make_summary(
 
 def _origin(evidence: Evidence) -> str:
     """The origin line of the signed checkpoint note (C2SP tlog-checkpoint: its first line)."""
-    return evidence.checkpoint.note.split("\n", 1)[0]
+    return str(evidence.checkpoint.note).split("\n", 1)[0]
 
 
 def check_figures(summary: dict[str, Any], evidence: Evidence, findings: list[dict[str, Any]]) -> None:

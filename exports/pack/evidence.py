@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +45,17 @@ class Evidence:
     ledger_key_fingerprint: str
     entries: list[EvidenceEntry]
     proofs: dict[int, list[bytes]]  # seq -> audit path against checkpoint.size
+    _envelopes: dict[int, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def root_b64(self) -> str:
         return base64.b64encode(bytes(self.checkpoint.root)).decode()
 
     def envelopes(self) -> dict[int, dict[str, Any]]:
-        return {e.seq: json.loads(e.payload) for e in self.entries}
+        """Parsed once: a large pack would otherwise parse every payload for each use."""
+        if self._envelopes is None:
+            self._envelopes = {e.seq: json.loads(e.payload) for e in self.entries}
+        return self._envelopes
 
 
 def signed_checkpoint() -> Checkpoint:

@@ -74,7 +74,7 @@ def render_html(
     signer_subject: str,
 ) -> str:
     figures = summary_doc["figures"]
-    sections = [
+    sections: list[dict[str, Any]] = [
         {
             "title": s.title,
             "anchor": _anchor(s.title, i),
@@ -147,7 +147,7 @@ def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[byte
     return pdf, len(document.pages)
 
 
-def _pdfa_finisher(document, pdf) -> None:
+def _pdfa_finisher(document: Any, pdf: Any) -> None:
     """Two PDF/A details WeasyPrint and pyHanko leave inconsistent between them.
 
     - The catalog's /AF lists every attachment twice (WeasyPrint 70 adds them from the name tree

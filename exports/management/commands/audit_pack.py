@@ -70,6 +70,8 @@ class Command(BaseCommand):
         if scope.type not in PROVIDERS:
             raise CommandError(f"audit_pack: no content provider for {scope.type!r} scopes is installed yet")
         name = o["requested_by"] or f"{getpass.getuser()} (manage.py audit_pack)"
+        if len(name) > 150:
+            raise CommandError("audit_pack: --as: at most 150 characters")
         pack = run_pack(request_pack(scope, None, name=name, enqueue=False).pk)
         if pack is None or pack.status != pack.Status.DONE:
             raise CommandError(f"audit_pack: {pack.error if pack else 'the pack row vanished while building'}")
