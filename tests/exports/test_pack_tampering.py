@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import json
 import re
 
@@ -206,3 +207,21 @@ def test_it_rejects_entries_outside_the_stated_scope(shared, operator_signer):
 
     deployments = sorted(s for s, e in built.evidence.envelopes().items() if e["kind"] == "argocd.deployment")
     assert problems == [f"scope: entries {deployments} are not selected by the pack's stated scope"]
+
+
+def test_it_rejects_an_update_appended_after_signing(shared):
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    built, ledger_pub = shared
+    writer = IncrementalPdfFileWriter(io.BytesIO(built.pdf))
+    writer.root["/Lang"] = generic.TextStringObject("fr")  # harmless-looking, but not what was signed
+    writer.update_root()
+    out = io.BytesIO()
+    writer.write(out)
+
+    problems = failures(out.getvalue(), ledger_pub)
+
+    assert problems == [
+        "PDF signature: does not cover the whole file (coverage ENTIRE_REVISION); bytes were added after signing"
+    ]
