@@ -44,6 +44,7 @@ def make_summary(
     stated.update(figures.count_figures(evidence.envelopes(), content.counts))
     stated.update(
         {
+            "entries.total": len(evidence.entries),  # the cover states it for every kind of pack
             "checkpoint.origin": _origin(evidence),
             "checkpoint.size": evidence.checkpoint.size,
             "checkpoint.root": evidence.root_b64,
