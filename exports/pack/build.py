@@ -22,6 +22,7 @@ from .render import render_html, render_pdf
 from .scope import Scope
 
 PACK_KIND = "export.audit_pack"
+ATTESTED = {"checkpoint", "ledger_key", "signer"}  # figure groups the verifier takes from signatures, not entries
 
 
 @dataclass
@@ -78,9 +79,6 @@ def check_figures(summary: dict[str, Any], evidence: Evidence, findings: list[di
     problems = figures.compare_figures(summary["figures"], computed)
     if problems:
         raise PackError("content provider: " + "; ".join(problems[:3]))
-
-
-ATTESTED = {"checkpoint", "ledger_key", "signer"}  # figures the verifier takes from signatures, not entries
 
 
 def assemble(

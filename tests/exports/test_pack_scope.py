@@ -53,12 +53,13 @@ def test_it_refuses_to_sign_figures_the_evidence_does_not_give(evidence, operato
 
     def inflated(self, scope, size):
         made = real(self, scope, size)
-        made.summary["entries.total"] += 1
+        made.summary["entries.by_kind"]["github.review"] += 1
         return made
 
     monkeypatch.setattr(EntriesProvider, "build", inflated)
 
-    with pytest.raises(PackError, match=r"content provider: summary figure 'entries.total': the pack states 9"):
+    stated = r"'entries.by_kind': the pack states \{'argocd.deployment': 3, 'github.review': 6\}"
+    with pytest.raises(PackError, match=rf"content provider: summary figure {stated}"):
         build_pack(
             Scope.from_json({"type": "entries", "kinds": ["github.review", "argocd.deployment"]}), "a", operator_signer
         )
