@@ -79,6 +79,8 @@ def test_it_creates_a_demo_certificate_that_signs(settings, tmp_path, capsys):
     assert (tmp_path / "demo.key").stat().st_mode & 0o077 == 0
     with pytest.raises(CommandError, match=r"demo\.crt exists; pass --force"):
         call_command("create_pack_certificate")
+    call_command("create_pack_certificate", "--if-missing")
+    assert load_pack_signer().certificate_sha256 == signer.certificate_sha256  # kept, not replaced
 
 
 def test_it_loads_a_pkcs12_certificate_and_names_a_wrong_password(settings, tmp_path):

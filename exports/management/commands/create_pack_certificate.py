@@ -16,11 +16,15 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="Evidence ledger demo operator", help="certificate common name")
         parser.add_argument("--days", type=int, default=365)
         parser.add_argument("--force", action="store_true", help="replace existing files")
+        parser.add_argument("--if-missing", action="store_true", help="do nothing when the files exist (for the demo)")
 
-    def handle(self, *args, name: str, days: int, force: bool, **options):
+    def handle(self, *args, name: str, days: int, force: bool, if_missing: bool, **options):
         cert = Path(settings.PACK_SIGNING_CERT)
         key = Path(settings.PACK_SIGNING_KEY) if settings.PACK_SIGNING_KEY else None  # no key path: PKCS#12
         existing = [p for p in (cert, key) if p is not None and p.exists()]
+        if existing and if_missing and not force:
+            self.stdout.write(f"pack certificate: {existing[0]} exists, kept")
+            return
         if existing and not force:
             raise CommandError(f"create_pack_certificate: {existing[0]} exists; pass --force to replace it")
         if days < 1:
