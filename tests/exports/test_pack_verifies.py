@@ -146,3 +146,19 @@ def test_it_keeps_the_pdfa_3b_markers_through_signing(shared):
     assert producer and producer.group(1) == reader.trailer["/Info"]["/Producer"]  # XMP and Info agree
     assert len(af) == len(set(af)) == len(read_attachments(built.pdf))  # each attachment once
     assert set(related) <= {"/Data", "/Supplement"}
+
+
+def test_it_checks_the_signer_against_a_trusted_certificate_when_given(shared, operator_cert, tmp_path):
+    from exports.signing import create_demo_certificate
+
+    built, ledger_pub = shared
+    create_demo_certificate(tmp_path / "someone.crt", tmp_path / "someone.key", "Someone else")
+
+    pinned = verify(built.pdf, ledger_pub.read_text(), [operator_cert[0].read_bytes()])
+    wrong = verify(built.pdf, ledger_pub.read_text(), [(tmp_path / "someone.crt").read_bytes()])
+
+    assert pinned.ok and ", trusted" in pinned.text()
+    assert wrong.failures == [
+        "PDF signature: signer Organization: Demo, Common Name: Audit Operator (test) "
+        "does not chain to a certificate given with --trust"
+    ]
