@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from ledger import merkle, note
 from ledger.checkpoints import sign_checkpoint
 from ledger.keys import load_verifier
 from ledger.models import Checkpoint, Entry
-from ledger.proofs import inclusion_proof
+from ledger.store import fetch_nodes
 
 from .. import verifier as verifier_module
 
@@ -66,26 +67,58 @@ def signed_checkpoint() -> Checkpoint:
     return checkpoint
 
 
+CHUNK = 5000  # seqs or nodes per query: under SQLite's variable limit, few round trips
+
+
+def _chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def collect_evidence(seqs: list[int], checkpoint: Checkpoint) -> Evidence:
     size = checkpoint.size
-    outside = [s for s in seqs if not 0 <= s < size]
+    wanted = sorted(set(seqs))
+    outside = [s for s in wanted if not 0 <= s < size]
     if outside:
         raise PackError(f"entries {outside[:5]} are not in the checkpoint of size {size}")
-    entries = [
-        EvidenceEntry(seq, kind, subject, bytes(leaf), bytes(payload))
-        for seq, kind, subject, leaf, payload in Entry.objects.filter(seq__in=seqs)
-        .order_by("seq")
-        .values_list("seq", "kind", "subject", "leaf_hash", "payload")
-        .iterator(chunk_size=2000)
-    ]
+    entries = []
+    for chunk in _chunks(wanted):
+        rows = Entry.objects.filter(seq__in=chunk).order_by("seq")
+        for seq, kind, subject, leaf, payload in rows.values_list("seq", "kind", "subject", "leaf_hash", "payload"):
+            entries.append(EvidenceEntry(seq, kind, subject, bytes(leaf), bytes(payload)))
+    missing = sorted(set(wanted) - {e.seq for e in entries})
+    if missing:
+        raise PackError(f"entries {missing[:5]} are not in the ledger")
+    key = load_verifier()
+    proofs = inclusion_proofs(entries, size, bytes(checkpoint.root))
+    return Evidence(checkpoint, key.encode(), key.fingerprint(), entries, proofs)
+
+
+def inclusion_proofs(entries: list[EvidenceEntry], size: int, root: bytes) -> dict[int, list[bytes]]:
+    """RFC 9162 audit paths for many entries, from one batched read of the stored tree.
+
+    ledger.proofs.inclusion_proof gives the same paths (tests compare them) but reads the store
+    once per entry; a pack of tens of thousands of entries plans its node reads together. Each
+    path is verified against the checkpoint root before it is embedded: the pack never vouches
+    for what the ledger cannot prove.
+    """
+    needed: set[merkle.Node] = set()
+    for entry in entries:
+        needed.update(merkle.inclusion_nodes(entry.seq, size))
+    nodes: dict[merkle.Node, bytes] = {}
+    for chunk in _chunks(sorted(needed)):
+        nodes.update(fetch_nodes(set(chunk)))
     proofs = {}
     for entry in entries:
-        proof = inclusion_proof(entry.seq, size)
-        if proof.leaf_hash != entry.leaf_hash:  # the store contradicts itself: refuse to vouch for it
-            raise PackError(f"entry {entry.seq}: stored leaf hash differs from the tree's; run verify_ledger")
-        proofs[entry.seq] = proof.path
-    key = load_verifier()
-    return Evidence(checkpoint, key.encode(), key.fingerprint(), entries, proofs)
+        path = merkle.inclusion_proof(entry.seq, size, lambda _wanted: nodes)
+        try:
+            merkle.verify_inclusion(entry.seq, size, entry.leaf_hash, path, root)
+        except merkle.ProofError:
+            raise PackError(
+                f"entry {entry.seq}: its stored leaf hash is not in the checkpoint of size {size}; run verify_ledger"
+            ) from None
+        proofs[entry.seq] = path
+    return proofs
 
 
 def _b64(data: bytes) -> str:

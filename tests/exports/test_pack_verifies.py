@@ -15,6 +15,7 @@ import pytest
 
 from exports.verifier import read_attachments, verify
 from ledger.models import Entry
+from ledger.proofs import inclusion_proof
 
 # The shared pack is built in the test database, so the database must be set up even for tests
 # that only read the pack.
@@ -41,6 +42,9 @@ def test_it_embeds_the_exact_stored_bytes_with_one_checkpoint(built):
     for line in lines:
         assert base64.b64decode(line["payload"]) == stored[line["seq"]]
     assert {p["tree_size"] for p in proofs["proofs"]} == {built.evidence.checkpoint.size}
+    for proof in proofs["proofs"]:  # the batched paths are the ledger's own proofs
+        path = inclusion_proof(proof["seq"], built.evidence.checkpoint.size).path
+        assert [base64.b64decode(p) for p in proof["path"]] == path
     assert files["checkpoint.note"].decode() == built.evidence.checkpoint.note
     assert files["ledger-key.pub"].decode().strip() == built.evidence.ledger_key
 
