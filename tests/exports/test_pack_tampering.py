@@ -225,3 +225,21 @@ def test_it_rejects_an_update_appended_after_signing(shared):
     assert problems == [
         "PDF signature: does not cover the whole file (coverage ENTIRE_REVISION); bytes were added after signing"
     ]
+
+
+def test_it_names_a_missing_attachment(shared, operator_signer):
+    built, ledger_pub = shared
+    files = {name: data for name, data in built.files.items() if name != "proofs.json"}
+
+    problems = failures(resign(built, operator_signer, files=files), ledger_pub)
+
+    assert problems == ["attachments: the pack lacks proofs.json"]
+
+
+def test_it_names_malformed_evidence_without_crashing(shared, operator_signer):
+    built, ledger_pub = shared
+    files = dict(built.files, **{"proofs.json": b"{not json"})
+
+    problems = failures(resign(built, operator_signer, files=files), ledger_pub)
+
+    assert len(problems) == 1 and problems[0].startswith("evidence: malformed attachment content (JSONDecodeError")
