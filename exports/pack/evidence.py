@@ -108,9 +108,14 @@ def inclusion_proofs(entries: list[EvidenceEntry], size: int, root: bytes) -> di
     nodes: dict[merkle.Node, bytes] = {}
     for chunk in _chunks(sorted(needed)):
         nodes.update(fetch_nodes(set(chunk)))
+
+    def fetch(wanted: set[merkle.Node]) -> dict[merkle.Node, bytes]:
+        # Only the nodes asked for: merkle compares the answer's keys with the request per proof.
+        return {node: nodes[node] for node in wanted if node in nodes}
+
     proofs = {}
     for entry in entries:
-        path = merkle.inclusion_proof(entry.seq, size, lambda _wanted: nodes)
+        path = merkle.inclusion_proof(entry.seq, size, fetch)
         try:
             merkle.verify_inclusion(entry.seq, size, entry.leaf_hash, path, root)
         except merkle.ProofError:
