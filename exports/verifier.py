@@ -65,10 +65,13 @@ class Report:
     def fail(self, message: str) -> None:
         self.failures.append(message)
 
-    def text(self) -> str:
+    def text(self, limit: int = 25) -> str:
+        """The report for a person: at most `limit` failures spelled out (a bad checkpoint fails every proof)."""
         head = "pack OK" if self.ok else f"pack FAILED verification ({len(self.failures)} problem(s))"
-        lines = [head, *(f"  FAIL {f}" for f in self.failures), *(f"  ok   {n}" for n in self.notes)]
-        return "\n".join(lines)
+        shown = [f"  FAIL {f}" for f in self.failures[:limit]]
+        if len(self.failures) > limit:
+            shown.append(f"  FAIL ... and {len(self.failures) - limit} more")
+        return "\n".join([head, *shown, *(f"  ok   {n}" for n in self.notes)])
 
 
 # --- 1. The PDF signature --------------------------------------------------------------------
@@ -187,8 +190,10 @@ def _json(attachments: Mapping[str, bytes], name: str) -> Any:
     return json.loads(attachments[name].decode("utf-8"))
 
 
-def check_evidence(attachments: Mapping[str, bytes], ledger_key: str, report: Report) -> dict[str, Any]:
-    """Checkpoint, entries, proofs; returns the figures the evidence attests (checkpoint, key)."""
+def check_evidence(
+    attachments: Mapping[str, bytes], ledger_key: str, report: Report
+) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
+    """Checkpoint, entries, proofs; returns the attested figures (checkpoint, key) and the envelopes by seq."""
     attested: dict[str, Any] = {}
     verifier = parse_ledger_key(ledger_key)
     attested["ledger_key.fingerprint"] = verifier.fingerprint()
@@ -211,7 +216,7 @@ def check_evidence(attachments: Mapping[str, bytes], ledger_key: str, report: Re
             checkpoint = note.Checkpoint.parse(note_text.rpartition("\n\n")[0] + "\n")
         except note.NoteError as exc2:
             report.fail(f"checkpoint: unreadable ({exc2})")
-            return attested
+            return attested, {}
     attested.update(
         {
             "checkpoint.origin": checkpoint.origin,
@@ -219,9 +224,7 @@ def check_evidence(attachments: Mapping[str, bytes], ledger_key: str, report: Re
             "checkpoint.root": base64.b64encode(checkpoint.root).decode(),
         }
     )
-    envelopes = check_entries(attachments, checkpoint, report)
-    attested["_envelopes"] = envelopes
-    return attested
+    return attested, check_entries(attachments, checkpoint, report)
 
 
 def check_entries(
@@ -282,11 +285,14 @@ def check_entries(
 
 
 def check_summary(
-    attachments: Mapping[str, bytes], attested: dict[str, Any], signer: SignatureFacts | None, report: Report
+    attachments: Mapping[str, bytes],
+    attested: dict[str, Any],
+    envelopes: dict[int, dict[str, Any]],
+    signer: SignatureFacts | None,
+    report: Report,
 ) -> None:
     summary = _json(attachments, SUMMARY)
     findings = _json(attachments, FINDINGS)
-    envelopes = attested.pop("_envelopes", {})
     if summary.get("format") != figures.FORMAT:
         report.fail(f"{SUMMARY}: format {summary.get('format')!r} is not {figures.FORMAT!r}")
         return
@@ -330,8 +336,8 @@ def verify(pdf: bytes, ledger_key: str, trust: list[bytes] | None = None) -> Rep
         report.fail(f"attachments: the pack lacks {', '.join(missing)}")
         return report
     try:
-        attested = check_evidence(attachments, ledger_key, report)
-        check_summary(attachments, attested, signer, report)
+        attested, envelopes = check_evidence(attachments, ledger_key, report)
+        check_summary(attachments, attested, envelopes, signer, report)
     except (ValueError, KeyError, TypeError) as exc:  # malformed JSON or fields: name it, do not crash
         report.fail(f"evidence: malformed attachment content ({type(exc).__name__}: {exc})")
     return report
