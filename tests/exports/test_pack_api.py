@@ -117,3 +117,14 @@ def test_it_does_not_offer_a_pack_still_queued(auditor, db):
     assert response.status_code == 409
     assert response.json()["detail"] == f"pack {pack.pk} is queued, not ready"
     assert auditor.get(f"/api/v1/packs/{pack.pk}/").json()["download"] is None
+
+
+def test_it_says_when_a_pack_file_is_gone(auditor, tmp_path):
+    pack = AuditPack.objects.create(
+        scope=SCOPE, requested_by_name="alice", status="done", file_path=str(tmp_path / "gone.pdf"), sha256="0" * 64
+    )
+
+    response = auditor.get(f"/api/v1/packs/{pack.pk}/download/")
+
+    assert response.status_code == 410
+    assert response.json()["detail"] == f"pack {pack.pk}: its file is no longer stored"
