@@ -183,6 +183,14 @@ LEDGER_SIGNING_KEY = os.getenv("LEDGER_SIGNING_KEY", str(BASE_DIR / "var" / "led
 LEDGER_ORIGIN = os.getenv("LEDGER_ORIGIN", "evidence-ledger.local/ledger")
 LEDGER_MAX_PAYLOAD_BYTES = envint("LEDGER_MAX_PAYLOAD_BYTES", 1024 * 1024, minimum=1024)
 
+# --- Audit packs ----------------------------------------------------------------------------
+PACK_STORAGE_DIR = os.getenv("PACK_STORAGE_DIR", str(BASE_DIR / "var" / "packs"))
+# The operator's PAdES certificate: PEM certificate + PEM key, or a PKCS#12 file with PACK_SIGNING_KEY="".
+PACK_SIGNING_CERT = os.getenv("PACK_SIGNING_CERT", str(BASE_DIR / "var" / "pack-signing.crt"))
+PACK_SIGNING_KEY = os.getenv("PACK_SIGNING_KEY", str(BASE_DIR / "var" / "pack-signing.key"))
+PACK_SIGNING_KEY_PASSWORD = envsecret("PACK_SIGNING_KEY_PASSWORD")
+PACK_TSA_URL = os.getenv("PACK_TSA_URL", "").strip()  # RFC 3161 timestamp authority, optional
+
 # --- Evidence sources -----------------------------------------------------------------------
 EVIDENCE_SOURCES_FILE = os.getenv("EVIDENCE_SOURCES_FILE", "")
 GITHUB_WEBHOOK_SECRET = envsecret("GITHUB_WEBHOOK_SECRET")

@@ -1,5 +1,13 @@
 """API routes of the exports app (under /api/v1/). Each area adds its own lines."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api
+
+app_name = "exports"
+
+urlpatterns: list = [
+    path("packs/", api.PackListCreate.as_view(), name="pack-list"),
+    path("packs/<int:pk>/", api.PackDetail.as_view(), name="pack-detail"),
+    path("packs/<int:pk>/download/", api.PackDownload.as_view(), name="pack-download"),
+]

@@ -1,0 +1,160 @@
+"""HTML (Django templates) to PDF/A-3b with WeasyPrint, attachments embedded, not yet signed."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from .content import PackContent, Table
+from .evidence import Evidence
+
+CSS_PATH = Path(__file__).resolve().parent.parent / "templates" / "exports" / "pack.css"
+PDF_VARIANT = "pdf/a-3b"  # PDF/A-3 is the level that allows arbitrary embedded files
+RELATIONSHIPS = {".py": "Supplement", ".pub": "Supplement"}  # the rest is the evidence itself ("Data")
+
+
+def _cell(value: str, mono: bool) -> str:
+    if mono:
+        return f'<td class="mono">{escape(value)}</td>'
+    if "\n" in value:
+        return f"<td><pre>{escape(value)}</pre></td>"
+    return f'<td class="wrap">{escape(value)}</td>'
+
+
+def table_body(table: Table) -> str:
+    """Rows as HTML, built here rather than in a template loop: packs have tens of thousands of rows."""
+    mono = table.mono
+    return "".join(
+        "<tr>" + "".join(_cell(str(v), i in mono) for i, v in enumerate(row)) + "</tr>" for row in table.rows
+    )
+
+
+def index_body(evidence: Evidence, anchored: set[int]) -> str:
+    parts = []
+    for e in evidence.entries:
+        anchor = f' id="e-{e.seq}"' if e.seq in anchored else ""
+        parts.append(
+            f'<tr{anchor}><td>{e.seq}</td><td class="wrap">{escape(e.kind)}</td>'
+            f'<td class="wrap">{escape(e.subject)}</td><td class="mono">{e.leaf_hash.hex()}</td></tr>'
+        )
+    return "".join(parts)
+
+
+def format_figure(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "none"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "none"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def _widths(table: Table) -> list[float]:
+    weights = table.widths or [1] * len(table.headers)
+    total = sum(weights)
+    return [round(100 * w / total, 2) for w in weights]
+
+
+def _anchor(title: str, i: int) -> str:
+    return f"s{i}-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40]
+
+
+def render_html(
+    content: PackContent,
+    evidence: Evidence,
+    summary_doc: dict[str, Any],
+    attachment_names: list[str],
+    signer_subject: str,
+) -> str:
+    figures = summary_doc["figures"]
+    sections: list[dict[str, Any]] = [
+        {
+            "title": s.title,
+            "anchor": _anchor(s.title, i),
+            "intro": s.intro,
+            "findings": [f.as_json() for f in s.findings],
+            "tables": [
+                {
+                    "title": t.title,
+                    "note": t.note,
+                    "headers": t.headers,
+                    "col_widths": _widths(t),
+                    "body": table_body(t),
+                }
+                for t in s.tables
+            ],
+        }
+        for i, s in enumerate(content.sections, 1)
+    ]
+    findings = [f.as_json() for f in content.findings]
+    cited = {seq for f in findings for seq in f["seqs"]}
+    for section in sections:
+        cited.update(seq for f in section["findings"] for seq in f["seqs"])
+    context = {
+        "css": CSS_PATH.read_text(),
+        "format": summary_doc["format"],
+        "content": content,
+        "sections": sections,
+        "findings": findings,
+        # Django templates cannot read dotted keys: the same figures, with underscores.
+        "summary": {name.replace(".", "_"): value for name, value in figures.items()},
+        "summary_rows": [(label, format_figure(figures[name])) for label, name in content.summary_rows],
+        "generated_at": summary_doc["generated_at"],
+        "generated_by": summary_doc["generated_by"],
+        "ledger_key_name": "+".join(evidence.ledger_key.split("+")[:2]),
+        "signer_subject": signer_subject,
+        "index_body": index_body(evidence, cited),
+        "attachment_names": attachment_names,
+        "sample": summary_doc.get("sample"),
+    }
+    # Row bodies are escaped above; mark them safe only here, where they meet the template.
+    from django.utils.safestring import mark_safe
+
+    context["index_body"] = mark_safe(context["index_body"])  # noqa: S308 - built from escaped cells
+    for section in sections:
+        for table in section["tables"]:
+            table["body"] = mark_safe(table["body"])  # noqa: S308 - built from escaped cells
+    return render_to_string("exports/pack.html", context)
+
+
+def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[bytes, int]:
+    """The unsigned PDF and its page count."""
+    from weasyprint import HTML, Attachment
+
+    document = HTML(string=html).render()
+    attachments = [
+        Attachment(
+            file_obj=io.BytesIO(data),
+            name=name,
+            description=f"audit pack evidence: {name}",
+            created=when,
+            modified=when,
+            relationship=RELATIONSHIPS.get(Path(name).suffix, "Data"),
+        )
+        for name, data in sorted(files.items())
+    ]
+    pdf = document.write_pdf(attachments=attachments, pdf_variant=PDF_VARIANT, finisher=_pdfa_finisher)
+    return pdf, len(document.pages)
+
+
+def _pdfa_finisher(document: Any, pdf: Any) -> None:
+    """Two PDF/A details WeasyPrint and pyHanko leave inconsistent between them.
+
+    - The catalog's /AF lists every attachment twice (WeasyPrint 70 adds them from the name tree
+      and from the file specs): keep one of each.
+    - pyHanko's signature rewrites the XMP producer to its own name but appends to the Info one;
+      PDF/A wants the two equal, so the Info producer starts as pyHanko's name.
+    """
+    import pydyf
+    from pyhanko.pdf_utils.metadata.model import VENDOR
+
+    if "AF" in pdf.catalog:
+        pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    pdf.info["Producer"] = pydyf.String(VENDOR)
