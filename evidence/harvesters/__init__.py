@@ -8,6 +8,8 @@ from .base import Harvester, HarvestError, HarvestResult
 
 HARVESTERS: dict[str, str] = {
     # kind: "module:Class" -- each area adds its line.
+    "github": "evidence.harvesters.github:GitHubHarvester",
+    "gitlab": "evidence.harvesters.gitlab:GitLabHarvester",
 }
 
 

@@ -3,3 +3,12 @@
 from .core import HarvestCursor, HarvestRun, ProjectionCursor, Source
 
 __all__ = ["HarvestCursor", "HarvestRun", "ProjectionCursor", "Source"]
+from .forge import (
+    Approval,
+    ProtectionObservation,
+    ProtectionSnapshot,
+    PullRequest,
+    PullRequestCommit,
+)
+
+__all__ += ["Approval", "ProtectionObservation", "ProtectionSnapshot", "PullRequest", "PullRequestCommit"]

@@ -19,6 +19,7 @@ Projector = Callable[[Entry], None]
 
 PROJECTOR_MODULES: list[str] = [
     # "evidence.projections.<area>" -- each area adds its line.
+    "evidence.projections.forge",
 ]
 _PROJECTORS: dict[str, list[Projector]] = {}
 _MODELS: list[type[models.Model]] = []
