@@ -1,5 +1,9 @@
 """API routes of the evidence app (under /api/v1/). Each area adds its own lines."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api_forge
+
+urlpatterns: list = [
+    path("pull-requests/", api_forge.PullRequestList.as_view(), name="pull-requests"),
+]

@@ -1,5 +1,10 @@
 """Webhook receivers under /hooks/: one module per controller or forge."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import github, gitlab
+
+urlpatterns: list = [
+    path("github/", github.receive, name="hooks-github"),
+    path("gitlab/", gitlab.receive, name="hooks-gitlab"),
+]
