@@ -44,6 +44,7 @@ COMMITS_LIMIT = 250  # GitHub lists at most 250 commits of a pull request
 class Client:
     gh: Github
     requester: Requester
+    per_page: int
     calls: list[int]  # one item per HTTP response, counted by the requester hook
 
     @property
@@ -73,7 +74,7 @@ def connect(source: Source) -> Client:
         base_url=(source.url or DEFAULT_URL).rstrip("/"),
         auth=auth,
         retry=retry,
-        per_page=100,
+        per_page=int(source.setting("page_size", 100)),
         timeout=30,
         # PyGithub's default pacing (0.25 s) follows GitHub's advice for api.github.com; local sandboxes set 0.
         seconds_between_requests=float(source.setting("seconds_between_requests", 0.25)) or None,
@@ -82,7 +83,7 @@ def connect(source: Source) -> Client:
     requester = gh.requester
     # Count every answer the client receives (retries inside urllib3 excluded) for the harvest run.
     requester.DEBUG_ON_RESPONSE = lambda status, headers, data: calls.append(status)  # type: ignore[method-assign]
-    return Client(gh, requester, calls)
+    return Client(gh, requester, int(source.setting("page_size", 100)), calls)
 
 
 def describe(exc: Exception, source: Source, what: str) -> str:
@@ -128,7 +129,7 @@ def get_pages(
     client: Client, url: str, params: dict[str, Any] | None = None, etag: str | None = None
 ) -> tuple[list[Any] | None, str | None]:
     """GET a whole list; the first page is conditional: (items, or None on 304; etag of page 1)."""
-    data, headers = get_json(client, url, {"per_page": 100, **(params or {})}, etag)
+    data, headers = get_json(client, url, {"per_page": client.per_page, **(params or {})}, etag)
     if data is None:
         return None, etag
     return [item for page in iter_pages(client, data, headers) for item in page], headers.get("etag")
@@ -208,7 +209,7 @@ class _Run:
     def collect_pulls(self) -> None:
         state = dict(self.cursor.get("pulls") or {})
         # Reference: https://docs.github.com/en/rest/pulls/pulls#list-pull-requests
-        params = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": 100}
+        params = {"state": "closed", "sort": "updated", "direction": "desc", "per_page": self.client.per_page}
         data, headers = get_json(self.client, f"{self.base}/pulls", params, state.get("etag"))
         if data is None:  # 304: no pull request closed or changed since the last harvest
             self.observed.pulls_unchanged = True

@@ -33,6 +33,16 @@ class RateLimitTooLong(requests.RequestException):
     """A 429 asks for a longer wait than the source allows; the run fails and says how long."""
 
 
+class _Gitlab(gitlab.Gitlab):
+    """python-gitlab retries up to 10 times per call unless told otherwise; this makes it a setting."""
+
+    max_retries = 4
+
+    def http_request(self, *args: Any, max_retries: int | None = None, **kwargs: Any) -> requests.Response:
+        limit = self.max_retries if max_retries is None else max_retries
+        return super().http_request(*args, max_retries=limit, **kwargs)
+
+
 class Client:
     def __init__(self, source: Source) -> None:
         credential = source.credential()
@@ -46,16 +56,17 @@ class Client:
         token = (
             {"oauth_token": credential} if source.setting("token_type") == "oauth" else {"private_token": credential}
         )
-        self.gl = gitlab.Gitlab(
+        self.gl = _Gitlab(
             (source.url or DEFAULT_URL).rstrip("/"),
             session=session,
-            per_page=100,
+            per_page=int(source.setting("page_size", 100)),
             timeout=30,
             # 5xx and connections cut mid-answer are retried; so is 429 (python-gitlab obeys
             # Retry-After / RateLimit-Reset by default, up to 10 times; on_response caps the wait).
             retry_transient_errors=True,
             **token,
         )
+        self.gl.max_retries = int(source.setting("max_retries", 4))
 
     def on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         """Count each answer; refuse to sleep through a rate limit longer than allowed."""

@@ -7,7 +7,7 @@ Every row is derived from ledger entries by `evidence.projections.forge` and nam
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import models
 
@@ -163,6 +163,13 @@ class ProtectionAt:
             return False
         expected = self.snapshot.content_hash
         return self.seen_before.content_hash == expected and self.seen_after.content_hash == expected
+
+    @property
+    def unobserved_for(self) -> timedelta | None:
+        """How long nobody looked around T: the time between the observations either side."""
+        if self.seen_before is None or self.seen_after is None:
+            return None
+        return self.seen_after.observed_at - self.seen_before.observed_at
 
     @property
     def settings(self) -> dict | str:

@@ -138,10 +138,17 @@ def test_it_records_rule_suites_that_bypassed_a_rule(github_source, github_model
 
 
 def test_it_follows_link_pagination(github_source, github_model, fake_github):
-    for number in range(10, 160):
+    github_source.config["page_size"] = 4
+    github_source.save()
+    for number in range(10, 16):
         github_model.add_merged_pull(REPO, number, author="alice", merged_by="bob", merged_at="2026-02-01T10:00:00Z")
+    github_model.repositories[REPO].pulls[3].reviews += [
+        Review(7000 + i, f"reviewer{i}", "COMMENTED", "a" * 40, "2026-03-01T11:00:00Z") for i in range(5)
+    ]
 
     run(github_source, REPO)
 
-    assert kinds(kind="github.pull_request")["github.pull_request"] == 153
-    assert len(fake_github.requests_to(r"/pulls$")) == 2  # 155 closed pull requests, 100 a page
+    assert kinds(kind="github.pull_request")["github.pull_request"] == 9
+    assert len(fake_github.requests_to(r"/pulls$")) == 3  # 11 closed pull requests, 4 a page
+    assert len(fake_github.requests_to(r"/pulls/3/reviews$")) == 2  # 7 reviews
+    assert Entry.objects.filter(kind="github.review", subject__endswith="#3").count() == 7
