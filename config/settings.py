@@ -165,6 +165,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A producer never waits long on a broker outage: its record is already durable in the queue table.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_BEAT_SCHEDULE = {
     "ledger-sequence": {"task": "ledger.tasks.sequence", "schedule": 10.0},
     "evidence-harvest-due": {"task": "evidence.tasks.harvest_due", "schedule": 60.0},

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
 from .models import HarvestRun, Source
+
+log = logging.getLogger(__name__)
 
 
 def on_sequenced(sender, first_seq: int, last_seq: int, **kwargs) -> None:
@@ -16,7 +20,10 @@ def on_sequenced(sender, first_seq: int, last_seq: int, **kwargs) -> None:
 
         project_pending()
     else:
-        project.delay()
+        try:
+            project.delay()
+        except Exception as exc:  # broker down: the beat's evidence-project sweep catches up
+            log.warning("projection not scheduled after seq %d: %s", last_seq, exc)
 
 
 @shared_task(acks_late=True, time_limit=3600)

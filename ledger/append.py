@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from .envelope import EnvelopeError, Record, Sealed, seal
 from .models import Entry, QueuedEntry
+from .store import sqlite_datetime
 
 
 @dataclass(frozen=True)
@@ -37,19 +39,28 @@ def append_entries(records: Sequence[Record]) -> list[Appended]:
     sealed = _seal_all(records)
     if not sealed:
         return []
-    keys = [s.record.idempotency_key for s in sealed]
+    keys = [s.record.idempotency_key for s in sealed]  # unique: _seal_all drops in-batch repeats
+    inline = settings.CELERY_TASK_ALWAYS_EAGER
     with transaction.atomic():
         existing = dict(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "seq"))
         fresh = [s for s in sealed if s.record.idempotency_key not in existing]
         inserted = _queue(fresh)
-        if inserted and not settings.CELERY_TASK_ALWAYS_EAGER:
-            transaction.on_commit(_notify_sequencer)
-    if inserted and settings.CELERY_TASK_ALWAYS_EAGER:
-        from .sequencer import sequence_pending
+        if inserted and inline:
+            # No broker: sequence in the same transaction, so an append costs one commit (one fsync).
+            from .sequencer import sequence_pending
 
-        sequence_pending()
-        existing.update(Entry.objects.filter(idempotency_key__in=inserted).values_list("idempotency_key", "seq"))
-    return [Appended(key, key in inserted, existing.get(key)) for key in keys]
+            sequence_pending()
+            existing.update(Entry.objects.filter(idempotency_key__in=inserted).values_list("idempotency_key", "seq"))
+        elif inserted:
+            # robust: a broker outage must not fail an append that is already durable; the beat sweep
+            # (ledger.tasks.sequence every 10 s) sequences what was queued meanwhile.
+            transaction.on_commit(_notify_sequencer, robust=True)
+    out: list[Appended] = []
+    for record in records:  # one answer per record given, in order; a repeat in the batch is not "created"
+        key = record.idempotency_key
+        out.append(Appended(key, key in inserted, existing.get(key)))
+        inserted.discard(key)
+    return out
 
 
 def _seal_all(records: Sequence[Record]) -> list[Sealed]:
@@ -93,33 +104,32 @@ def _queue(items: list[Sealed]) -> set[str]:
     inserted: set[str] = set()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # One round trip per batch; RETURNING tells which keys were new.
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) "
-                "SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], "
-                "%s::timestamptz[], %s::timestamptz[], %s::bytea[], %s::timestamptz[]) "
-                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key",
-                [list(col) for col in zip(*rows, strict=True)],
-            )
-            inserted = {row[0] for row in cursor.fetchall()}
-        else:
-            for row in rows:
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (idempotency_key) DO NOTHING",
-                    [
-                        row[0],
-                        row[1],
-                        row[2],
-                        row[3],
-                        connection.ops.adapt_datetimefield_value(row[4]),
-                        connection.ops.adapt_datetimefield_value(row[5]),
-                        row[6],
-                        connection.ops.adapt_datetimefield_value(row[7]),
-                    ],
+            # One round trip per batch; RETURNING tells which keys were new. A server-binding psycopg
+            # cursor sends the arrays as binary parameters (%b) instead of quoting bytea literals client-side.
+            with psycopg.Cursor(cursor.connection) as raw:
+                raw.execute(
+                    f"INSERT INTO {table} ({columns}) "
+                    "SELECT * FROM unnest(%b::text[], %b::text[], %b::text[], %b::text[], "
+                    "%b::timestamptz[], %b::timestamptz[], %b::bytea[], %b::timestamptz[]) "
+                    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING idempotency_key",
+                    [list(col) for col in zip(*rows, strict=True)],
                 )
-                if cursor.rowcount == 1:
-                    inserted.add(row[0])
+                inserted = {row[0] for row in raw.fetchall()}
+        else:
+            # SQLite: the IMMEDIATE transaction holds the only write lock, so "not already queued" stays
+            # true until commit; one executemany beats a round trip per row.
+            placeholders = ", ".join(["%s"] * len(rows))
+            cursor.execute(
+                f"SELECT idempotency_key FROM {table} WHERE idempotency_key IN ({placeholders})", [r[0] for r in rows]
+            )
+            queued = {row[0] for row in cursor.fetchall()}
+            fresh = [
+                (*r[:4], sqlite_datetime(r[4]), sqlite_datetime(r[5]), r[6], sqlite_datetime(r[7]))
+                for r in rows
+                if r[0] not in queued
+            ]
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", fresh)
+            inserted = {r[0] for r in fresh}
     return inserted
 
 

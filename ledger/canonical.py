@@ -22,37 +22,79 @@ class CanonicalError(ValueError):
 
 
 def _check(value: Any, path: str) -> bool:
-    """Validate value; return True when every key is in the BMP (the fast path is exact)."""
-    fast = True
-    stack: list[tuple[Any, str]] = [(value, path)]
-    while stack:
-        item, where = stack.pop()
-        kind = type(item)
-        if kind is str:
-            if _has_lone_surrogate(item):
-                raise CanonicalError(f"{where}: string has a lone surrogate (not valid Unicode)")
-        elif kind is dict:
-            for key, child in item.items():
-                if type(key) is not str:
-                    raise CanonicalError(f"{where}: object key {key!r} is not a string")
+    """Validate value; return True when every key is in the BMP (the fast path is exact).
+
+    The common case (valid) runs without building paths; on failure a second, slower walk finds
+    the path of the first offending value for the message.
+    """
+    try:
+        return _scan(value)
+    except _Invalid:
+        _explain(value, path)
+        raise  # _explain always raises; this keeps type checkers content
+
+
+class _Invalid(Exception):
+    pass
+
+
+def _scan(item: Any) -> bool:
+    kind = type(item)
+    if kind is str:
+        if not item.isascii() and _has_lone_surrogate(item):
+            raise _Invalid
+        return True
+    if kind is dict:
+        fast = True
+        for key, child in item.items():
+            if type(key) is not str:
+                raise _Invalid
+            if not key.isascii():
                 if _has_lone_surrogate(key):
-                    raise CanonicalError(f"{where}: key has a lone surrogate (not valid Unicode)")
-                if fast and not key.isascii() and max(key) > "\uffff":
+                    raise _Invalid
+                if max(key) > "\uffff":
                     fast = False  # JCS sorts by UTF-16 units, Python by code points
-                stack.append((child, f"{where}.{key}"))
-        elif kind is list or kind is tuple:
-            for i, child in enumerate(item):
-                stack.append((child, f"{where}[{i}]"))
-        elif kind is int:
-            if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
-                raise CanonicalError(f"{where}: integer {item} is outside +/-(2**53-1); store it as a decimal string")
-        elif kind is bool or item is None:
-            pass
-        elif kind is float:
-            raise CanonicalError(f"{where}: floats are not allowed in hashed fields; use a decimal string")
-        else:
-            raise CanonicalError(f"{where}: {kind.__name__} is not JSON (use str, int, bool, None, list or dict)")
-    return fast
+            if not _scan(child):
+                fast = False
+        return fast
+    if kind is list or kind is tuple:
+        fast = True
+        for child in item:
+            if not _scan(child):
+                fast = False
+        return fast
+    if kind is int:
+        if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+            raise _Invalid
+        return True
+    if kind is bool or item is None:
+        return True
+    raise _Invalid
+
+
+def _explain(item: Any, where: str) -> None:
+    """Raise CanonicalError naming the first offending value under item."""
+    kind = type(item)
+    if kind is str:
+        if _has_lone_surrogate(item):
+            raise CanonicalError(f"{where}: string has a lone surrogate (not valid Unicode)")
+    elif kind is dict:
+        for key, child in item.items():
+            if type(key) is not str:
+                raise CanonicalError(f"{where}: object key {key!r} is not a string")
+            if _has_lone_surrogate(key):
+                raise CanonicalError(f"{where}: key has a lone surrogate (not valid Unicode)")
+            _explain(child, f"{where}.{key}")
+    elif kind is list or kind is tuple:
+        for i, child in enumerate(item):
+            _explain(child, f"{where}[{i}]")
+    elif kind is int:
+        if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
+            raise CanonicalError(f"{where}: integer {item} is outside +/-(2**53-1); store it as a decimal string")
+    elif kind is float:
+        raise CanonicalError(f"{where}: floats are not allowed in hashed fields; use a decimal string")
+    elif kind is not bool and item is not None:
+        raise CanonicalError(f"{where}: {kind.__name__} is not JSON (use str, int, bool, None, list or dict)")
 
 
 def _has_lone_surrogate(text: str) -> bool:

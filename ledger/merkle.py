@@ -172,6 +172,20 @@ def _assemble(ranges: list[tuple[int, int]], fetch: NodeFetcher) -> list[bytes]:
     return [_fold([got[node] for node in _subtree_nodes(a, b)]) for a, b in ranges]
 
 
+def inclusion_nodes(index: int, size: int) -> list[Node]:
+    """The stored nodes an inclusion proof reads (to fetch them in one go)."""
+    if not 0 <= index < size:
+        return []
+    return [node for a, b in _inclusion_ranges(index, size) for node in _subtree_nodes(a, b)]
+
+
+def consistency_nodes(old: int, new: int) -> list[Node]:
+    """The stored nodes a consistency proof reads."""
+    if not 0 < old < new:
+        return []
+    return [node for a, b in _consistency_ranges(old, new) for node in _subtree_nodes(a, b)]
+
+
 def inclusion_proof(index: int, size: int, fetch: NodeFetcher) -> list[bytes]:
     if not 0 <= index < size:
         raise ProofError(f"leaf {index} is not in a tree of size {size}")

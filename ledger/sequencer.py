@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+import psycopg
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from .merkle import EMPTY_ROOT, GENESIS_CHAIN, chain_hash, leaf_hash
 from .models import Entry, Head, QueuedEntry, TreeNode
 from .signals import sequenced
-from .store import load_frontier
+from .store import load_frontier, sqlite_datetime
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ def sequence_pending(batch_size: int = BATCH_SIZE) -> int:
             return total
 
 
-def _lock_head(cursor) -> HeadState:
+def _lock_head(cursor: CursorWrapper) -> HeadState:
     table = Head._meta.db_table
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     cursor.execute(f"SELECT size, root, chain_hash FROM {table} WHERE id = 1{lock}")
@@ -73,11 +77,10 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
         rows = cursor.fetchall()
         if not rows:
             return 0, True
-        keys = [r[1] for r in rows]
-        done = set(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        done = _already_sequenced(cursor, [r[1] for r in rows])
         frontier = load_frontier(head.size)
         now = timezone.now()
-        entries: list[tuple] = []
+        entries: list[tuple[Any, ...]] = []
         nodes: list[tuple[int, int, bytes]] = []
         chain = head.chain
         seen: set[str] = set()
@@ -97,11 +100,21 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
         _move_head(cursor, head, HeadState(frontier.size, root, chain), now)
         if entries:
             first, last = entries[0][0], entries[-1][0]
-            transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last))
+            # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
+            transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
     return len(entries), len(rows) < batch_size
 
 
-def _insert(cursor, entries: list[tuple], nodes: list[tuple[int, int, bytes]]) -> None:
+def _already_sequenced(cursor: CursorWrapper, keys: list[str]) -> set[str]:
+    table = Entry._meta.db_table
+    if connection.vendor == "postgresql":
+        with psycopg.Cursor(cursor.connection) as raw:  # binary array parameter, no client-side quoting
+            raw.execute(f"SELECT idempotency_key FROM {table} WHERE idempotency_key = ANY(%b::text[])", [keys])
+            return {row[0] for row in raw.fetchall()}
+    return set(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+
+
+def _insert(cursor: CursorWrapper, entries: list[tuple[Any, ...]], nodes: list[tuple[int, int, bytes]]) -> None:
     entry_table, node_table = Entry._meta.db_table, TreeNode._meta.db_table
     entry_columns = (
         "seq, idempotency_key, kind, source, subject, observed_at, occurred_at, payload, leaf_hash, "
@@ -117,7 +130,7 @@ def _insert(cursor, entries: list[tuple], nodes: list[tuple[int, int, bytes]]) -
                 for row in nodes:
                     copy.write_row(row)
         return
-    adapt = connection.ops.adapt_datetimefield_value
+    adapt = sqlite_datetime
     cursor.executemany(
         f"INSERT INTO {entry_table} ({entry_columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [(*r[:5], adapt(r[5]), adapt(r[6]), r[7], r[8], r[9], adapt(r[10])) for r in entries],
@@ -130,15 +143,16 @@ def _q(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _delete_queued(cursor, ids: list[int]) -> None:
+def _delete_queued(cursor: CursorWrapper, ids: list[int]) -> None:
     table = QueuedEntry._meta.db_table
     if connection.vendor == "postgresql":
-        cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [ids])
+        with psycopg.Cursor(cursor.connection) as raw:
+            raw.execute(f"DELETE FROM {table} WHERE id = ANY(%b::bigint[])", [ids])
     else:
         cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
 
 
-def _move_head(cursor, old: HeadState, new: HeadState, now) -> None:
+def _move_head(cursor: CursorWrapper, old: HeadState, new: HeadState, now: datetime) -> None:
     if new.size == old.size:
         return
     cursor.execute(

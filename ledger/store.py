@@ -1,33 +1,46 @@
-"""Reading the stored tree: node lookups for proofs, frontiers and roots."""
+"""Reading the stored tree: node lookups for proofs, frontiers and roots.
+
+Raw SQL on purpose: a proof is one round trip for every node it needs (leaves from ledger_entry,
+interior nodes from ledger_treenode), and ORM query building would cost more than the query.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
-from django.db.models import Q
+from django.db import connection
 
 from .merkle import Frontier, Node
 from .models import Entry, TreeNode
 
 
 def fetch_nodes(wanted: set[Node]) -> Mapping[Node, bytes]:
-    """Stored hashes of the given nodes: two queries, whatever their number."""
-    found: dict[Node, bytes] = {}
+    """Stored hashes of the given nodes, in one query whatever their number."""
+    if not wanted:
+        return {}
     leaves = [index for level, index in wanted if level == 0]
+    inner = [(level, index) for level, index in wanted if level]
+    parts, params = [], []
     if leaves:
-        for seq, leaf in Entry.objects.filter(seq__in=leaves).values_list("seq", "leaf_hash"):
-            found[(0, seq)] = bytes(leaf)
-    by_level: dict[int, list[int]] = {}
-    for level, index in wanted:
-        if level:
-            by_level.setdefault(level, []).append(index)
-    if by_level:
-        condition = Q()
+        parts.append(
+            f"SELECT 0, seq, leaf_hash FROM {Entry._meta.db_table} WHERE seq IN ({', '.join(['%s'] * len(leaves))})"
+        )
+        params += leaves
+    if inner:
+        index = connection.ops.quote_name("index")
+        by_level: dict[int, list[int]] = {}
+        for level, i in inner:
+            by_level.setdefault(level, []).append(i)
+        # One (level = ? AND index IN (...)) term per level: both backends turn it into PK lookups.
+        terms = []
         for level, indexes in by_level.items():
-            condition |= Q(level=level, index__in=indexes)
-        for level, index, digest in TreeNode.objects.filter(condition).values_list("level", "index", "hash"):
-            found[(level, index)] = bytes(digest)
-    return found
+            terms.append(f"(level = %s AND {index} IN ({', '.join(['%s'] * len(indexes))}))")
+            params += [level, *indexes]
+        parts.append(f"SELECT level, {index}, hash FROM {TreeNode._meta.db_table} WHERE {' OR '.join(terms)}")
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return {(int(level), int(index)): bytes(digest) for level, index, digest in cursor.fetchall()}
 
 
 def load_frontier(size: int) -> Frontier:
@@ -37,3 +50,10 @@ def load_frontier(size: int) -> Frontier:
     if missing:
         raise LookupError(f"tree store lacks frontier nodes {missing} for size {size}")
     return Frontier(size, [got[n] for n in nodes])
+
+
+def sqlite_datetime(value: datetime | None) -> str | None:
+    """What Django's SQLite backend stores for an aware datetime (naive UTC text), without its overhead."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")

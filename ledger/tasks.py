@@ -6,13 +6,15 @@ from .checkpoints import sign_checkpoint
 from .sequencer import SequencerConflict, sequence_pending
 
 
-@shared_task(acks_late=True, autoretry_for=(SequencerConflict,), retry_backoff=True, max_retries=5, time_limit=600)
+@shared_task(  # type: ignore[untyped-decorator]
+    acks_late=True, autoretry_for=(SequencerConflict,), retry_backoff=True, max_retries=5, time_limit=600
+)
 def sequence() -> int:
     """Sequence whatever is queued (retried when another sequencer moved the head)."""
     return sequence_pending()
 
 
-@shared_task(acks_late=True, time_limit=600)
+@shared_task(acks_late=True, time_limit=600)  # type: ignore[untyped-decorator]
 def checkpoint() -> int | None:
     """Sequence, then sign the tree head (the beat schedule runs this)."""
     sequence_pending()

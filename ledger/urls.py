@@ -1,5 +1,14 @@
-"""API routes of the evidence app (under /api/v1/). Each area adds its own lines."""
+from django.urls import path
 
-from django.urls import path  # noqa: F401
+from . import api
 
-urlpatterns: list = []
+urlpatterns = [
+    path("entries/", api.EntryList.as_view(), name="entry-list"),
+    path("entries/<int:seq>/", api.EntryDetail.as_view(), name="entry-detail"),
+    path("entries/<int:seq>/proof/", api.EntryProof.as_view(), name="entry-proof"),
+    path("checkpoints/", api.CheckpointList.as_view(), name="checkpoint-list"),
+    path("checkpoints/latest/", api.CheckpointLatest.as_view(), name="checkpoint-latest"),
+    path("checkpoints/consistency/", api.Consistency.as_view(), name="checkpoint-consistency"),
+    path("checkpoints/key/", api.PublicKey.as_view(), name="checkpoint-key"),
+    path("checkpoints/<int:size>/", api.CheckpointBySize.as_view(), name="checkpoint-detail"),
+]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -44,13 +45,13 @@ class _Broken(Exception):
         self.seq, self.problem = seq, problem
 
 
-def _stream(sql: str, params: list) -> Iterator[tuple]:
+def _stream(sql: str, params: list[Any]) -> Iterator[tuple[Any, ...]]:
     """Rows of a query, fetched in chunks (a named server-side cursor on PostgreSQL)."""
     if connection.vendor == "postgresql":
         raw = connection.connection
         with raw.cursor(name=f"verify_{id(sql)}_{params[0] if params else 0}") as cursor:
             cursor.itersize = CHUNK
-            cursor.execute(sql.replace("%s", "%s"), params)
+            cursor.execute(sql, params)
             yield from cursor
     else:
         with connection.cursor() as cursor:
@@ -63,7 +64,7 @@ class _LevelStreams:
     """Stored nodes, one ordered stream per level, consumed as the recomputation produces them."""
 
     def __init__(self) -> None:
-        self._streams: dict[int, Iterator[tuple]] = {}
+        self._streams: dict[int, Iterator[tuple[Any, ...]]] = {}
         self.count = 0
         table = TreeNode._meta.db_table
         self._sql = f"SELECT {connection.ops.quote_name('index')}, hash FROM {table} WHERE level = %s ORDER BY 1"
@@ -83,6 +84,10 @@ class _LevelStreams:
                 f"tree node (level {level}, index {index}) covering seqs {first_seq}-{last_seq} has a wrong hash",
             )
         self.count += 1
+
+    def close(self) -> None:
+        for stream in self._streams.values():
+            stream.close()  # type: ignore[attr-defined]
 
     def leftovers(self) -> str | None:
         for level in sorted(self._streams):
@@ -113,23 +118,14 @@ def verify_ledger(verifier: Verifier | None) -> Report:
                 _check_checkpoint(checkpoints[0], merkle.EMPTY_ROOT, verifier)
                 report.checkpoints += 1
             rows = _stream(f"SELECT seq, payload, leaf_hash, chain_hash FROM {entry_table} ORDER BY seq", [])
-            for seq, payload, stored_leaf, stored_chain in rows:
-                if seq != frontier.size:
-                    raise _Broken(frontier.size, f"entry missing (next stored seq is {seq})")
-                leaf = merkle.leaf_hash(bytes(payload))
-                if leaf != bytes(stored_leaf):
-                    raise _Broken(seq, "payload does not match its stored leaf hash (payload or leaf hash altered)")
-                chain = merkle.chain_hash(chain, leaf)
-                if chain != bytes(stored_chain):
-                    raise _Broken(seq, "chain hash does not follow from the previous entry")
-                for level, index, digest in frontier.append(leaf):
-                    levels.check(level, index, digest, index << level, ((index + 1) << level) - 1)
-                if frontier.size in checkpoints:
-                    _check_checkpoint(checkpoints[frontier.size], frontier.root(), verifier)
-                    report.checkpoints += 1
+            try:
+                _replay(rows, frontier, chain, levels, checkpoints, verifier, report)
+                extra = levels.leftovers()
+            finally:  # close server-side cursors while their transaction is still open
+                rows.close()  # type: ignore[attr-defined]
+                levels.close()
             report.entries = frontier.size
             report.nodes = levels.count
-            extra = levels.leftovers()
             if extra:
                 raise _Broken(None, extra)
             beyond = [size for size in checkpoints if size > frontier.size]
@@ -143,6 +139,31 @@ def verify_ledger(verifier: Verifier | None) -> Report:
     except _Broken as broken:
         report.ok, report.bad_seq, report.problem = False, broken.seq, broken.problem
     return report
+
+
+def _replay(
+    rows: Iterator[tuple[Any, ...]],
+    frontier: merkle.Frontier,
+    chain: bytes,
+    levels: _LevelStreams,
+    checkpoints: dict[int, Checkpoint],
+    verifier: Verifier | None,
+    report: Report,
+) -> None:
+    for seq, payload, stored_leaf, stored_chain in rows:
+        if seq != frontier.size:
+            raise _Broken(frontier.size, f"entry missing (next stored seq is {seq})")
+        leaf = merkle.leaf_hash(bytes(payload))
+        if leaf != bytes(stored_leaf):
+            raise _Broken(seq, "payload does not match its stored leaf hash (payload or leaf hash altered)")
+        chain = merkle.chain_hash(chain, leaf)
+        if chain != bytes(stored_chain):
+            raise _Broken(seq, "chain hash does not follow from the previous entry")
+        for level, index, digest in frontier.append(leaf):
+            levels.check(level, index, digest, index << level, ((index + 1) << level) - 1)
+        if frontier.size in checkpoints:
+            _check_checkpoint(checkpoints[frontier.size], frontier.root(), verifier)
+            report.checkpoints += 1
 
 
 def _check_checkpoint(checkpoint: Checkpoint, root: bytes, verifier: Verifier | None) -> None:

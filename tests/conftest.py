@@ -22,6 +22,27 @@ def signing_key(tmp_path, settings):
     return settings.LEDGER_SIGNING_KEY
 
 
+@pytest.fixture(autouse=True)
+def inline_tasks(settings):
+    """Tasks run inline in tests, even when REDIS_URL is set; `broker` switches a test to the real one."""
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = not settings.REDIS_URL
+
+
+@pytest.fixture
+def broker(settings):
+    """Send tasks to the Redis broker of REDIS_URL, as production does."""
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    return app
+
+
 @pytest.fixture
 def ledger_key(signing_key):
     from ledger.keys import create_signing_key
@@ -35,7 +56,7 @@ def triggers_suspended():
     """Play the database owner: drop the append-only triggers, then put them back."""
     with connection.cursor() as cursor:
         for statement in drop_statements(connection.vendor):
-            cursor.execute(statement)
+            cursor.execute(statement, None)
     try:
         yield
     finally:
@@ -43,15 +64,25 @@ def triggers_suspended():
             for statement in create_statements(connection.vendor, settings.LEDGER_APP_ROLE):
                 if "CREATE ROLE" in statement:
                     continue  # grants are not part of what the owner switched off
-                cursor.execute(statement)
+                cursor.execute(statement, None)
 
 
 @pytest.fixture
-def committed_db(django_db_setup, django_db_blocker):
-    """Real commits (for workers and concurrent processes); emptied afterwards as the owner."""
-    from django.core.management import call_command
-
+def _restore_triggers(django_db_blocker):
+    """Torn down last: puts the append-only triggers back after the flush."""
+    yield
     with django_db_blocker.unblock():
-        yield
-        with triggers_suspended():
-            call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+        with connection.cursor() as cursor:
+            for statement in create_statements(connection.vendor, settings.LEDGER_APP_ROLE):
+                if "CREATE ROLE" not in statement:
+                    cursor.execute(statement, None)
+
+
+@pytest.fixture
+def committed_db(_restore_triggers, transactional_db):
+    """Real commits (for workers and concurrent processes). Afterwards Django flushes the tables,
+    which the triggers forbid, so the owner drops them first and _restore_triggers puts them back."""
+    yield
+    with connection.cursor() as cursor:
+        for statement in drop_statements(connection.vendor):
+            cursor.execute(statement, None)

@@ -58,15 +58,18 @@ def project_pending() -> int:
     while True:
         with transaction.atomic():
             cursor, _ = ProjectionCursor.objects.select_for_update().get_or_create(id=1)
-            batch = list(Entry.objects.filter(seq__gt=cursor.last_seq).order_by("seq")[:BATCH])
-            if not batch:
+            # Only entries some projector reads are loaded; the cursor still moves past the others.
+            head = Entry.objects.filter(seq__gt=cursor.last_seq).order_by("seq").values_list("seq", flat=True)
+            window = list(head[:BATCH])
+            if not window:
                 return total
-            for entry in batch:
+            batch = Entry.objects.filter(seq__gte=window[0], seq__lte=window[-1], kind__in=list(_PROJECTORS))
+            for entry in batch.order_by("seq"):
                 for fn in _PROJECTORS.get(entry.kind, ()):
                     fn(entry)
-            cursor.last_seq = batch[-1].seq
+            cursor.last_seq = window[-1]
             cursor.save(update_fields=["last_seq"])
-            total += len(batch)
+            total += len(window)
 
 
 def rebuild_all() -> int:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from ledger.checkpoints import CheckpointRefused, sign_checkpoint
@@ -8,7 +10,7 @@ from ledger.sequencer import sequence_pending
 class Command(BaseCommand):
     help = "Sequence what is queued and sign a checkpoint of the tree head."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         sequence_pending()
         try:
             checkpoint = sign_checkpoint()

@@ -1,5 +1,7 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger.keys import SigningKeyError, create_signing_key
 
@@ -7,12 +9,14 @@ from ledger.keys import SigningKeyError, create_signing_key
 class Command(BaseCommand):
     help = "Create the ledger's Ed25519 note signing key at LEDGER_SIGNING_KEY (and <file>.pub)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--name", default=None, help="key name (default: LEDGER_ORIGIN)")
         parser.add_argument("--force", action="store_true", help="replace an existing key")
         parser.add_argument("--if-missing", action="store_true", help="do nothing when a key exists")
 
-    def handle(self, *args, name=None, force=False, if_missing=False, **options):
+    def handle(
+        self, *args: Any, name: str | None = None, force: bool = False, if_missing: bool = False, **options: Any
+    ) -> None:
         from ledger.keys import key_path
 
         if if_missing and key_path().exists():

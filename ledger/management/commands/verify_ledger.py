@@ -1,6 +1,7 @@
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger.keys import SigningKeyError, load_verifier
 from ledger.note import NoteError, Verifier
@@ -10,10 +11,10 @@ from ledger.verification import verify_ledger
 class Command(BaseCommand):
     help = "Recompute every leaf, the chain and the tree from stored bytes; check every checkpoint."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--key", help="verifier key file (default: the public half of LEDGER_SIGNING_KEY)")
 
-    def handle(self, *args, key=None, **options):
+    def handle(self, *args: Any, key: str | None = None, **options: Any) -> None:
         try:
             verifier = Verifier.parse(Path(key).read_text()) if key else load_verifier()
         except (OSError, NoteError, SigningKeyError) as exc:

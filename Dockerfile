@@ -1,0 +1,12 @@
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql-client poppler-utils \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY requirements.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock && pip install --no-cache-dir gunicorn
+COPY . .
+RUN useradd --system ledger && mkdir -p /keys && chown ledger /keys
+USER ledger
+EXPOSE 8000
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000"]
