@@ -409,7 +409,10 @@ class FakeGitHub(FakeServer):
     def get_org(self, request: Request, org: str) -> Response:
         if not any(r.owner == org for r in self.model.repositories.values()):
             raise HttpError(404, {"message": "Not Found"})
-        return Response({**(self.user_json(org) or {}), "type": "Organization"})
+        url = self.api(f"/orgs/{org}")
+        return Response(
+            {**(self.user_json(org) or {}), "type": "Organization", "url": url, "repos_url": f"{url}/repos"}
+        )
 
     # Reference: https://docs.github.com/en/rest/repos/repos#list-organization-repositories
     def list_org_repos(self, request: Request, org: str) -> Response:

@@ -35,6 +35,7 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    target: str = ""
 
 
 @dataclass
@@ -58,8 +59,10 @@ class Fault:
 @dataclass
 class LoggedRequest:
     method: str
-    path: str
+    path: str  # without the API prefix or query
     status: int
+    target: str = ""  # as requested: prefix, path and query (to replay it)
+    if_none_match: str | None = None
 
 
 Route = tuple[str, re.Pattern[str], Callable[..., Response]]
@@ -165,6 +168,7 @@ class FakeServer:
             query={k: v[-1] for k, v in parse_qs(parts.query).items()},
             headers={k.lower(): v for k, v in handler.headers.items()},
             body=body,
+            target=handler.path,
         )
         fault = self._take_fault(path)
         if fault is not None and fault.kind == "truncated":
@@ -213,7 +217,11 @@ class FakeServer:
             if request.headers.get("if-none-match") == etag:
                 status, data = 304, b""
         with self.lock:
-            self.log.append(LoggedRequest(request.method, request.path, status))
+            self.log.append(
+                LoggedRequest(
+                    request.method, request.path, status, request.target, request.headers.get("if-none-match")
+                )
+            )
         handler.send_response(status)
         if status != 304:
             handler.send_header("Content-Type", "application/json; charset=utf-8")
@@ -226,7 +234,7 @@ class FakeServer:
     def _send_truncated(self, handler: BaseHTTPRequestHandler, request: Request) -> None:
         """Promise a long body, send half of it, then hang up (a proxy or server dying mid-answer)."""
         with self.lock:
-            self.log.append(LoggedRequest(request.method, request.path, 200))
+            self.log.append(LoggedRequest(request.method, request.path, 200, request.target))
         data = b'{"message": "this body is cut short", "items": [1, 2, 3'
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
