@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import time
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,8 @@ class GitHubModel:
     org_rulesets: dict[str, list[Ruleset]] = field(default_factory=dict)
     tokens: set[str] = field(default_factory=set)
     rate_limit: int = 5000
+    # GitHub Apps: app id -> PEM public key; installation tokens are minted on request
+    apps: dict[int, str] = field(default_factory=dict)
 
     def add_repository(self, full_name: str, **kwargs: Any) -> Repository:
         owner, name = full_name.split("/")
@@ -175,6 +178,7 @@ class FakeGitHub(FakeServer):
         self.model = model or GitHubModel()
         self.enterprise = enterprise
         repo = r"/repos/([^/]+/[^/]+)"
+        self.route("POST", r"/app/installations/(\d+)/access_tokens", self.create_installation_token)
         self.route("GET", r"/orgs/([^/]+)", self.get_org)
         self.route("GET", r"/orgs/([^/]+)/repos", self.list_org_repos)
         self.route("GET", repo, self.get_repo)
@@ -200,6 +204,9 @@ class FakeGitHub(FakeServer):
 
     def authenticate(self, request: Request) -> None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if request.path.startswith("/app/"):
+            self.authenticate_app(token)
+            return
         if scheme.lower() not in ("token", "bearer") or token not in self.model.tokens:
             raise HttpError(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 
@@ -209,6 +216,17 @@ class FakeGitHub(FakeServer):
         response.headers.setdefault("X-RateLimit-Reset", epoch_in(3600))
         response.headers.setdefault("X-GitHub-Api-Version-Selected", "2022-11-28")
         super()._send(handler, request, response)
+
+    def authenticate_app(self, token: str) -> None:
+        """An App's JWT (RS256, iss = app id), as GitHub checks it before minting installation tokens."""
+        # Reference: https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app
+        import jwt
+
+        try:
+            issuer = str(jwt.decode(token, options={"verify_signature": False})["iss"])
+            jwt.decode(token, self.model.apps[int(issuer)], algorithms=["RS256"])
+        except (jwt.PyJWTError, KeyError, ValueError):
+            raise HttpError(401, {"message": "A JSON web token could not be decoded"}) from None
 
     # --- faults with GitHub's own wording -------------------------------------------------
     def rate_limit_next(self, pattern: str, reset_in: float, *, times: int = 1) -> None:
@@ -405,6 +423,14 @@ class FakeGitHub(FakeServer):
         return Response(chunk, headers)
 
     # --- routes ---------------------------------------------------------------------------
+    # Reference: https://docs.github.com/en/rest/apps/apps#create-an-installation-access-token-for-an-app
+    def create_installation_token(self, request: Request, installation_id: str) -> Response:
+        token = f"ghs_installation_{installation_id}_{len(self.model.tokens)}"
+        self.model.tokens.add(token)
+        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))
+        body = {"token": token, "expires_at": expires, "permissions": {"pull_requests": "read"}}
+        return Response(body, status=201)
+
     # Reference: https://docs.github.com/en/rest/orgs/orgs#get-an-organization
     def get_org(self, request: Request, org: str) -> Response:
         if not any(r.owner == org for r in self.model.repositories.values()):
