@@ -42,38 +42,6 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
-def github_org(repos: int, pulls: int, reviews: int):
-    from evidence.sandbox.github import GitHubModel, Review
-
-    model = GitHubModel(tokens={TOKEN})
-    for r in range(repos):
-        name = f"acme/service-{r:02d}"
-        repo = model.add_repository(name)
-        repo.protection["main"] = {"required_approving_review_count": 2, "dismiss_stale_reviews": True}
-        for n in range(1, pulls + 1):
-            stamp = f"2026-0{1 + n % 3}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z"
-            pull = model.add_merged_pull(name, n, author=f"dev{n % 17}", merged_by=f"lead{n % 3}", merged_at=stamp)
-            pull.reviews = [Review(n * 10 + k, f"rev{k}", "APPROVED", pull.head_sha, stamp) for k in range(reviews)]
-    return model
-
-
-def gitlab_group(repos: int, pulls: int, reviews: int):
-    from evidence.sandbox.gitlab import GitLabModel
-
-    model = GitLabModel(tokens={TOKEN})
-    for r in range(repos):
-        path = f"acme/platform/service-{r:02d}"
-        project = model.add_project(path)
-        project.protected_branches.append({"name": "main", "push": [0], "merge": [40]})
-        for n in range(1, pulls + 1):
-            stamp = f"2026-0{1 + n % 3}-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:00Z"
-            approvers = tuple(f"rev{k}" for k in range(reviews))
-            model.add_merged_request(
-                path, n, author=f"dev{n % 17}", merged_by=f"lead{n % 3}", merged_at=stamp, approvers=approvers
-            )
-    return model
-
-
 def replay(server, log, headers: dict[str, str]) -> float:
     """The server alone: the same requests, in order, from a plain keep-alive HTTP client."""
     import requests
@@ -104,15 +72,17 @@ def bench(forge: str, repos: int, pulls: int, reviews: int) -> dict:
     from evidence.models import Source
     from evidence.sandbox.github import FakeGitHub
     from evidence.sandbox.gitlab import FakeGitLab
+    from evidence.sandbox.organisation import github_organisation, gitlab_group
     from ledger.models import Entry
 
     if forge == "github":
-        server = FakeGitHub(github_org(repos, pulls, reviews), enterprise=True).start()
+        model = github_organisation(TOKEN, repos=repos, pulls=pulls, reviews=reviews)
+        server = FakeGitHub(model, enterprise=True).start()
         config = {"organisation": "acme", "branches": ["main"], "seconds_between_requests": 0}
         auth = {"Authorization": f"token {TOKEN}"}
     else:
-        server = FakeGitLab(gitlab_group(repos, pulls, reviews)).start()
-        config = {"group": "acme", "branches": ["main"]}
+        server = FakeGitLab(gitlab_group(TOKEN, repos=repos, pulls=pulls, reviews=reviews)).start()
+        config = {"group": "acme/platform", "branches": ["main"]}
         auth = {"PRIVATE-TOKEN": TOKEN}
     source = Source.objects.create(
         name=f"bench-{forge}", kind=forge, url=server.url, credential_env="BENCH_FORGE_TOKEN", config=config

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from evidence.harvesters.gitlab import GitLabHarvester
 from evidence.models import Approval, ProtectionSnapshot, PullRequest
 from ledger.models import Entry
 
@@ -122,3 +123,13 @@ def test_it_records_an_approval_revoked_since_the_last_harvest(gitlab_source, gi
     assert result.appended == 1  # the approvals record; the merge request itself is unchanged
     carol = Approval.objects.get(forge="gitlab", number=1, reviewer="carol")
     assert carol.state == "REVOKED" and carol.dismissed
+
+
+def test_it_lists_every_project_of_a_declared_group(gitlab_source, gitlab_model):
+    gitlab_model.add_project("acme/platform/deep/billing")
+    gitlab_model.add_project("other/thing")
+    gitlab_source.config = {"group": "acme/platform"}
+
+    targets = GitLabHarvester().targets(gitlab_source)
+
+    assert targets == ["acme/platform/deep/billing", PROJECT]
