@@ -311,9 +311,10 @@ class _Run:
         except GithubException as exc:
             etags.pop("classic", None)
             unchanged = False
-            if exc.status == 404:  # "Branch not protected"
+            message = exc.data.get("message") if isinstance(exc.data, dict) else None
+            if exc.status == 404 and message == "Branch not protected":  # the only answer that means off
                 parts["classic"] = {"protected": False}
-            elif exc.status in (401, 403):  # the credential lacks admin rights on the repository
+            elif exc.status in (403, 404):  # no admin rights: GitHub says 403, or 404 to hide the resource
                 parts["classic"] = UNKNOWN
                 self.observed.unknown.append(f"classic protection of {branch}")
             else:

@@ -152,3 +152,14 @@ def test_it_follows_link_pagination(github_source, github_model, fake_github):
     assert len(fake_github.requests_to(r"/pulls$")) == 3  # 11 closed pull requests, 4 a page
     assert len(fake_github.requests_to(r"/pulls/3/reviews$")) == 2  # 7 reviews
     assert Entry.objects.filter(kind="github.review", subject__endswith="#3").count() == 7
+
+
+def test_it_records_off_only_when_github_says_the_branch_is_not_protected(github_source, github_model, fake_github):
+    del github_model.repositories[REPO].protection["main"]
+    run(github_source, REPO)
+    fake_github.fail_next(r"/branches/main/protection$", 404, body={"message": "Not Found"})
+    run(github_source, REPO)
+
+    first, second = (e.data for e in Entry.objects.filter(kind="github.branch_protection").order_by("seq"))
+    assert first["classic"] == {"protected": False}
+    assert second["classic"] == "unknown"  # a bare 404 hides the resource; it does not say 'off'
