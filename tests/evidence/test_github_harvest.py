@@ -163,3 +163,23 @@ def test_it_records_off_only_when_github_says_the_branch_is_not_protected(github
     first, second = (e.data for e in Entry.objects.filter(kind="github.branch_protection").order_by("seq"))
     assert first["classic"] == {"protected": False}
     assert second["classic"] == "unknown"  # a bare 404 hides the resource; it does not say 'off'
+
+
+def test_it_reads_an_api_served_at_the_root_as_github_com_does(db, github_model, monkeypatch):
+    from evidence.models import Source
+    from evidence.sandbox.github import FakeGitHub
+
+    monkeypatch.setenv("ACME_GITHUB_TOKEN", "ghs_forge_test_token_123")
+    with FakeGitHub(github_model, enterprise=False) as server:
+        source = Source.objects.create(
+            name="dotcom",
+            kind="github",
+            url=server.url,
+            credential_env="ACME_GITHUB_TOKEN",
+            config={"repositories": [REPO], "seconds_between_requests": 0},
+        )
+        result = run(source, REPO)
+
+        assert result.status == "succeeded", result.errors
+        assert server.requests_to(r"^/repos/acme/payments/pulls$")[0].target.startswith("/repos/")
+    assert kinds()["github.pull_request"] == 3
