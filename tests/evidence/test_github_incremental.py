@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from evidence.models import ProtectionObservation, ProtectionSnapshot
 from evidence.sandbox.github import Review
 from ledger.models import Entry
@@ -75,3 +77,22 @@ def test_it_records_a_new_review_on_a_pull_request_harvested_before(github_sourc
     assert second.appended == 1  # the review; the pull request itself is unchanged
     reviewers = [e.data["reviewer"] for e in Entry.objects.filter(kind="github.review", subject__endswith="#2")]
     assert reviewers == ["carol"]
+
+
+def test_it_adds_no_duplicate_when_rerun_after_a_crash_before_the_cursor_moved(github_source, monkeypatch):
+    from evidence import harvest
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("worker killed before the cursor was saved")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(harvest.HarvestCursor.objects, "update_or_create", crash)
+        with pytest.raises(RuntimeError):
+            run(github_source, REPO)
+    evidence = Entry.objects.exclude(kind="harvest.run").count()
+
+    rerun = run(github_source, REPO)
+
+    assert evidence > 0 and cursor_of(github_source, REPO)["pulls"]["updated_at"]
+    assert Entry.objects.exclude(kind="harvest.run").count() == evidence
+    assert rerun.records > 0 and rerun.appended == 0
