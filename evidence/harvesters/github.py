@@ -76,6 +76,7 @@ def connect(source: Source) -> Client:
         retry=retry,
         per_page=int(source.setting("page_size", 100)),
         timeout=30,
+        lazy=True,  # objects are read when first used, not when named
         # PyGithub's default pacing (0.25 s) follows GitHub's advice for api.github.com; local sandboxes set 0.
         seconds_between_requests=float(source.setting("seconds_between_requests", 0.25)) or None,
     )
@@ -195,8 +196,15 @@ class _Run:
 
     def collect(self) -> None:
         # Reference: https://docs.github.com/en/rest/repos/repos#get-a-repository
-        self.repo = self.client.gh.get_repo(self.target)
-        self.branches = list(self.source.setting("branches", []) or [self.repo.default_branch])
+        # Conditional, like every listing below: GitHub does not count a 304 against the rate limit,
+        # so a rerun over unchanged data costs none.
+        known = dict(self.cursor.get("repository") or {})
+        data, headers = get_json(self.client, self.base, None, known.get("etag"))
+        if data is not None:
+            known = {"etag": headers.get("etag"), "default_branch": data.get("default_branch")}
+        self.next_cursor["repository"] = known
+        self.repo = self.client.gh.get_repo(self.target)  # lazy: no request
+        self.branches = list(self.source.setting("branches", []) or [known["default_branch"]])
         self.step = "pull requests"
         self.collect_pulls()
         for branch in self.branches:

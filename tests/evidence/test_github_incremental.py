@@ -24,8 +24,16 @@ def test_it_appends_only_the_run_entry_and_reads_no_pull_request_on_an_unchanged
     assert second.status == "succeeded" and second.appended == 0
     assert Entry.objects.count() == before + 1  # the harvest.run entry alone
     assert fake_github.requests_to(r"/pulls/\d+") == []  # no request per pull request
-    conditional = [r for r in fake_github.log if r.status == 304]
-    assert {r.path.rsplit("/", 1)[-1] for r in conditional} >= {"pulls", "protection", "main", "rulesets"}
+    # every request was conditional and answered 304, which GitHub does not count against the rate limit
+    assert {r.status for r in fake_github.log} == {304}
+    assert {r.path.rsplit("/", 1)[-1] for r in fake_github.log} == {
+        "payments",
+        "pulls",
+        "protection",
+        "main",
+        "rulesets",
+        "rule-suites",
+    }
     assert second.requests == len(fake_github.log)
 
 
