@@ -235,17 +235,27 @@ class _Run:
                 newest = max(newest, updated)
                 base = (item.get("base") or {}).get("ref")
                 if item.get("merged_at") and base in self.branches:
-                    self.collect_pull(int(item["number"]))
+                    self.collect_pull(int(item["number"]), item)
             if older:
                 break
         self.next_cursor["pulls"] = {"etag": headers.get("etag"), "updated_at": newest}
 
-    def collect_pull(self, number: int) -> None:
+    def collect_pull(self, number: int, listed: dict[str, Any]) -> None:
+        """One merged pull request: 3 requests (commits, reviews, issue events) on top of the listing."""
         self.step = f"pull request #{number}"
         subject = f"github:{self.target}#{number}"
-        # Reference: https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request
-        pull = self.repo.get_pull(number)
-        raw = pull.raw_data
+        pull = self.repo.get_pull(number)  # lazy: read only if the listing and events do not say enough
+        # Reference: https://docs.github.com/en/rest/issues/events#list-issue-events
+        # (raw pages: PyGithub's IssueEvent would re-read each event to show its raw data)
+        events, _ = get_pages(self.client, f"{self.base}/issues/{number}/events")
+        events = events or []
+        merged = [e for e in events if e.get("event") == "merged"]
+        raw = listed
+        merged_by = login(merged[-1].get("actor")) if merged else None  # the 'merged' event's actor merged it
+        if merged_by is None:
+            # Reference: https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request
+            raw = pull.raw_data
+            merged_by = login(raw.get("merged_by"))
         # Reference: https://docs.github.com/en/rest/pulls/pulls#list-commits-on-a-pull-request
         commits = [c.sha for c in pull.get_commits()]
         data = {
@@ -257,8 +267,8 @@ class _Run:
             "head_ref": raw["head"].get("ref"),
             "head_sha": raw["head"]["sha"],
             "merge_commit_sha": raw.get("merge_commit_sha"),
-            "merged": bool(raw.get("merged")),
-            "merged_by": login(raw.get("merged_by")),
+            "merged": raw.get("merged_at") is not None,
+            "merged_by": merged_by,
             "commits": commits,
             "commits_complete": len(commits) < COMMITS_LIMIT,
         }
@@ -279,10 +289,7 @@ class _Run:
             }
             key = f"github:review:{r['id']}:{digest(review_data)}"
             self.record("github.review", subject, key, review_data, r.get("submitted_at"))
-        # Reference: https://docs.github.com/en/rest/issues/events#list-issue-events
-        # (raw pages: PyGithub's IssueEvent would re-read each event to show its raw data)
-        events, _ = get_pages(self.client, f"{self.base}/issues/{number}/events")
-        for event in events or []:
+        for event in events:
             if event.get("event") != "review_dismissed":
                 continue
             dismissed = event.get("dismissed_review") or {}

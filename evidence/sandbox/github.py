@@ -62,6 +62,7 @@ class PullRequest:
     state: str = "closed"
     reviews: list[Review] = field(default_factory=list)
     dismissals: list[ReviewDismissal] = field(default_factory=list)
+    merge_event: bool = True  # False: the timeline lacks the 'merged' event (seen on imported repositories)
 
     @property
     def head_sha(self) -> str:
@@ -520,6 +521,8 @@ class FakeGitHub(FakeServer):
                     },
                 }
             )
+        if pull.merged_at is None or not pull.merge_event:
+            return self.page(request, events)
         events.append(
             {
                 "id": repo.id * 1000 + pull.number,

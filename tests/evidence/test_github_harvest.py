@@ -183,3 +183,15 @@ def test_it_reads_an_api_served_at_the_root_as_github_com_does(db, github_model,
         assert result.status == "succeeded", result.errors
         assert server.requests_to(r"^/repos/acme/payments/pulls$")[0].target.startswith("/repos/")
     assert kinds()["github.pull_request"] == 3
+
+
+def test_it_reads_the_pull_request_itself_only_when_the_timeline_does_not_say_who_merged(
+    github_source, github_model, fake_github
+):
+    github_model.repositories[REPO].pulls[2].merge_event = False
+
+    run(github_source, REPO)
+
+    assert [r.path for r in fake_github.requests_to(r"/pulls/\d+$")] == [f"/repos/{REPO}/pulls/2"]
+    merged_by = {e.data["number"]: e.data["merged_by"] for e in Entry.objects.filter(kind="github.pull_request")}
+    assert merged_by == {1: "bob", 2: "bob", 3: "carol"}

@@ -44,7 +44,9 @@ def test_it_harvests_only_what_changed_since_the_cursor(github_source, github_mo
 
     result = run(github_source, REPO)
 
-    assert {r.path for r in fake_github.requests_to(r"/pulls/\d+$")} == {f"/repos/{REPO}/pulls/6"}
+    about_one = fake_github.requests_to(r"/(pulls|issues)/\d+")
+    assert {r.path.split("/")[5] for r in about_one} == {"6"}
+    assert len(about_one) == 3  # its commits, reviews and issue events
     assert kinds(kind="github.pull_request")["github.pull_request"] == 4
     assert result.appended == 1
     assert cursor_of(github_source, REPO)["pulls"]["updated_at"] == "2026-03-02T09:00:00Z"
