@@ -8,6 +8,10 @@ from .base import Harvester, HarvestError, HarvestResult
 
 HARVESTERS: dict[str, str] = {
     # kind: "module:Class" -- each area adds its line.
+    "oci": "evidence.harvesters.oci:OciHarvester",
+    "argocd": "evidence.harvesters.argocd:ArgoCDHarvester",
+    "flux": "evidence.harvesters.flux:FluxHarvester",
+    "kubernetes": "evidence.harvesters.kubernetes:KubernetesPodsHarvester",
     "github": "evidence.harvesters.github:GitHubHarvester",
     "gitlab": "evidence.harvesters.gitlab:GitLabHarvester",
 }

@@ -1,14 +1,11 @@
 """Evidence models: one module per area, imported here so Django sees them."""
 
+from .artifacts import Artifact, Provenance, SignatureVerdict
 from .core import HarvestCursor, HarvestRun, ProjectionCursor, Source
+from .deployments import DeployedApplication, Deployment, DeploymentGap, DeploymentImage, WorkloadSnapshot
+from .forge import Approval, ProtectionObservation, ProtectionSnapshot, PullRequest, PullRequestCommit
 
 __all__ = ["HarvestCursor", "HarvestRun", "ProjectionCursor", "Source"]
-from .forge import (
-    Approval,
-    ProtectionObservation,
-    ProtectionSnapshot,
-    PullRequest,
-    PullRequestCommit,
-)
-
+__all__ += ["Artifact", "Provenance", "SignatureVerdict"]
+__all__ += ["DeployedApplication", "Deployment", "DeploymentGap", "DeploymentImage", "WorkloadSnapshot"]
 __all__ += ["Approval", "ProtectionObservation", "ProtectionSnapshot", "PullRequest", "PullRequestCommit"]

@@ -19,6 +19,8 @@ Projector = Callable[[Entry], None]
 
 PROJECTOR_MODULES: list[str] = [
     # "evidence.projections.<area>" -- each area adds its line.
+    "evidence.projections.artifacts",
+    "evidence.projections.deployments",
     "evidence.projections.forge",
 ]
 _PROJECTORS: dict[str, list[Projector]] = {}

@@ -14,7 +14,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .http import FakeServer, HttpError, Request, Response, epoch_in, link_header, paginate
+from .forge_http import FakeServer, HttpError, Request, Response, epoch_in, link_header, paginate
 
 
 def user_id(login: str) -> int:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+from .forge_http import FakeServer, HttpError, Request, Response, link_header, paginate
 from .github import fake_sha
-from .http import FakeServer, HttpError, Request, Response, link_header, paginate
 
 ACCESS = {0: "No one", 30: "Developers + Maintainers", 40: "Maintainers", 60: "Admins"}
 
