@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -13,6 +18,41 @@ from django.db import connection
 from ledger.append_only import create_statements, drop_statements
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+REDIS_URL = os.environ.get("REDIS_URL", "")
+ROOT = Path(__file__).resolve().parents[1]
+needs_worker = pytest.mark.skipif(not (REDIS_URL and ON_POSTGRES), reason="needs PostgreSQL and Redis (REDIS_URL)")
+
+
+def database_url() -> str:
+    """The URL of the test database, for processes the test starts (workers, producers)."""
+    s = connection.settings_dict
+    return f"postgres://{s['USER'] or 'root'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 90.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+@contextmanager
+def celery_worker(**env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker on the test database and REDIS_URL, with extra environment."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url(), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 @pytest.fixture(autouse=True)

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,54 +13,24 @@ from exports.models import AuditPack
 from ledger.append import append_entries
 from ledger.models import Entry
 
-from ..conftest import ON_POSTGRES
+from ..conftest import celery_worker, needs_worker, wait_for
 from .conftest import deployment
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REDIS_URL", "")
-
-
-def database_url() -> str:
-    from django.db import connection
-
-    s = connection.settings_dict
-    return f"postgres://{s['USER'] or 'root'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def wait_for(predicate, timeout: float = 90.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
 
 
 @pytest.fixture
 def worker(committed_db, broker, ledger_key, pack_settings):
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "LEDGER_SIGNING_KEY": pack_settings.LEDGER_SIGNING_KEY,
-        "PACK_SIGNING_CERT": pack_settings.PACK_SIGNING_CERT,
-        "PACK_SIGNING_KEY": pack_settings.PACK_SIGNING_KEY,
-        "PACK_SIGNING_KEY_PASSWORD": pack_settings.PACK_SIGNING_KEY_PASSWORD,
-        "PACK_STORAGE_DIR": pack_settings.PACK_STORAGE_DIR,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    yield proc
-    proc.terminate()
-    proc.wait(timeout=30)
+    with celery_worker(
+        LEDGER_SIGNING_KEY=pack_settings.LEDGER_SIGNING_KEY,
+        PACK_SIGNING_CERT=pack_settings.PACK_SIGNING_CERT,
+        PACK_SIGNING_KEY=pack_settings.PACK_SIGNING_KEY,
+        PACK_SIGNING_KEY_PASSWORD=pack_settings.PACK_SIGNING_KEY_PASSWORD,
+        PACK_STORAGE_DIR=pack_settings.PACK_STORAGE_DIR,
+    ) as proc:
+        yield proc
 
 
 @pytest.mark.worker
-@pytest.mark.skipif(not (REDIS_URL and ON_POSTGRES), reason="needs PostgreSQL and Redis (REDIS_URL)")
+@needs_worker
 def test_it_builds_a_requested_pack_in_a_worker(worker):
     append_entries([deployment(n, day=n) for n in range(1, 4)])
     assert wait_for(lambda: Entry.objects.count() == 3), worker.stderr.read1().decode()

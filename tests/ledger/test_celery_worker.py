@@ -1,50 +1,22 @@
 """With Redis, appends are queued durably and a real Celery worker sequences them."""
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from ledger.append import append_entries
 from ledger.models import Entry, QueuedEntry
 from ledger.sequencer import sequence_pending
 
-from ..conftest import ON_POSTGRES
+from ..conftest import ON_POSTGRES, REDIS_URL, celery_worker, needs_worker, wait_for
 from .helpers import records
-from .test_concurrent_producers import database_url
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 @pytest.fixture
 def worker(committed_db, broker, settings):
-    env = {**os.environ, "DATABASE_URL": database_url(), "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    yield proc
-    proc.terminate()
-    proc.wait(timeout=30)
+    with celery_worker(LEDGER_SIGNING_KEY=settings.LEDGER_SIGNING_KEY) as proc:
+        yield proc
 
 
-def wait_for(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
-@pytest.mark.skipif(not (REDIS_URL and ON_POSTGRES), reason="needs PostgreSQL and Redis (REDIS_URL)")
+@needs_worker
 def test_it_sequences_through_a_real_worker(worker, settings):
     assert settings.CELERY_TASK_ALWAYS_EAGER is False
     results = append_entries(records(25))

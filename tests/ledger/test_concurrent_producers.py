@@ -7,14 +7,13 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from ledger.keys import load_verifier
 from ledger.models import Entry, QueuedEntry
 from ledger.sequencer import sequence_pending
 from ledger.verification import verify_ledger
 
-from ..conftest import ON_POSTGRES
+from ..conftest import ON_POSTGRES, database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,11 +31,6 @@ PRODUCER = textwrap.dedent(
         append_entries(recs)
     """
 )
-
-
-def database_url() -> str:
-    s = connection.settings_dict
-    return f"postgres://{s['USER'] or 'root'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="several writer processes at once need PostgreSQL")
