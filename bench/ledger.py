@@ -61,7 +61,8 @@ def make_record(i: int, worker: int = 0):
         "body": "x" * 700,
     }
     t = datetime(2026, 3, 1, tzinfo=UTC) + timedelta(seconds=i)
-    return Record("github.pull_request", "bench", f"github:acme/repo{i % 50}#{i}", f"bench:{worker}:{i}", data, t, t)
+    # A kind no projector reads: this measures the ledger, not the read models.
+    return Record("bench.pull_request", "bench", f"github:acme/repo{i % 50}#{i}", f"bench:{worker}:{i}", data, t, t)
 
 
 # --- Append throughput -------------------------------------------------------------------------

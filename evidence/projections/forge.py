@@ -32,7 +32,7 @@ def _str(value: Any) -> str:
 def project_change(entry: Entry) -> None:
     data = entry.data
     forge = entry.kind.split(".")[0]
-    number = int(data.get("number") or data.get("iid"))
+    number = int(data["number"] if "number" in data else data["iid"])  # GitLab calls it iid; 0 is a number
     pull, _ = PullRequest.objects.update_or_create(
         forge=forge,
         repository=data["repository"],
