@@ -8,6 +8,7 @@ the ledger gives the same rows. Areas add their module to PROJECTOR_MODULES.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from importlib import import_module
 
@@ -26,6 +27,7 @@ PROJECTOR_MODULES: list[str] = [
 _PROJECTORS: dict[str, list[Projector]] = {}
 _MODELS: list[type[models.Model]] = []
 BATCH = 500
+log = logging.getLogger(__name__)
 
 
 def projects(*kinds: str) -> Callable[[Projector], Projector]:
@@ -68,18 +70,32 @@ def project_pending() -> int:
             batch = Entry.objects.filter(seq__gte=window[0], seq__lte=window[-1], kind__in=list(_PROJECTORS))
             for entry in batch.order_by("seq"):
                 for fn in _PROJECTORS.get(entry.kind, ()):
-                    fn(entry)
+                    _apply(fn, entry)
             cursor.last_seq = window[-1]
             cursor.save(update_fields=["last_seq"])
             total += len(window)
 
 
+def _apply(fn: Projector, entry: Entry) -> None:
+    """Run one projector in a savepoint; a failure is recorded, not allowed to stall every later entry."""
+    from evidence.models import ProjectionError
+
+    try:
+        with transaction.atomic():
+            fn(entry)
+    except Exception as exc:  # a projector bug or an unexpected shape: keep the evidence, say so
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        log.exception("projector %s failed on entry %d (%s)", name, entry.seq, entry.kind)
+        ProjectionError.objects.create(seq=entry.seq, kind=entry.kind, projector=name, error=repr(exc)[:2000])
+
+
 def rebuild_all() -> int:
     """Clear every read model and replay the whole ledger into it."""
-    from evidence.models import ProjectionCursor
+    from evidence.models import ProjectionCursor, ProjectionError
 
     with transaction.atomic():
         for model in reversed(_MODELS):  # dependents registered after what they point at
             model.objects.all().delete()
+        ProjectionError.objects.all().delete()
         ProjectionCursor.objects.update_or_create(id=1, defaults={"last_seq": -1})
     return project_pending()
