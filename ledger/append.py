@@ -16,8 +16,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .envelope import EnvelopeError, Record, Sealed, seal
-from .models import Entry, QueuedEntry
-from .store import sqlite_datetime
+from .models import QueuedEntry
+from .store import seqs_by_key, sqlite_datetime
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ def append_entries(records: Sequence[Record]) -> list[Appended]:
     keys = [s.record.idempotency_key for s in sealed]  # unique: _seal_all drops in-batch repeats
     inline = settings.CELERY_TASK_ALWAYS_EAGER
     with transaction.atomic():
-        existing = dict(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", "seq"))
+        existing = seqs_by_key(keys)
         fresh = [s for s in sealed if s.record.idempotency_key not in existing]
         inserted = _queue(fresh)
         if inserted and inline:
@@ -50,7 +50,7 @@ def append_entries(records: Sequence[Record]) -> list[Appended]:
             from .sequencer import sequence_pending
 
             sequence_pending()
-            existing.update(Entry.objects.filter(idempotency_key__in=inserted).values_list("idempotency_key", "seq"))
+            existing.update(seqs_by_key(inserted))
         elif inserted:
             # robust: a broker outage must not fail an append that is already durable; the beat sweep
             # (ledger.tasks.sequence every 10 s) sequences what was queued meanwhile.

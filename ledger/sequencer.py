@@ -21,7 +21,7 @@ from django.utils import timezone
 from .merkle import EMPTY_ROOT, GENESIS_CHAIN, chain_hash, leaf_hash
 from .models import Entry, Head, QueuedEntry, TreeNode
 from .signals import sequenced
-from .store import load_frontier, sqlite_datetime
+from .store import load_frontier, seqs_by_key, sqlite_datetime
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
         rows = cursor.fetchall()
         if not rows:
             return 0, True
-        done = _already_sequenced(cursor, [r[1] for r in rows])
+        done = seqs_by_key([r[1] for r in rows])
         frontier = load_frontier(head.size)
         now = timezone.now()
         entries: list[tuple[Any, ...]] = []
@@ -103,15 +103,6 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
             # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
             transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
     return len(entries), len(rows) < batch_size
-
-
-def _already_sequenced(cursor: CursorWrapper, keys: list[str]) -> set[str]:
-    table = Entry._meta.db_table
-    if connection.vendor == "postgresql":
-        with psycopg.Cursor(cursor.connection) as raw:  # binary array parameter, no client-side quoting
-            raw.execute(f"SELECT idempotency_key FROM {table} WHERE idempotency_key = ANY(%b::text[])", [keys])
-            return {row[0] for row in raw.fetchall()}
-    return set(Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
 
 
 def _insert(cursor: CursorWrapper, entries: list[tuple[Any, ...]], nodes: list[tuple[int, int, bytes]]) -> None:

@@ -6,9 +6,10 @@ interior nodes from ledger_treenode), and ORM query building would cost more tha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 
+import psycopg
 from django.db import connection
 
 from .merkle import Frontier, Node
@@ -43,6 +44,30 @@ def fetch_nodes(wanted: set[Node]) -> Mapping[Node, bytes]:
         return {(int(level), int(index)): bytes(digest) for level, index, digest in cursor.fetchall()}
 
 
+def seqs_by_key(keys: Collection[str]) -> dict[str, int]:
+    """{idempotency key: seq} for the keys already in the log (one query; no ORM cost per key)."""
+    if not keys:
+        return {}
+    table = Entry._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with psycopg.Cursor(cursor.connection) as raw:  # binary array parameter, no client-side quoting
+                raw.execute(
+                    f"SELECT idempotency_key, seq FROM {table} WHERE idempotency_key = ANY(%b::text[])", [list(keys)]
+                )
+                return {key: int(seq) for key, seq in raw.fetchall()}
+        found: dict[str, int] = {}
+        keys = list(keys)
+        for k in range(0, len(keys), 30000):  # under SQLite's 32,766 host parameters
+            chunk = keys[k : k + 30000]
+            cursor.execute(
+                f"SELECT idempotency_key, seq FROM {table} WHERE idempotency_key IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            found.update((key, int(seq)) for key, seq in cursor.fetchall())
+        return found
+
+
 def load_frontier(size: int) -> Frontier:
     nodes = Frontier.nodes_for(size)
     got = fetch_nodes(set(nodes))
@@ -56,4 +81,6 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     """What Django's SQLite backend stores for an aware datetime (naive UTC text), without its overhead."""
     if value is None:
         return None
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
