@@ -1,6 +1,6 @@
 """The one write path: validation, idempotency, sequencing and the hashes it stores."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -110,3 +110,18 @@ def test_it_drops_a_queued_duplicate_of_an_entry_already_sequenced(settings):
     )  # fmt: skip
     assert sequence_pending() == 0
     assert Entry.objects.count() == 1 and QueuedEntry.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2026, 3, 1, tzinfo=UTC),
+        datetime(2026, 3, 1, 1, 2, 3, 4, tzinfo=timezone(timedelta(hours=2))),
+        datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_it_writes_envelope_times_as_utc_with_microseconds(when):
+    from ledger.envelope import format_time, parse_time
+
+    assert format_time(when) == when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert parse_time(format_time(when)) == when
