@@ -8,10 +8,11 @@ import shutil
 from collections import Counter
 
 import pytest
+import yaml
 from django.core.management import call_command
 
 from evidence.models import Approval, Deployment, DeploymentImage, PullRequest, PullRequestCommit, WorkloadSnapshot
-from evidence.sandbox.demo_run import digest_of, moments
+from evidence.sandbox.demo_run import DemoSandboxes, digest_of, moments
 from evidence.sandbox.demo_world import ARGO_OUTAGE, END, START, build_world
 from ledger.models import Entry
 
@@ -151,3 +152,15 @@ def test_it_runs_the_whole_story_twice_and_the_second_run_adds_only_harvest_runs
     assert "second run: only harvest-run entries were appended" in again
     added = set(Entry.objects.filter(seq__gt=last).values_list("kind", flat=True))
     assert added == {"harvest.run"}
+
+
+def test_it_serves_the_world_without_a_registry_and_keeps_its_ports(tmp_path):
+    world = build_world()
+    with DemoSandboxes(world, tmp_path, with_registry=False) as boxes:
+        sources = yaml.safe_load(boxes.sources_yaml())
+        ports = dict(boxes.ports)
+    assert boxes.registry is None and boxes.registry_note == "registry disabled"
+    assert [s["kind"] for s in sources] == ["github", "gitlab", "argocd", "kubernetes"]
+    with DemoSandboxes(world, tmp_path, with_registry=False) as again:
+        assert again.ports == ports  # same URLs, so a second run is served byte-identical answers
+        assert yaml.safe_load(again.sources_yaml()) == sources
