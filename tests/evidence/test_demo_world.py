@@ -164,3 +164,40 @@ def test_it_serves_the_world_without_a_registry_and_keeps_its_ports(tmp_path):
     with DemoSandboxes(world, tmp_path, with_registry=False) as again:
         assert again.ports == ports  # same URLs, so a second run is served byte-identical answers
         assert yaml.safe_load(again.sources_yaml()) == sources
+
+
+def test_it_prints_custody_and_findings_through_the_custody_interface_when_installed(db, monkeypatch):
+    from datetime import UTC, datetime
+    from types import ModuleType, SimpleNamespace
+
+    from evidence.management.commands.demo import Command
+
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    deployment = Deployment.objects.create(
+        identity="argocd:demo:payments-prod:1",
+        controller="argocd",
+        source="demo-argocd",
+        subject="argocd:payments-prod",
+        environment="prod",
+        application="payments",
+        revision="ab" * 20,
+        image_digests=["sha256:" + "cd" * 32],
+        started_at=when,
+        finished_at=when,
+        outcome="succeeded",
+        entry_seqs=[3],
+        first_seq=3,
+    )
+    link = SimpleNamespace(
+        name="pull request", status="missing", explanation="no pull request merged it", entry_seqs=[3]
+    )
+    finding = SimpleNamespace(code="direct-push", severity="high")
+    custody = ModuleType("evidence.custody")
+    custody.build_custody = lambda d: SimpleNamespace(links=[link], findings=[finding] if d == deployment else [])
+    monkeypatch.setitem(__import__("sys").modules, "evidence.custody", custody)
+    lines: list[str] = []
+    Command().print_custody(lines.append)
+    text = "\n".join(lines)
+    assert f"custody of prod deployment {deployment.pk} (payments {'ab' * 6})" in text
+    assert re.search(r"pull request\s+missing\s+no pull request merged it\s+\[seqs 3\]", text)
+    assert re.search(r"high\s+direct-push\s+1", text)
