@@ -31,7 +31,7 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from evidence.harvest import harvest_source, harvest_target
-from evidence.models import HarvestRun, Source
+from evidence.models import Source
 from evidence.sources_file import load_sources_file
 
 from .argocd import ArgoCDSandbox, application, history_item, operation_state
@@ -466,10 +466,6 @@ def _targets(sources: dict[str, Source], what: str, target: str) -> list[tuple[S
         registry = sources["demo-registry"]
         return [(registry, r) for r in registry.setting("images")]
     return []
-
-
-def already_replayed(sources: list[Source]) -> bool:
-    return HarvestRun.objects.filter(source__in=sources).exists()
 
 
 def final_harvest(sources: list[Source], say: Say) -> ReplayFigures:
