@@ -35,10 +35,10 @@ from evidence.models import Source
 from evidence.sources_file import load_sources_file
 
 from .argocd import ArgoCDSandbox, application, history_item, operation_state
-from .demo_world import ARGO_OUTAGE, END, START, App, Change, Image, World
+from .demo_world import ARGO_OUTAGE, END, START, App, Change, Deployment, Image, World
 from .github import FakeGitHub, GitHubModel, PullRequest, Review
 from .gitlab import Approval, FakeGitLab, GitLabModel, MergeRequest
-from .kubernetes import KubernetesSandbox, pod
+from .kubernetes import KubernetesSandbox, kustomization, kustomization_history_item, pod
 from .registry import (
     OCI_MANIFEST,
     Registry,
@@ -211,6 +211,25 @@ class DemoSandboxes:
     def _set_app(self, app: App, at: datetime) -> None:
         tried = [d for d in self.world.deployments if d.app == app.name and d.at <= at]
         done = [d for d in tried if not d.failed]
+        if app.controller == "flux":
+            self._set_kustomization(app, done)
+        else:
+            self._set_application(app, tried, done)
+        self._set_pods(app, done, at)
+
+    def _set_kustomization(self, app: App, done: list[Deployment]) -> None:
+        history = [
+            kustomization_history_item(
+                f"main@sha1:{d.revision}",
+                "sha256:" + hashlib.sha256(f"{app.name}:{d.revision}".encode()).hexdigest(),
+                d.at,
+                d.at + timedelta(minutes=1),
+            )
+            for d in reversed(done)  # newest first, as kustomize-controller keeps it
+        ][: app.history_limit]
+        self.kube.add(kustomization(app.project, "flux-system", history))
+
+    def _set_application(self, app: App, tried: list[Deployment], done: list[Deployment]) -> None:
         history = [
             history_item(i + 1, d.revision, d.at, d.at + timedelta(minutes=2), app.repo_url, user=d.user or None)
             for i, d in enumerate(done)
@@ -238,6 +257,8 @@ class DemoSandboxes:
         )
         obj["spec"]["revisionHistoryLimit"] = app.history_limit
         self.argo.put(obj)
+
+    def _set_pods(self, app: App, done: list[Deployment], at: datetime) -> None:
         self.kube.objects["Pod"] = [p for p in self.kube.objects["Pod"] if p["metadata"]["namespace"] != app.namespace]
         if done:
             image = done[-1].image
@@ -292,7 +313,6 @@ class DemoSandboxes:
         world = self.world
         github = sorted({c.repository for c in world.changes if c.forge == "github"})
         gitlab = sorted({c.repository for c in world.changes if c.forge == "gitlab"})
-        apps = [a.name for a in world.apps]
         rules = [
             {"match": {"namespace": "*-prod"}, "environment": "prod"},
             {"match": {"namespace": "*-staging"}, "environment": "staging"},
@@ -320,8 +340,17 @@ class DemoSandboxes:
                 "kind": "argocd",
                 "url": self.argo.url,
                 "credential_env": "DEMO_ARGOCD_TOKEN",
-                "applications": apps,
+                "applications": [a.name for a in world.apps if a.controller == "argocd"],
                 "environments": [{**r, "application": "{project}"} for r in rules],
+            },
+            {
+                "name": "demo-flux",
+                "kind": "flux",
+                "url": self.kube.url,
+                "credential_env": "DEMO_KUBE_TOKEN",
+                "namespaces": ["flux-system"],
+                "cluster": "demo",
+                "environment": "prod",
             },
             {
                 "name": "demo-pods",
@@ -409,7 +438,7 @@ class ReplayFigures:
 
 def moments(world: World, with_registry: bool) -> list[tuple[datetime, str, str]]:
     """(when, what, target) in time order: the forges every three days and after each protection
-    change, Argo CD and the pods right after each sync (not during the outage), the registry at
+    change, Argo CD or Flux and the pods right after each sync (not during the outage), the registry at
     quarter end."""
     out: list[tuple[datetime, str, str]] = []
     t = START + timedelta(hours=6)
@@ -420,7 +449,9 @@ def moments(world: World, with_registry: bool) -> list[tuple[datetime, str, str]
     apps = {a.name: a for a in world.apps}
     for d in world.deployments:
         when = d.at + timedelta(minutes=5)
-        if not (ARGO_OUTAGE[0] <= when < ARGO_OUTAGE[1]):
+        if apps[d.app].controller == "flux":
+            out.append((when, "flux", "flux-system"))
+        elif not (ARGO_OUTAGE[0] <= when < ARGO_OUTAGE[1]):
             out.append((when, "argocd", d.app))
         out.append((when, "pods", apps[d.app].namespace))
     if world.drift:
@@ -460,6 +491,8 @@ def _targets(sources: dict[str, Source], what: str, target: str) -> list[tuple[S
     if what == "argocd":
         argo = sources["demo-argocd"]
         return [(argo, a) for a in argo.setting("applications")] if target == "*" else [(argo, target)]
+    if what == "flux":
+        return [(sources["demo-flux"], target)]
     if what == "pods":
         return [(sources["demo-pods"], target)]
     if what == "registry" and "demo-registry" in sources:

@@ -4,7 +4,8 @@
 project with a few hundred merged changes from 2026-01-01 to 2026-03-31, branch protection that
 changes over the quarter, images built from merge commits (signed, with SLSA provenance naming
 the commit), Argo CD deployments of those images to staging and prod (a rollback, a failed sync),
-and the pods that ran them. `evidence.sandbox.demo_run` serves it and harvests it.
+and the pods that ran them; the GitLab project's service is deployed by Flux instead.
+`evidence.sandbox.demo_run` serves it and harvests it.
 
 Seeded violations (what custody and findings should flag), each in `World.violations`:
 direct push, author-only approval, stale approval, unsigned image, untrusted signing key,
@@ -103,6 +104,7 @@ class App:
     namespace: str
     repo_url: str
     history_limit: int = 10
+    controller: str = "argocd"  # or flux (a Kustomization named after the project, in flux-system)
 
 
 @dataclass
@@ -142,6 +144,8 @@ def build_world(seed: int = SEED) -> World:
             )
             if app.name == "payments-staging":
                 app.history_limit = 2
+            if forge == "gitlab":
+                app.controller, app.history_limit = "flux", 5  # kustomize-controller keeps five
             world.apps.append(app)
         for n, change in enumerate(changes):
             if n % every == every - 1:

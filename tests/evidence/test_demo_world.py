@@ -94,7 +94,7 @@ def test_it_runs_the_whole_story_twice_and_the_second_run_adds_only_harvest_runs
     output = run_demo(demo_settings)
 
     # harvested through the sources file, checkpointed, verified, packed
-    assert "sources.yaml loaded (demo-github, demo-gitlab, demo-argocd, demo-pods, demo-registry)" in output
+    assert "sources.yaml loaded (demo-github, demo-gitlab, demo-argocd, demo-flux, demo-pods, demo-registry)" in output
     assert "ledger OK" in output
     assert "pack OK" in output and (demo_settings / "packs" / "latest.pdf").exists()
     assert re.search(r"demo finished in \d+\.\d s", output)
@@ -146,6 +146,11 @@ def test_it_runs_the_whole_story_twice_and_the_second_run_adds_only_harvest_runs
     assert Deployment.objects.filter(application="web", environment="prod", outcome="failed").exists()
     assert Entry.objects.filter(kind="deploy.gap", subject="argocd:payments-staging").exists()
 
+    # the GitLab project's service goes out through Flux; the pods resolve what it deployed
+    flux = Deployment.objects.filter(controller="flux", environment="prod", application="inventory")
+    assert flux.count() == len([d for d in world.deployments if d.app == "inventory-prod"])
+    assert all(row.image_digests for row in flux)
+
     last = Entry.objects.order_by("-seq").values_list("seq", flat=True).first()
     again = run_demo(demo_settings, "--no-pack")
     assert "harvesting the final state only" in again
@@ -160,7 +165,7 @@ def test_it_serves_the_world_without_a_registry_and_keeps_its_ports(tmp_path):
         sources = yaml.safe_load(boxes.sources_yaml())
         ports = dict(boxes.ports)
     assert boxes.registry is None and boxes.registry_note == "registry disabled"
-    assert [s["kind"] for s in sources] == ["github", "gitlab", "argocd", "kubernetes"]
+    assert [s["kind"] for s in sources] == ["github", "gitlab", "argocd", "flux", "kubernetes"]
     with DemoSandboxes(world, tmp_path, with_registry=False) as again:
         assert again.ports == ports  # same URLs, so a second run is served byte-identical answers
         assert yaml.safe_load(again.sources_yaml()) == sources

@@ -63,7 +63,7 @@ class Command(BaseCommand):
                 if boxes.registry is not None:
                     pushed = boxes.publish_images()
                     say(f"registry {boxes.registry.url}: {pushed} images pushed with signatures and SLSA provenance")
-                names = ["demo-github", "demo-gitlab", "demo-argocd", "demo-pods", "demo-registry"]
+                names = ["demo-github", "demo-gitlab", "demo-argocd", "demo-flux", "demo-pods", "demo-registry"]
                 first = not HarvestRun.objects.filter(source__name__in=names).exists()
                 if first:
                     with time_machine.travel(START - timedelta(hours=1), tick=True):
@@ -115,7 +115,8 @@ class Command(BaseCommand):
             state = running_at("prod", at)
             say(f"running in prod {label}:")
             for app in state.applications:
-                line = f"  {app.application:<10} {app.revision[:12]} {app.outcome:<11} since {app.since:%Y-%m-%d %H:%M}"
+                revision = app.revision.rpartition(":")[2][:12]  # Flux says main@sha1:<commit>
+                line = f"  {app.application:<10} {revision} {app.outcome:<11} since {app.since:%Y-%m-%d %H:%M}"
                 line += f"  {', '.join(d[:19] for d in app.digests) or 'no digest known'}"
                 if app.drift:
                     extra = sorted(set(app.observed_digests or []) - set(app.digests))
