@@ -76,8 +76,8 @@ class Command(BaseCommand):
                         + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(figures.seconds.items()))
                         + ")"
                     )
-                    for line in figures.failed[:5]:
-                        say(f"  not clean: {line}")
+                    for line in figures.failed[:5]:  # the seeded evidence gap shows here, as it should
+                        say(f"  harvest reported: {line}")
                 else:
                     sources = boxes.load_sources()
                     say("already replayed into this ledger: harvesting the final state only")
@@ -85,7 +85,7 @@ class Command(BaseCommand):
                 final = final_harvest(sources, say)
                 say(f"harvested every source now (manage.py harvest's path): {final.runs} runs, {final.appended} new")
                 for line in final.failed[:5]:
-                    say(f"  not clean: {line}")
+                    say(f"  harvest reported: {line}")
         except SandboxError as exc:
             raise CommandError(f"demo: {exc}") from None
         added = Entry.objects.all() if last_seq is None else Entry.objects.filter(seq__gt=last_seq)
@@ -95,7 +95,9 @@ class Command(BaseCommand):
             f"appended {total - before} entries (ledger: {total}): "
             + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items()))
         )
-        if not first:
+        if first:
+            say("run the demo again: a second run appends only harvest-run entries (every fact has its key)")
+        else:
             only_runs = set(kinds) <= {"harvest.run"}
             say("second run: " + ("only harvest-run entries were appended" if only_runs else "new evidence appeared"))
         call_command("checkpoint", stdout=self.stdout)
@@ -107,7 +109,9 @@ class Command(BaseCommand):
         self.print_admin(say)
         db = settings.DATABASES["default"]["NAME"]
         say(f"database: {db}\nsigning key: {key_path()}  public key for auditors: {public_key_path()}")
-        say(f"seeded violations: {', '.join(sorted(world.violations))}")
+        say("seeded violations (what custody and findings should flag):")
+        for code, where in sorted(world.violations.items()):
+            say(f"  {code:<20} {where}")
         say(f"demo finished in {time.monotonic() - started:.1f} s")
 
     def print_running(self, say) -> None:
