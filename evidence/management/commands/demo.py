@@ -99,7 +99,8 @@ class Command(BaseCommand):
             say("run the demo again: a second run appends only harvest-run entries (every fact has its key)")
         else:
             only_runs = set(kinds) <= {"harvest.run"}
-            say("second run: " + ("only harvest-run entries were appended" if only_runs else "new evidence appeared"))
+            verdict = "only harvest-run entries were appended" if only_runs else "new evidence appeared"
+            say(f"second run: {verdict} (a pack written below is recorded as one more entry)")
         call_command("checkpoint", stdout=self.stdout)
         call_command("verify_ledger", stdout=self.stdout)
         self.print_running(say)
