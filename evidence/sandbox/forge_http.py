@@ -78,6 +78,7 @@ class FakeServer:
         self.lock = threading.RLock()
         self.httpd: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
+        self.port = 0  # 0: an ephemeral port; the demo fixes one so its URLs stay the same across runs
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> FakeServer:
@@ -95,7 +96,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_one
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self.httpd.daemon_threads = True
         # A short poll interval: shutdown() waits for the next poll, and tests stop servers often.
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)

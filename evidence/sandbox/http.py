@@ -14,8 +14,9 @@ Handler = Callable[[str, str, dict[str, list[str]], dict[str, str]], tuple[int, 
 
 
 class LoopbackServer:
-    def __init__(self, handle: Handler) -> None:
+    def __init__(self, handle: Handler, port: int = 0) -> None:
         self._handle = handle
+        self.port = port  # 0: an ephemeral port; the demo fixes one so its URLs stay the same across runs
         self._server: ThreadingHTTPServer | None = None
         self.requests: list[tuple[str, str]] = []  # (method, path) as received, for tests to inspect
 
@@ -43,7 +44,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:  # quiet in tests
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), RequestHandler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -93,15 +93,19 @@ class Registry:
 
 
 def start_registry(
-    root: Path, *, htpasswd: dict[str, str] | None = None, token_server: TokenServer | None = None
+    root: Path,
+    *,
+    htpasswd: dict[str, str] | None = None,
+    token_server: TokenServer | None = None,
+    port: int = 0,
 ) -> Registry:
-    """Start `docker-registry serve` on 127.0.0.1:0 with storage under root; wait until it answers."""
+    """Start `docker-registry serve` on 127.0.0.1:port (0: any) with storage under root; wait until it answers."""
     root.mkdir(parents=True, exist_ok=True)
     config: dict[str, Any] = {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": True}},
         "storage": {"filesystem": {"rootdirectory": str(root / "storage")}, "delete": {"enabled": True}},
-        "http": {"addr": "127.0.0.1:0", "secret": secrets.token_hex(16)},
+        "http": {"addr": f"127.0.0.1:{port}", "secret": secrets.token_hex(16)},
     }
     if htpasswd:
         import bcrypt
