@@ -61,7 +61,7 @@ def test_it_judges_a_deployment_by_the_policy_in_force_when_it_happened():
 def test_it_refuses_a_policy_with_bad_settings_and_writes_nothing():
     with pytest.raises(PolicyError, match="min_approvals: expected a whole number"):
         record_policy("prod", "engineer", {"min_approvals": "two"})
-    with pytest.raises(PolicyError, match="protection.allow_everything: unknown setting"):
+    with pytest.raises(PolicyError, match=r"protection\.allow_everything: unknown setting"):
         record_policy("prod", "engineer", {"protection": {"allow_everything": True}})
 
     assert not Entry.objects.filter(kind="policy.version").exists()
