@@ -125,6 +125,7 @@ class _Builder:
         self.at = deployed_at(deployment)
         self.policy = policy_at(loaded, deployment.environment, self.at)
         self.explanations: dict[tuple[str, str], str] = {}
+        self.stale: dict[int, list[Approval]] = {}  # per pull request: approvals on an older head
         self.section = "deployment"  # which part of the chain links are added to
         self.custody = Custody(
             deployment_id=deployment.id,
@@ -404,6 +405,7 @@ class _Builder:
                 link.explanation = f"{base}; stale: the merged head is {pull.head_sha[:12]}, commits came after it."
                 link.codes.append("stale_approval")
                 stale.append(a)
+                self.stale.setdefault(pull.id, []).append(a)
             else:
                 counted.append(a)
             self.add(link)
@@ -557,7 +559,9 @@ class _Builder:
         for sha in {pull.merge_commit_sha, pull.squash_commit_sha, pull.head_sha} - {""}:
             suites += self.loaded.bypasses.get((pull.repository, sha), [])
         required = settings.get("required_approvals")
-        reviewers = {a.reviewer for a in counted}
+        # Without dismiss-stale, the forge itself counts approvals on older heads: no bypass there.
+        also = self.stale.get(pull.id, []) if settings.get("dismiss_stale_reviews") is False else []
+        reviewers = {a.reviewer for a in [*counted, *also]}
         short = isinstance(required, int) and not isinstance(required, bool) and len(reviewers) < required
         if suites:
             actors = ", ".join(sorted({str(s.get("actor_name") or "someone") for _, s in suites}))
