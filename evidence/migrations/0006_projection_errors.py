@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evidence", "0004_forge"),
+        ("evidence", "0005_custody"),
     ]
 
     operations = [
