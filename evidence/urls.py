@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import api_forge
 from .views_deployments import DeploymentViewSet, RunningDiffView, RunningView
 
 urlpatterns: list = []
@@ -10,4 +11,7 @@ urlpatterns += [
     path("deployments/<int:pk>/", DeploymentViewSet.as_view({"get": "retrieve"}), name="deployment-detail"),
     path("running/", RunningView.as_view(), name="running"),
     path("running/diff/", RunningDiffView.as_view(), name="running-diff"),
+]
+urlpatterns += [
+    path("pull-requests/", api_forge.PullRequestList.as_view(), name="pull-requests"),
 ]

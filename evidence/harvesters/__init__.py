@@ -12,6 +12,8 @@ HARVESTERS: dict[str, str] = {
     "argocd": "evidence.harvesters.argocd:ArgoCDHarvester",
     "flux": "evidence.harvesters.flux:FluxHarvester",
     "kubernetes": "evidence.harvesters.kubernetes:KubernetesPodsHarvester",
+    "github": "evidence.harvesters.github:GitHubHarvester",
+    "gitlab": "evidence.harvesters.gitlab:GitLabHarvester",
 }
 
 

@@ -21,6 +21,7 @@ PROJECTOR_MODULES: list[str] = [
     # "evidence.projections.<area>" -- each area adds its line.
     "evidence.projections.artifacts",
     "evidence.projections.deployments",
+    "evidence.projections.forge",
 ]
 _PROJECTORS: dict[str, list[Projector]] = {}
 _MODELS: list[type[models.Model]] = []

@@ -2,10 +2,14 @@
 
 from django.urls import path
 
-from . import argocd, flux
+from . import argocd, flux, github, gitlab
 
 urlpatterns: list = []
 urlpatterns += [
     path("argocd/", argocd.receive, name="hook-argocd"),
     path("flux/", flux.receive, name="hook-flux"),
+]
+urlpatterns += [
+    path("github/", github.receive, name="hooks-github"),
+    path("gitlab/", gitlab.receive, name="hooks-gitlab"),
 ]

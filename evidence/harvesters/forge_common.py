@@ -1,0 +1,111 @@
+"""What the GitHub and GitLab harvesters share: content hashes, protection history, time parsing.
+
+Protection history: a snapshot record is returned only when a branch's settings differ from the
+last ones recorded for it (kept in the cursor, which moves only after the append). Its key chains
+the previous hash to the new one, so a setting switched off and back on gives two entries, and a
+retry of the same harvest gives none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.canonical import canonical_bytes
+
+UNKNOWN = "unknown"  # a setting the credential could not read: never recorded as off
+
+
+def digest(value: Any) -> str:
+    """SHA-256 (hex, 32 chars) of the RFC 8785 form of a JSON value."""
+    return hashlib.sha256(canonical_bytes({"v": without_floats(value)})).hexdigest()[:32]
+
+
+def without_floats(value: Any) -> Any:
+    """The ledger hashes no floats: upstream numbers with a fraction become decimal strings."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): without_floats(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_floats(v) for v in value]
+    return value
+
+
+def parse_time(text: str | None) -> datetime | None:
+    """ISO 8601 times as both forges send them ('2026-03-01T12:00:00Z', '...00.123+00:00')."""
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def iso(value: datetime | str | None) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def login(user: Any) -> str | None:
+    """The login/username of an upstream user object (dict), or None when the forge sent none."""
+    if not isinstance(user, dict):
+        return None
+    return user.get("login") or user.get("username")
+
+
+def pick(data: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {name: without_floats(data.get(name)) for name in names}
+
+
+@dataclass
+class SnapshotCheck:
+    """Outcome of comparing one branch's settings with the last recorded ones."""
+
+    hash: str
+    previous: str | None
+    changed: bool
+
+
+def check_snapshot(cursor_snapshots: dict[str, Any], key: str, settings: Any) -> SnapshotCheck:
+    new = digest(settings)
+    previous = (cursor_snapshots.get(key) or {}).get("hash")
+    return SnapshotCheck(new, previous, new != previous)
+
+
+def snapshot_key(prefix: str, check: SnapshotCheck) -> str:
+    return f"{prefix}:{check.previous or 'first'}:{check.hash}"
+
+
+@dataclass
+class Observed:
+    """What a harvest asked and saw, for the harvest-run entry (coverage, gaps, unchanged settings)."""
+
+    pulls_listed: int = 0
+    pulls_harvested: list[int] = field(default_factory=list)
+    pulls_unchanged: bool = False
+    protection: dict[str, dict[str, Any]] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+
+    def as_dict(self, forge: str, repository: str) -> dict[str, Any]:
+        return {
+            "forge": forge,
+            "repository": repository,
+            "changes_listed": self.pulls_listed,
+            "changes_harvested": self.pulls_harvested,
+            "changes_unchanged": self.pulls_unchanged,
+            "protection": self.protection,
+            "unknown": sorted(set(self.unknown)),
+        }
+
+
+def most(values: list[Any]) -> Any:
+    """Strictest of several sources of one setting: unknown if any source is unknown."""
+    if any(v == UNKNOWN for v in values):
+        return UNKNOWN
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    if all(isinstance(v, bool) for v in known):
+        return any(known)
+    return max(known)
