@@ -1,0 +1,225 @@
+"""Deployments in the admin: the auditor's main list, and each deployment's page with its evidence.
+
+Fast on large tables: filters read their choices from the small DeployedApplication table,
+search terms become indexed subqueries (no DISTINCT over joins), computed columns come from
+annotations on the page's queryset, and the full (unfiltered) count is never taken.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
+from django.http import HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from evidence.models import (
+    Approval,
+    DeployedApplication,
+    Deployment,
+    DeploymentGap,
+    DeploymentImage,
+    Provenance,
+    PullRequest,
+    PullRequestCommit,
+    SignatureVerdict,
+    WorkloadSnapshot,
+)
+
+from .base import ProjectionAdmin, ReadOnlyInline, entry_links
+from .running import running_view
+
+HEX = re.compile(r"^[0-9a-f]{7,64}$")
+PR_NUMBER = re.compile(r"^(?:(?P<repo>[\w.-]+/[\w./-]+))?[#!]?(?P<number>\d{1,9})$")
+
+
+class EnvironmentFilter(admin.SimpleListFilter):
+    title = "environment"
+    parameter_name = "environment"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        names = DeployedApplication.objects.order_by("environment").values_list("environment", flat=True).distinct()
+        return [(n, n) for n in names]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(environment=self.value()) if self.value() else queryset
+
+
+class ApplicationFilter(admin.SimpleListFilter):
+    title = "application"
+    parameter_name = "application"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        rows = DeployedApplication.objects.all()
+        if environment := request.GET.get("environment"):
+            rows = rows.filter(environment=environment)
+        names = rows.order_by("application").values_list("application", flat=True).distinct()
+        return [(n, n) for n in names]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(application=self.value()) if self.value() else queryset
+
+
+def pull_requests_matching(term: str) -> QuerySet[PullRequest] | None:
+    """Pull requests a search term names: `123`, `#123`, `owner/repo#123`; None if it names none."""
+    match = PR_NUMBER.match(term)
+    if not match:
+        return None
+    found = PullRequest.objects.filter(number=int(match.group("number")))
+    return found.filter(repository=match.group("repo")) if match.group("repo") else found
+
+
+def deployments_of_pull_requests(pulls: QuerySet[PullRequest]) -> Q:
+    """Deployments of a revision merged by these pull requests, or of an image built from one."""
+    shas = PullRequestCommit.objects.filter(pull_request__in=pulls).values("sha")
+    merged = Q(revision__in=pulls.values("merge_commit_sha")) | Q(revision__in=pulls.values("squash_commit_sha"))
+    built = Provenance.objects.filter(
+        Q(source_commit__in=pulls.values("merge_commit_sha")) | Q(source_commit__in=pulls.values("squash_commit_sha"))
+    ).values("digest")
+    return (
+        merged | Q(revision__in=shas) | Q(pk__in=DeploymentImage.objects.filter(digest__in=built).values("deployment"))
+    )
+
+
+def search_term(term: str) -> Q:
+    """One search term: a digest, a commit SHA, a pull request number, a person, or an application."""
+    clauses = Q(application__icontains=term) | Q(initiated_by__iexact=term)
+    lowered = term.lower()
+    if lowered.startswith("sha256:") or HEX.match(lowered):
+        images = DeploymentImage.objects.filter(digest__startswith=lowered if ":" in lowered else f"sha256:{lowered}")
+        clauses |= Q(pk__in=images.values("deployment"))
+    if HEX.match(lowered):
+        clauses |= Q(revision__startswith=lowered)
+    if (pulls := pull_requests_matching(term)) is not None:
+        clauses |= deployments_of_pull_requests(pulls)
+    # A person: who started the sync, or who wrote, merged or approved what it deployed.
+    people = PullRequest.objects.filter(Q(author__iexact=term) | Q(merged_by__iexact=term))
+    approved = Approval.objects.filter(reviewer__iexact=term, state="APPROVED").values("pull_request")
+    clauses |= deployments_of_pull_requests(people | PullRequest.objects.filter(pk__in=approved))
+    return clauses
+
+
+class DeploymentImageInline(ReadOnlyInline):
+    model = DeploymentImage
+    fields = ["digest", "image", "origin", "entry_seq"]
+
+
+@admin.register(Deployment)
+class DeploymentAdmin(ProjectionAdmin):
+    list_display = [
+        "started_at",
+        "environment",
+        "application",
+        "short_revision",
+        "outcome",
+        "controller",
+        "initiated_by",
+        "image_count",
+        "pull_request_link",
+    ]
+    list_filter = [
+        EnvironmentFilter,
+        ApplicationFilter,
+        "outcome",
+        ("started_at", admin.DateFieldListFilter),  # the period
+        "controller",
+    ]
+    search_fields = ["application"]  # the search box; get_search_results reads terms its own way
+    search_help_text = "digest, commit SHA (prefix), pull request (123, owner/repo#123), person, application"
+    show_full_result_count = False  # COUNT(*) over every deployment on each page is wasted work
+    list_per_page = 50
+    inlines = [DeploymentImageInline]
+    change_form_template = "admin/evidence/deployment/change_form.html"
+    readonly_fields = ["entries"]
+    exclude = ["entry_seqs"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Deployment]:
+        merged = PullRequest.objects.filter(
+            Q(merge_commit_sha=OuterRef("revision")) | Q(squash_commit_sha=OuterRef("revision"))
+        ).order_by("-merged_at")
+        label = Concat("repository", Value("#"), Cast("number", CharField()), output_field=CharField())
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                pr_id=Subquery(merged.values("pk")[:1]),
+                pr_label=Subquery(merged.annotate(label=label).values("label")[:1]),
+            )
+        )
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term_text: str) -> tuple[Any, bool]:
+        for term in search_term_text.split():
+            queryset = queryset.filter(search_term(term))
+        return queryset, False  # subqueries, no joins: no duplicates to remove
+
+    @admin.display(description="revision", ordering="revision")
+    def short_revision(self, obj: Deployment) -> str:
+        return obj.revision[:12]
+
+    @admin.display(description="images")
+    def image_count(self, obj: Deployment) -> int:
+        return len(obj.image_digests)
+
+    @admin.display(description="pull request")
+    def pull_request_link(self, obj: Deployment) -> str:
+        if not getattr(obj, "pr_id", None):
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:evidence_pullrequest_change", args=[obj.pr_id]), obj.pr_label
+        )
+
+    @admin.display(description="ledger entries")
+    def entries(self, obj: Deployment) -> str:
+        return entry_links(obj.entry_seqs)
+
+    def get_urls(self) -> list[Any]:
+        running = path("running/", self.admin_site.admin_view(running_view), name="evidence_running")
+        return [running, *super().get_urls()]
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        extra_context = {**(extra_context or {}), **self.evidence_context(object_id)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def evidence_context(self, object_id: str) -> dict[str, Any]:
+        """What the page shows beside the fields: each image with its signatures and provenance."""
+        deployment = Deployment.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if deployment is None:
+            return {}
+        digests = list(deployment.image_digests)
+        verdicts = SignatureVerdict.objects.filter(digest__in=digests).order_by("entry_seq")
+        provenance = Provenance.objects.filter(digest__in=digests).order_by("entry_seq")
+        images = [
+            {
+                "digest": digest,
+                "signatures": [v for v in verdicts if v.digest == digest],
+                "provenance": [p for p in provenance if p.digest == digest],
+            }
+            for digest in digests
+        ]
+        return {"images": images}
+
+
+@admin.register(DeploymentGap)
+class DeploymentGapAdmin(ProjectionAdmin):
+    list_display = ["environment", "application", "subject", "missing", "after", "before", "entry_seq"]
+    list_filter = ["environment", "controller"]
+    search_fields = ["application", "subject"]
+
+
+@admin.register(WorkloadSnapshot)
+class WorkloadSnapshotAdmin(ProjectionAdmin):
+    list_display = ["observed_at", "environment", "application", "namespace", "digests", "entry_seq"]
+    list_filter = ["environment"]
+    search_fields = ["application", "namespace"]
+    show_full_result_count = False
+
+
+@admin.register(DeployedApplication)
+class DeployedApplicationAdmin(ProjectionAdmin):
+    list_display = ["environment", "application", "first_finished_at"]
+    list_filter = ["environment"]
+    search_fields = ["application"]
