@@ -39,20 +39,20 @@ class SourceAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                runs=Count("runs"),
-                failed=Count("runs", filter=Q(runs__status__in=["failed", "partial"])),
+                run_total=Count("runs"),
+                failed_total=Count("runs", filter=Q(runs__status__in=["failed", "partial"])),
                 last_started=Max("runs__started_at"),
                 last_state=Subquery(latest.values("status")[:1]),
             )
         )
 
-    @admin.display(description="runs", ordering="runs")
+    @admin.display(description="runs", ordering="run_total")
     def runs_n(self, obj: Source) -> int:
-        return obj.runs
+        return obj.run_total
 
-    @admin.display(description="failed or partial", ordering="failed")
+    @admin.display(description="failed or partial", ordering="failed_total")
     def failed_n(self, obj: Source) -> int:
-        return obj.failed
+        return obj.failed_total
 
     @admin.display(description="last run", ordering="last_started")
     def last_run(self, obj: Source) -> Any:
