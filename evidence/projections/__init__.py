@@ -22,9 +22,11 @@ PROJECTOR_MODULES: list[str] = [
     "evidence.projections.artifacts",
     "evidence.projections.deployments",
     "evidence.projections.forge",
+    "evidence.projections.policy",
 ]
 _PROJECTORS: dict[str, list[Projector]] = {}
 _MODELS: list[type[models.Model]] = []
+_SETTLERS: list[Callable[[], None]] = []  # run once after a projection run that read entries
 BATCH = 500
 
 
@@ -41,6 +43,14 @@ def projection_model(model: type[models.Model]) -> type[models.Model]:
     if model not in _MODELS:
         _MODELS.append(model)
     return model
+
+
+def after_projection(fn: Callable[[], None]) -> Callable[[], None]:
+    """Register a function run after each projection run that applied entries (e.g. judging
+    findings, which depend on rows of many kinds at once). It must be deterministic too."""
+    if fn not in _SETTLERS:
+        _SETTLERS.append(fn)
+    return fn
 
 
 def load_projectors() -> None:
@@ -64,6 +74,9 @@ def project_pending() -> int:
             head = Entry.objects.filter(seq__gt=cursor.last_seq).order_by("seq").values_list("seq", flat=True)
             window = list(head[:BATCH])
             if not window:
+                if total:
+                    for settle in _SETTLERS:
+                        settle()
                 return total
             batch = Entry.objects.filter(seq__gte=window[0], seq__lte=window[-1], kind__in=list(_PROJECTORS))
             for entry in batch.order_by("seq"):

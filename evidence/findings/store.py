@@ -1,0 +1,57 @@
+"""Finding rows: recomputed from the chains of custody after each projection run.
+
+A deployment's rows are replaced wholesale by what its chain says now; rows are keyed by a
+stable hash of (deployment identity, code, subject), so an acceptance recorded against a key
+still applies after a rebuild.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from evidence.custody import build_many
+from evidence.models import Deployment, Finding
+
+CHUNK = 200
+
+
+def refresh_findings(deployment_ids: list[int] | None = None) -> int:
+    """Re-judge the given deployments (all when None); returns how many findings they have."""
+    query = Deployment.objects.order_by("id")
+    if deployment_ids is not None:
+        query = query.filter(id__in=deployment_ids)
+    total = 0
+    last = 0
+    with transaction.atomic():
+        while True:
+            chunk = list(query.filter(id__gt=last)[:CHUNK])
+            if not chunk:
+                return total
+            last = chunk[-1].id
+            rows = []
+            for chain, deployment in zip(build_many(chunk), chunk, strict=True):
+                for f in chain.findings:
+                    rows.append(
+                        Finding(
+                            key=f.key,
+                            deployment=deployment,
+                            environment=deployment.environment,
+                            application=deployment.application,
+                            deployed_at=chain.deployed_at,
+                            code=f.code,
+                            severity=f.severity,
+                            subject=f.subject[:500],
+                            repository=f.repository[:300],
+                            explanation=f.explanation,
+                            controls=f.controls,
+                            entry_seqs=sorted(set(f.entry_seqs)),
+                            policy_seq=chain.policy.get("entry_seq"),
+                            accepted_until=f.accepted_until,
+                            accepted_by=f.accepted_by,
+                            acceptance_reason=f.acceptance_reason,
+                            acceptance_seq=f.acceptance_seq,
+                        )
+                    )
+            Finding.objects.filter(deployment_id__in=[d.id for d in chunk]).delete()
+            Finding.objects.bulk_create(rows)
+            total += len(rows)
