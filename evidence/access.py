@@ -3,7 +3,7 @@
 Auditors may view every model of every app and nothing else. Engineers may view everything and
 add/change/delete only the configuration models below (never evidence), and start harvests.
 Permissions are granted per app on every `post_migrate`, so a model added later is covered the
-next time migrations run; the data migration `evidence.0005_groups` does the same on first setup.
+next time migrations run; the data migration `evidence.0006_groups` does the same on first setup.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ AUDITORS = "auditors"
 ENGINEERS = "engineers"
 
 # "app_label.model_name" -> the actions engineers get on it besides view. The one source of truth:
-# nothing else grants add/change/delete. Policy models from the custody work join this list.
+# nothing else grants add/change/delete. Policies and risk acceptances are ledger entries: "add"
+# records a new one through their write path (evidence.findings), rows are never changed.
 CONFIGURATION_MODELS: dict[str, tuple[str, ...]] = {
     "evidence.source": ("add", "change", "delete"),
+    "evidence.policy": ("add",),  # a new policy version
+    "evidence.riskacceptance": ("add",),  # accepting a finding's risk (who, why, until when)
     "exports.auditpack": ("add",),  # requesting a pack; a requested pack is part of the trail
 }
 # Custom permissions engineers hold: (app_label, codename).

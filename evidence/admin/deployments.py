@@ -11,18 +11,20 @@ import re
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from evidence.custody import build_custody
 from evidence.models import (
     Approval,
     DeployedApplication,
     Deployment,
     DeploymentGap,
     DeploymentImage,
+    Finding,
     Provenance,
     PullRequest,
     PullRequestCommit,
@@ -62,6 +64,22 @@ class ApplicationFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(application=self.value()) if self.value() else queryset
+
+
+class HasFindingsFilter(admin.SimpleListFilter):
+    title = "has findings"
+    parameter_name = "findings"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "yes"), ("no", "no")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        found = Exists(Finding.objects.filter(deployment=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(found)
+        if self.value() == "no":
+            return queryset.filter(~found)
+        return queryset
 
 
 def pull_requests_matching(term: str) -> QuerySet[PullRequest] | None:
@@ -120,12 +138,14 @@ class DeploymentAdmin(ProjectionAdmin):
         "initiated_by",
         "image_count",
         "pull_request_link",
+        "finding_count",
     ]
     list_filter = [
         EnvironmentFilter,
         ApplicationFilter,
         "outcome",
         ("started_at", admin.DateFieldListFilter),  # the period
+        HasFindingsFilter,
         "controller",
     ]
     search_fields = ["application"]  # the search box; get_search_results reads terms its own way
@@ -142,12 +162,14 @@ class DeploymentAdmin(ProjectionAdmin):
             Q(merge_commit_sha=OuterRef("revision")) | Q(squash_commit_sha=OuterRef("revision"))
         ).order_by("-merged_at")
         label = Concat("repository", Value("#"), Cast("number", CharField()), output_field=CharField())
+        findings = Finding.objects.filter(deployment=OuterRef("pk")).values("deployment").annotate(n=Count("*"))
         return (
             super()
             .get_queryset(request)
             .annotate(
                 pr_id=Subquery(merged.values("pk")[:1]),
                 pr_label=Subquery(merged.annotate(label=label).values("label")[:1]),
+                findings_n=Coalesce(Subquery(findings.values("n")), 0),
             )
         )
 
@@ -158,7 +180,7 @@ class DeploymentAdmin(ProjectionAdmin):
 
     @admin.display(description="revision", ordering="revision")
     def short_revision(self, obj: Deployment) -> str:
-        return obj.revision[:12]
+        return format_html('<code title="{}">{}</code>', obj.revision, obj.revision[:12])
 
     @admin.display(description="images")
     def image_count(self, obj: Deployment) -> int:
@@ -171,6 +193,13 @@ class DeploymentAdmin(ProjectionAdmin):
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:evidence_pullrequest_change", args=[obj.pr_id]), obj.pr_label
         )
+
+    @admin.display(description="findings", ordering="findings_n")
+    def finding_count(self, obj: Deployment) -> str:
+        if not obj.findings_n:
+            return "0"
+        url = reverse("admin:evidence_finding_changelist") + f"?deployment__id__exact={obj.pk}"
+        return format_html('<a href="{}" style="color:#ba2121">{}</a>', url, obj.findings_n)
 
     @admin.display(description="ledger entries")
     def entries(self, obj: Deployment) -> str:
@@ -200,7 +229,7 @@ class DeploymentAdmin(ProjectionAdmin):
             }
             for digest in digests
         ]
-        return {"images": images}
+        return {"images": images, "custody": build_custody(deployment)}
 
 
 @admin.register(DeploymentGap)

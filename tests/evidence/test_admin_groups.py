@@ -33,6 +33,8 @@ def test_it_gives_engineers_view_everywhere_and_edits_only_on_configuration():
         ("evidence", "change_source"),
         ("evidence", "delete_source"),
         ("evidence", "harvest_source"),
+        ("evidence", "add_policy"),
+        ("evidence", "add_riskacceptance"),
         ("exports", "add_auditpack"),
     }
 

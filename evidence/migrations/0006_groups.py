@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
         ("ledger", "0002_append_only"),
         ("exports", "0001_initial"),
-        ("evidence", "0004_forge"),
+        ("evidence", "0005_custody"),
     ]
 
     operations = [
