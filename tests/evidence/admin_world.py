@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from evidence.access import AUDITORS, ENGINEERS
+from evidence.findings.store import refresh_findings
 from evidence.models import (
     Approval,
     Deployment,
@@ -164,6 +165,7 @@ def build_world(deployments: int = 1) -> World:
             source="github-acme",
             entry_seq=seq,
         )
+    refresh_findings()  # judge again now that the forge and OCI rows are there
     return World(deployment, pull, source)
 
 
