@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api_forge
+from . import api_custody, api_forge
 from .views_deployments import DeploymentViewSet, RunningDiffView, RunningView
 
 urlpatterns: list = []
@@ -14,4 +14,10 @@ urlpatterns += [
 ]
 urlpatterns += [
     path("pull-requests/", api_forge.PullRequestList.as_view(), name="pull-requests"),
+]
+urlpatterns += [
+    path("deployments/<int:pk>/custody/", api_custody.CustodyView.as_view(), name="deployment-custody"),
+    path("findings/", api_custody.FindingList.as_view(), name="findings"),
+    path("findings/<int:pk>/accept/", api_custody.FindingAccept.as_view(), name="finding-accept"),
+    path("policies/", api_custody.PolicyList.as_view(), name="policies"),
 ]

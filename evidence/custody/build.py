@@ -84,6 +84,7 @@ class _Builder:
         self.at = deployed_at(deployment)
         self.policy = policy_at(loaded, deployment.environment, self.at)
         self.explanations: dict[tuple[str, str], str] = {}
+        self.section = "deployment"  # which part of the chain links are added to
         self.custody = Custody(
             deployment_id=deployment.id,
             identity=deployment.identity,
@@ -95,9 +96,13 @@ class _Builder:
             deployment_seqs=sorted(deployment.entry_seqs),
         )
 
+    def add(self, link: Link) -> Link:
+        link.path = link.path or self.section
+        return self.custody.add(link)
+
     def build(self) -> Custody:
         d, c = self.d, self.custody
-        c.add(
+        self.add(
             Link(
                 "deployment",
                 PRESENT,
@@ -108,7 +113,7 @@ class _Builder:
             )
         )
         if self.policy.entry_seq is not None:
-            c.add(
+            self.add(
                 Link(
                     "policy",
                     PRESENT,
@@ -118,7 +123,7 @@ class _Builder:
                 )
             )
         else:
-            c.add(
+            self.add(
                 Link(
                     "policy",
                     MISSING,
@@ -127,8 +132,11 @@ class _Builder:
                     subject=f"policy:{d.environment}",
                 )
             )
+        self.section = "image"
         self.images()
+        self.section = "config"
         self.config_path()
+        self.section = "deployment"
         self.running()
         self.sync()
         self.history()
@@ -140,7 +148,7 @@ class _Builder:
         rows = {i.digest: i for i in self.loaded.images.get(self.d.id, [])}
         digests = sorted(set(rows) | set(self.d.image_digests))
         if not digests:
-            self.custody.add(
+            self.add(
                 Link(
                     "image",
                     MISSING,
@@ -165,7 +173,7 @@ class _Builder:
             name = f"{a.registry}/{a.repository}@{digest}"
             url = f"https://{a.registry}/v2/{a.repository}/manifests/{digest}"
         seen = "seen in its registry" if artifacts else "not yet seen by a registry harvest"
-        self.custody.add(Link("image", PRESENT, f"Deployed {name} ({seen}).", seqs, url, digest))
+        self.add(Link("image", PRESENT, f"Deployed {name} ({seen}).", seqs, url, digest))
         self.signature(digest)
         commit, pull_repo_check = self.provenance(digest)
         self.change_chain(commit, digest, "image", pull_repo_check)
@@ -222,7 +230,7 @@ class _Builder:
                 subject=digest,
                 codes=["image_unsigned"] if required else [],
             )
-        self.custody.add(link)
+        self.add(link)
 
     def provenance(self, digest: str) -> tuple[str, Provenance | None]:
         rows = self.loaded.provenance.get(digest, [])
@@ -231,7 +239,7 @@ class _Builder:
         if not verified:
             why = "No provenance statement was recorded" if not rows else "No provenance statement verifies"
             required = self.policy.require_provenance
-            self.custody.add(
+            self.add(
                 Link(
                     "provenance",
                     MISSING,
@@ -258,15 +266,14 @@ class _Builder:
         text += "." if not problems else ": " + "; ".join(problems) + "."
         link = Link("provenance", FAILING if codes else PRESENT, text, seqs, subject=digest, codes=codes)
         link.repository = chosen.source_repo
-        self.custody.add(link)
+        self.add(link)
         return (commits[0] if len(commits) == 1 else chosen.source_commit.lower()), chosen
 
     # --- commit -> pull request -> approvals -> protection --------------------------------
     def change_chain(self, sha: str, about: str, path: str, provenance: Provenance | None = None) -> None:
         prefix = "" if path == "image" else "config "
-        c = self.custody
         if not sha:
-            c.add(
+            self.add(
                 Link(
                     f"{prefix}commit",
                     MISSING,
@@ -275,7 +282,7 @@ class _Builder:
                     path=path,
                 )
             )
-            c.add(
+            self.add(
                 Link(
                     f"{prefix}pull request",
                     MISSING,
@@ -290,7 +297,7 @@ class _Builder:
         exact = [p for p in pulls if sha in (p.merge_commit_sha, p.squash_commit_sha)]
         pull = (exact or pulls or [None])[-1]
         seqs = [provenance.entry_seq] if provenance else list(self.d.entry_seqs)
-        c.add(
+        self.add(
             Link(
                 f"{prefix}commit",
                 PRESENT,
@@ -302,7 +309,7 @@ class _Builder:
             )
         )
         if pull is None:
-            c.add(
+            self.add(
                 Link(
                     f"{prefix}pull request",
                     MISSING,
@@ -327,7 +334,7 @@ class _Builder:
                 link.codes.append("provenance_commit_mismatch")
                 link.explanation += f" Provenance names repository {provenance.source_repo}, not {pull.repository}."
                 link.entry_seqs.append(provenance.entry_seq)
-        c.add(link)
+        self.add(link)
         counted = self.approvals(pull, prefix, path)
         self.protection(pull, prefix, path, counted)
 
@@ -358,7 +365,7 @@ class _Builder:
                 stale.append(a)
             else:
                 counted.append(a)
-            self.custody.add(link)
+            self.add(link)
         if stale:
             names = ", ".join(sorted({a.reviewer for a in stale}))
             self.explanations[("stale_approval", subject)] = (
@@ -370,7 +377,7 @@ class _Builder:
         seqs = [a.entry_seq for a in rows] + [pull.entry_seq]
         if len(people) >= need:
             text = f"{len(people)} approval(s) on the merged head by people other than the author ({', '.join(people)})"
-            self.custody.add(
+            self.add(
                 Link(
                     f"{prefix}approvals",
                     PRESENT,
@@ -394,7 +401,7 @@ class _Builder:
             if code == "self_approved":
                 text = f"{subject} was approved only by its author {pull.author}; no one else approved it."
             link = Link(f"{prefix}approvals", FAILING, text, seqs, pull.url, subject, path, [code], pull.repository)
-            self.custody.add(link)
+            self.add(link)
         return counted
 
     def protection(self, pull: PullRequest, prefix: str, path: str, counted: list[Approval]) -> None:
@@ -402,7 +409,7 @@ class _Builder:
         at = pull.merged_at
         subject = f"{pull.repository}@{pull.base}"
         if at is None:
-            self.custody.add(
+            self.add(
                 Link(
                     f"{prefix}protection",
                     MISSING,
@@ -433,7 +440,7 @@ class _Builder:
             repository=pull.repository,
         )
         if snapshot is None:
-            self.custody.add(
+            self.add(
                 mk(
                     MISSING,
                     f"No protection of {pull.base} was recorded at or before the merge of {pull}.",
@@ -445,11 +452,9 @@ class _Builder:
         protected = settings.get("protected", UNKNOWN) if settings else UNKNOWN
         since = f"recorded {snapshot.observed_at:%Y-%m-%d %H:%M} UTC"
         if protected == UNKNOWN:
-            self.custody.add(
-                mk(MISSING, f"Protection of {pull.base} could not be read ({since}): unknown.", ["evidence_gap"])
-            )
+            self.add(mk(MISSING, f"Protection of {pull.base} could not be read ({since}): unknown.", ["evidence_gap"]))
         elif protected is False:
-            self.custody.add(
+            self.add(
                 mk(FAILING, f"{pull.base} was not protected when {pull} was merged ({since}).", ["protection_off"])
             )
         else:
@@ -471,7 +476,7 @@ class _Builder:
             if unknown:
                 text += f"; could not read {', '.join(unknown)}"
             if weaker:
-                self.custody.add(
+                self.add(
                     mk(
                         FAILING,
                         text + ": weaker than policy: " + "; ".join(weaker) + ".",
@@ -479,7 +484,7 @@ class _Builder:
                     )
                 )
             else:
-                self.custody.add(mk(PRESENT, text + ", meeting the policy."))
+                self.add(mk(PRESENT, text + ", meeting the policy."))
         self.bypass(pull, settings, counted, prefix, path, subject)
         if not state.backed:
             if state.seen_before is None or state.seen_after is None:
@@ -491,7 +496,7 @@ class _Builder:
                     f"The protection seen either side of the merge ({seen}) differs from the settings recorded; "
                     "what was in force at the merge itself was not observed."
                 )
-            self.custody.add(
+            self.add(
                 Link(
                     f"{prefix}protection observed",
                     MISSING,
@@ -525,7 +530,7 @@ class _Builder:
             seqs = [pull.entry_seq] + [a.entry_seq for a in counted]
         else:
             return
-        self.custody.add(
+        self.add(
             Link(
                 f"{prefix}protection bypass",
                 FAILING,
@@ -543,7 +548,7 @@ class _Builder:
     def config_path(self) -> None:
         shas = revision_shas(self.d.revision)
         if not shas:
-            self.custody.add(
+            self.add(
                 Link(
                     "config revision",
                     MISSING,
@@ -570,7 +575,7 @@ class _Builder:
         ]
         subject = f"{self.d.environment}/{self.d.application}"
         if not snaps:
-            self.custody.add(
+            self.add(
                 Link("running", MISSING, "No pods were observed while this deployment was the latest.", subject=subject)
             )
             return
@@ -582,7 +587,7 @@ class _Builder:
                 f"Pods ran {', '.join(x[:19] for x in extra)} at {strays[0].observed_at:%Y-%m-%d %H:%M} UTC, "
                 "which no recorded deployment produced here."
             )
-            self.custody.add(
+            self.add(
                 Link(
                     "running",
                     FAILING,
@@ -593,7 +598,7 @@ class _Builder:
                 )
             )
         else:
-            self.custody.add(
+            self.add(
                 Link(
                     "running",
                     PRESENT,
@@ -609,11 +614,11 @@ class _Builder:
                 f"Synced by hand by {self.d.initiated_by or 'someone'}, not by the controller following Git "
                 "on its own; the reviewed revision alone did not decide what ran."
             )
-            self.custody.add(
+            self.add(
                 Link("sync", FAILING, text, list(self.d.entry_seqs), subject=self.d.subject, codes=["manual_sync"])
             )
         elif self.d.automated:
-            self.custody.add(
+            self.add(
                 Link("sync", PRESENT, "Synced automatically from Git.", list(self.d.entry_seqs), subject=self.d.subject)
             )
 
@@ -627,7 +632,7 @@ class _Builder:
                 f"The controller's history rolled over unseen around this deployment ({len(gap.missing)} item(s) "
                 "never observed), so deployments may be missing from the record."
             )
-            self.custody.add(
+            self.add(
                 Link(
                     "history",
                     MISSING,

@@ -25,7 +25,7 @@ class Link:
     entry_seqs: list[int] = field(default_factory=list)
     url: str = ""
     subject: str = ""
-    path: str = "image"  # image (the built artifact) or config (the deployed Git revision)
+    path: str = ""  # deployment, image (the built artifact) or config (the deployed Git revision)
     codes: list[str] = field(default_factory=list)
     repository: str = ""
 

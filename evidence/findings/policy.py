@@ -103,8 +103,9 @@ def _stamp(moment: datetime) -> str:
 
 
 def record_policy(environment: str, recorded_by: str, rules: dict[str, Any], effective_at: Any = None) -> Appended:
-    """Append a new version of an environment's policy. Recording the same rules twice in a row
-    is a no-op (the idempotency key chains on the previous version's content hash)."""
+    """Append a new version of an environment's policy (effective now, or from `effective_at`).
+    Recording the rules in force again is a no-op; the key names the version, so a retry of the
+    same version adds nothing."""
     from evidence.models import Policy
 
     if not isinstance(environment, str) or not environment.strip():
@@ -126,12 +127,14 @@ def record_policy(environment: str, recorded_by: str, rules: dict[str, Any], eff
         "recorded_by": recorded_by,
         "content_hash": content,
     }
-    chained = previous.content_hash if previous else "first"
+    if previous is not None and previous.content_hash == content and effective_at is None:
+        # Unchanged rules: the version in force stays; nothing new to record.
+        return Appended(f"policy:{environment}:{previous.version}:{content}", False, previous.entry_seq)
     record = Record(
         kind=POLICY_KIND,
         source="policy",
         subject=f"policy:{environment}",
-        idempotency_key=f"policy:{environment}:{chained}:{content}:{_stamp(when)}",
+        idempotency_key=f"policy:{environment}:{version}:{content}",
         data=data,
         observed_at=now,
         occurred_at=when,

@@ -1,0 +1,279 @@
+"""Histories with known right answers for custody and findings, appended through the real path.
+
+`Story` holds one clean change into prod: app repo acme/payments PR #1 (alice, approved by bob on
+its head, merged into protected main), image D1 signed by a trusted key with verified provenance
+from the merge commit, config repo acme/deploy PR #2 (carol, approved by dave) whose merge commit
+is the deployed revision, pods running D1, and a prod policy in force. Each test breaks one fact
+(the builder methods take overrides) and checks the findings it must give, no more, no fewer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from evidence.findings.policy import record_policy
+from evidence.models import Deployment
+from evidence.projections import project_pending
+from ledger.append import append_entries
+from ledger.envelope import Record
+
+T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # the app change is merged
+APP, CONFIG = "acme/payments", "acme/deploy"
+REGISTRY, IMAGE_REPO = "registry.local", "acme/payments"
+TRUSTED_SIGNER = "cosign:acme-release"
+BUILDER = "https://github.com/acme/payments/.github/workflows/build.yml@refs/heads/main"
+POLICY = {
+    "min_approvals": 1,
+    "require_signature": True,
+    "trusted_signers": ["cosign:acme-*"],
+    "require_provenance": True,
+    "trusted_builders": ["https://github.com/acme/*"],
+    "protection": {"protected": True, "dismiss_stale_reviews": True},
+}
+PROTECTED = {
+    "protected": True,
+    "required_approvals": 1,
+    "dismiss_stale_reviews": True,
+    "require_pull_request": True,
+    "enforce_admins": True,
+}
+
+
+def sha(label: str) -> str:
+    return hashlib.sha1(label.encode()).hexdigest()  # noqa: S324 - a made-up commit id
+
+
+def digest(label: str) -> str:
+    return "sha256:" + hashlib.sha256(label.encode()).hexdigest()
+
+
+def stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Story:
+    def __init__(self, tag: str = "a") -> None:
+        self.tag = tag
+        self.records: list[Record] = []
+        self.head = sha(f"{tag}-head")
+        self.merge = sha(f"{tag}-merge")
+        self.config_head = sha(f"{tag}-config-head")
+        self.config_merge = sha(f"{tag}-config-merge")
+        self.image = digest(f"{tag}-image")
+        self.number = 1 if tag == "a" else 100 + len(tag) * 7 + ord(tag[0])
+        self.deployed_at = T0 + timedelta(hours=2)
+
+    def add(self, kind: str, source: str, subject: str, key: str, data: dict[str, Any], at: datetime) -> None:
+        self.records.append(Record(kind, source, subject, key, data, observed_at=at, occurred_at=at))
+
+    # --- forge -----------------------------------------------------------------------------
+    def pull(self, repo: str, number: int, author: str, head: str, merge: str, merged_at: datetime, **kw: Any) -> None:
+        data = {
+            "repository": repo,
+            "number": number,
+            "title": kw.get("title", f"Change {number}"),
+            "html_url": f"https://github.com/{repo}/pull/{number}",
+            "author": author,
+            "base": kw.get("base", "main"),
+            "head_sha": head,
+            "merge_commit_sha": merge,
+            "merged_at": stamp(merged_at),
+            "merged_by": kw.get("merged_by", author),
+            "commits": kw.get("commits", [head]),
+        }
+        key = f"github:pull:{repo}:{number}:{hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]}"
+        self.add("github.pull_request", "github-acme", f"github:{repo}", key, data, merged_at)
+
+    def review(self, repo: str, number: int, reviewer: str, commit: str, at: datetime, state: str = "APPROVED") -> None:
+        rid = int(hashlib.sha256(f"{repo}{number}{reviewer}{commit}".encode()).hexdigest()[:8], 16)
+        data = {
+            "repository": repo,
+            "number": number,
+            "id": rid,
+            "state": state,
+            "reviewer": reviewer,
+            "commit_id": commit,
+            "submitted_at": stamp(at),
+        }
+        self.add("github.review", "github-acme", f"github:{repo}", f"github:review:{rid}:{state}", data, at)
+
+    def protection(self, repo: str, settings: dict[str, Any], at: datetime, branch: str = "main") -> str:
+        content = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+        data = {"repository": repo, "branch": branch, "effective": settings, "hash": content, "previous_hash": None}
+        self.add(
+            "github.branch_protection", "github-acme", f"github:{repo}", f"github:protection:{repo}:{content}", data, at
+        )
+        self.observe(repo, content, at, branch, changed=True)
+        return content
+
+    def observe(self, repo: str, content: str, at: datetime, branch: str = "main", changed: bool = False) -> None:
+        data = {
+            "source_kind": "github",
+            "target": repo,
+            "observed": {"repository": repo, "protection": {branch: {"hash": content, "changed": changed}}},
+        }
+        self.add("harvest.run", "github-acme", f"github:{repo}", f"harvest:{repo}:{stamp(at)}:{content}", data, at)
+
+    def bypass(self, repo: str, after_sha: str, actor: str, at: datetime) -> None:
+        suite = {"id": 77, "actor_name": actor, "after_sha": after_sha, "ref": "refs/heads/main", "result": "bypass"}
+        self.add(
+            "github.rule_suite",
+            "github-acme",
+            f"github:{repo}",
+            f"github:rule-suite:{repo}:77",
+            {"repository": repo, "rule_suite": suite},
+            at,
+        )
+
+    # --- registry --------------------------------------------------------------------------
+    def signature(self, image: str, verdict: str = "verified", signer: str = TRUSTED_SIGNER, n: int = 0) -> None:
+        data = {
+            "registry": REGISTRY,
+            "repository": IMAGE_REPO,
+            "digest": image,
+            "verdict": verdict,
+            "signer": signer,
+            "reason": "" if verdict == "verified" else f"{verdict} as checked",
+            "signature_kind": "cosign",
+        }
+        self.add(
+            "oci.signature",
+            "oci-acme",
+            f"oci:{REGISTRY}/{IMAGE_REPO}",
+            f"oci:sig:{image}:{verdict}:{signer}:{n}",
+            data,
+            T0 + timedelta(minutes=30 + n),
+        )
+
+    def provenance(
+        self,
+        image: str,
+        commit: str,
+        builder: str = BUILDER,
+        repo: str = "https://github.com/acme/payments",
+        n: int = 0,
+    ) -> None:
+        prov = {
+            "builder_id": builder,
+            "source_repo": repo,
+            "source_commit": commit,
+            "predicate_type": "https://slsa.dev/provenance/v1",
+        }
+        data = {
+            "registry": REGISTRY,
+            "repository": IMAGE_REPO,
+            "digest": image,
+            "verdict": "verified",
+            "provenance": prov,
+        }
+        self.add(
+            "oci.provenance",
+            "oci-acme",
+            f"oci:{REGISTRY}/{IMAGE_REPO}",
+            f"oci:prov:{image}:{commit}:{builder}:{n}",
+            data,
+            T0 + timedelta(minutes=31 + n),
+        )
+
+    def artifact(self, image: str) -> None:
+        data = {
+            "registry": REGISTRY,
+            "repository": IMAGE_REPO,
+            "digest": image,
+            "media_type": "application/vnd.oci.image.manifest.v1+json",
+            "tags": ["1.0"],
+        }
+        self.add(
+            "oci.artifact",
+            "oci-acme",
+            f"oci:{REGISTRY}/{IMAGE_REPO}",
+            f"oci:artifact:{image}",
+            data,
+            T0 + timedelta(minutes=29),
+        )
+
+    # --- deployment ------------------------------------------------------------------------
+    def deploy(self, revision: str, images: list[str], at: datetime, application: str = "payments") -> None:
+        data = {"environment": "prod", "application": application, "revision": revision, "images": images}
+        self.add(
+            "argocd.deployment",
+            "argo-prod",
+            f"argocd:{application}",
+            f"argocd:deploy:{application}:{stamp(at)}",
+            data,
+            at,
+        )
+
+    def pods(self, images: list[str], at: datetime, application: str = "payments") -> None:
+        containers = [
+            {"name": "app", "image": f"{REGISTRY}/{IMAGE_REPO}:1.0", "imageID": f"{REGISTRY}/{IMAGE_REPO}@{d}"}
+            for d in images
+        ]
+        data = {
+            "namespace": "shop",
+            "pods": [
+                {
+                    "name": f"{application}-1",
+                    "environment": "prod",
+                    "application": application,
+                    "containers": containers,
+                }
+            ],
+        }
+        self.add(
+            "kubernetes.pods",
+            "kube-prod",
+            "kubernetes:shop",
+            f"kube:pods:{application}:{stamp(at)}:{','.join(images)}",
+            data,
+            at,
+        )
+
+    # --- the clean story ---------------------------------------------------------------------
+    def clean(self, **broken: Any) -> Story:
+        """Every fact of the clean change; `broken` names the facts to leave out or replace."""
+        skip = broken.get("skip", set())
+        a, merge = self.number, self.merge
+        if "app_protection" not in skip:
+            content = self.protection(APP, broken.get("app_settings", PROTECTED), T0 - timedelta(days=10))
+            self.observe(APP, content, T0 - timedelta(days=1))
+            if "app_observed_after" not in skip:
+                self.observe(APP, content, T0 + timedelta(days=1))
+        self.pull(APP, a, "alice", self.head, merge, T0)
+        for reviewer, commit in broken.get("app_reviews", [("bob", self.head)]):
+            self.review(APP, a, reviewer, commit, T0 - timedelta(hours=1))
+        config = self.protection(CONFIG, PROTECTED, T0 - timedelta(days=9))
+        self.observe(CONFIG, config, T0 - timedelta(days=1))
+        self.observe(CONFIG, config, T0 + timedelta(days=1))
+        self.pull(CONFIG, a + 1, "carol", self.config_head, self.config_merge, T0 + timedelta(hours=1))
+        self.review(CONFIG, a + 1, "dave", self.config_head, T0 + timedelta(minutes=50))
+        self.artifact(self.image)
+        if "signature" not in skip:
+            self.signature(self.image, *broken.get("signature", ("verified", TRUSTED_SIGNER)))
+        if "provenance" not in skip:
+            self.provenance(self.image, broken.get("provenance_commit", merge), broken.get("builder", BUILDER))
+        if "deploy" not in skip:
+            self.deploy(self.config_merge, [self.image], self.deployed_at)
+            self.pods(broken.get("running", [self.image]), self.deployed_at + timedelta(minutes=5))
+        return self
+
+    def append(self) -> list[int]:
+        """Append through the ledger, then project (the on-commit hook never fires inside a test's
+        transaction)."""
+        seqs = [a.seq for a in append_entries(self.records)]
+        self.records = []
+        project_pending()
+        return seqs
+
+
+def prod_policy(rules: dict[str, Any] | None = None, at: datetime | None = None, by: str = "engineer") -> int | None:
+    seq = record_policy("prod", by, rules or POLICY, effective_at=at or T0 - timedelta(days=30)).seq
+    project_pending()
+    return seq
+
+
+def deployment(application: str = "payments") -> Deployment:
+    return Deployment.objects.filter(application=application).order_by("-finished_at").first()

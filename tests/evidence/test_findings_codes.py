@@ -1,0 +1,170 @@
+"""Every finding code, each from a history that breaks exactly one fact of a clean change.
+
+The clean story (tests/evidence/custody_story.py) gives no finding; each case below changes one
+fact and must give exactly the codes listed (the right answer for that history), with the
+entries behind each finding among those cited.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from evidence.custody import build_custody
+from evidence.findings.codes import CHANGE_CONTROLS, CODES
+from evidence.models import Finding
+
+from .custody_story import APP, PROTECTED, T0, Story, deployment, digest, prod_policy, sha
+
+pytestmark = pytest.mark.django_db
+
+
+def codes_of(story: Story) -> list[str]:
+    story.append()
+    return sorted({f.code for f in build_custody(deployment()).findings})
+
+
+def test_it_finds_nothing_wrong_with_a_clean_change():
+    prod_policy()
+    story = Story().clean()
+    story.append()
+    chain = build_custody(deployment())
+
+    assert chain.findings == []
+    assert {link.status for link in chain.links} == {"present"}
+    assert Finding.objects.count() == 0
+
+
+CASES = {
+    "no_pull_request": {"provenance_commit": sha("pushed straight to main")},
+    "self_approved": {"app_reviews": [("alice", "HEAD")]},
+    "stale_approval": {"app_reviews": [("bob", sha("older head")), ("erin", "HEAD")]},
+    "protection_off": {"app_settings": {**PROTECTED, "protected": False, "required_approvals": 0}},
+    "protection_weaker_than_policy": {"app_settings": {**PROTECTED, "dismiss_stale_reviews": False}},
+    "image_unsigned": {"signature": ("no_signature", "")},
+    "signature_invalid": {"signature": ("invalid_signature", "cosign:acme-release")},
+    "signer_untrusted": {"signature": ("verified", "cosign:someone-else")},
+    "no_provenance": {"skip": {"provenance"}},
+    "builder_untrusted": {"builder": "https://ci.example.net/unknown-runner"},
+    "drift": {"running": [digest("a-image"), digest("hotfix built on a laptop")]},
+    "evidence_gap": {"skip": {"app_observed_after"}},
+}
+# What each broken fact must give: the code it is about, and what follows from it.
+EXPECTED = {
+    "no_pull_request": ["no_pull_request"],
+    "self_approved": ["protection_bypassed", "self_approved"],  # protection asked for 1; it merged anyway
+    "stale_approval": ["stale_approval"],  # erin approved the merged head, so approvals suffice
+    "protection_off": ["protection_off"],
+    "protection_weaker_than_policy": ["protection_weaker_than_policy"],
+    "image_unsigned": ["image_unsigned"],
+    "signature_invalid": ["signature_invalid"],
+    "signer_untrusted": ["signer_untrusted"],
+    "no_provenance": ["no_pull_request", "no_provenance"],  # no commit known: no PR can be traced
+    "builder_untrusted": ["builder_untrusted"],
+    "drift": ["drift"],
+    "evidence_gap": ["evidence_gap"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_it_gives_the_known_findings_of_a_broken_history(case):
+    prod_policy()
+    story = Story()
+    broken = dict(CASES[case])
+    if "app_reviews" in broken:
+        broken["app_reviews"] = [(r, story.head if c == "HEAD" else c) for r, c in broken["app_reviews"]]
+
+    assert codes_of(story.clean(**broken)) == sorted(EXPECTED[case])
+
+
+def test_it_finds_too_few_approvals_under_a_stricter_policy():
+    prod_policy({**_policy(), "min_approvals": 2})
+
+    assert codes_of(Story().clean()) == ["insufficient_approvals"]
+
+
+def test_it_finds_a_bypass_recorded_by_a_rule_suite():
+    prod_policy()
+    story = Story().clean()
+    story.bypass(APP, story.merge, "octo-admin", T0)
+
+    assert codes_of(story) == ["protection_bypassed"]
+    finding = build_custody(deployment()).findings[0]
+    assert "octo-admin bypassed the rules" in finding.explanation
+
+
+def test_it_finds_provenance_naming_two_commits():
+    prod_policy()
+    story = Story()
+    story.provenance(story.image, sha("another build"), n=5)  # an earlier statement about the same digest
+    story.clean()
+
+    assert codes_of(story) == ["provenance_commit_mismatch"]
+
+
+def test_it_finds_provenance_from_another_repository():
+    prod_policy()
+    story = Story().clean(skip={"provenance"})
+    story.provenance(story.image, story.merge, repo="https://github.com/evil/payments-fork")
+
+    assert codes_of(story) == ["provenance_commit_mismatch"]
+
+
+def test_it_finds_a_manual_sync():
+    prod_policy()
+    story = Story().clean(skip={"deploy"})
+    started, finished = story.deployed_at, story.deployed_at + timedelta(minutes=1)
+    item = {
+        "id": 1,
+        "revision": story.config_merge,
+        "deployStartedAt": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "deployedAt": finished.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "initiatedBy": {"username": "mallory@example.test"},
+    }
+    story.add(
+        "argocd.deployment",
+        "argo-prod",
+        "argocd:payments",
+        "argocd:history:payments:1",
+        {"environment": "prod", "application": "payments", "history": item},
+        finished,
+    )
+    app = {
+        "environment": "prod",
+        "application": "payments",
+        "history_ids": [1],
+        "images": [f"registry.local/acme/payments@{story.image}"],
+        "health": {"status": "Healthy"},
+    }
+    story.add("argocd.application", "argo-prod", "argocd:payments", "argocd:app:payments:1", app, finished)
+
+    assert codes_of(story) == ["manual_sync"]
+    link = next(link for link in build_custody(deployment()).links if link.name == "sync")
+    assert "mallory@example.test" in link.explanation
+
+
+def test_every_code_is_given_by_some_test_here():
+    covered = {c for codes in EXPECTED.values() for c in codes}
+    covered |= {"insufficient_approvals", "protection_bypassed", "provenance_commit_mismatch", "manual_sync"}
+
+    assert covered == set(CODES)
+
+
+def test_it_cites_entries_and_controls_for_each_finding():
+    prod_policy()
+    story = Story().clean(signature=("no_signature", ""))
+    seqs = story.append()
+    finding = Finding.objects.get()
+
+    assert finding.code == "image_unsigned"
+    assert finding.controls == CHANGE_CONTROLS
+    signature_seq = seqs[[r.kind for r in Story().clean(signature=("no_signature", "")).records].index("oci.signature")]
+    assert signature_seq in finding.entry_seqs
+    assert set(finding.entry_seqs) <= set(seqs)
+
+
+def _policy():
+    from .custody_story import POLICY
+
+    return dict(POLICY)
