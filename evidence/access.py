@@ -14,8 +14,9 @@ from django.apps import apps as global_apps
 from django.contrib.auth.management import create_permissions
 from django.db.models import Q
 
-AUDITORS = "auditors"
-ENGINEERS = "engineers"
+from exports.permissions import PACK_GROUPS
+
+AUDITORS, ENGINEERS = PACK_GROUPS  # "auditors", "engineers": the names the API and packs check
 
 # "app_label.model_name" -> the actions engineers get on it besides view. The one source of truth:
 # nothing else grants add/change/delete. Policies and risk acceptances are ledger entries: "add"
