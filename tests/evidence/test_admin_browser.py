@@ -45,6 +45,15 @@ def live_db(live_server, transactional_db):
     before any fixture of ours, so committed_db's restore would run before the flush; here the owner
     drops the append-only triggers for the flush and puts them back from the flush's post_migrate."""
     yield live_server
+    if connection.vendor == "postgresql":
+        # A server thread's persistent connection can outlive the test and block the test database's
+        # drop at the end of the session; end the other sessions on this (test) database.
+        _execute(
+            [
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ]
+        )
     _execute(drop_statements(connection.vendor))
 
     def restore(**kwargs: object) -> None:
