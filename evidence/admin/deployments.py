@@ -11,7 +11,8 @@ import re
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import CharField, Count, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import HttpRequest
 from django.urls import path, reverse
@@ -35,6 +36,7 @@ from evidence.models import (
 from .base import ProjectionAdmin, ReadOnlyInline, entry_links
 from .running import running_view
 
+MANY = 100  # choices a filter lists at most
 HEX = re.compile(r"^[0-9a-f]{7,64}$")
 PR_NUMBER = re.compile(r"^(?:(?P<repo>[\w.-]+/[\w./-]+))?[#!]?(?P<number>\d{1,9})$")
 
@@ -56,14 +58,31 @@ class ApplicationFilter(admin.SimpleListFilter):
     parameter_name = "application"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        """The applications of the chosen environment; across all, only when few (hundreds of links
+        cost more to render than the page's rows). ?application= works either way."""
         rows = DeployedApplication.objects.all()
         if environment := request.GET.get("environment"):
             rows = rows.filter(environment=environment)
-        names = rows.order_by("application").values_list("application", flat=True).distinct()
-        return [(n, n) for n in names]
+        names = list(rows.order_by("application").values_list("application", flat=True).distinct()[: MANY + 1])
+        if len(names) > MANY and not environment:
+            return []
+        return [(n, n) for n in names[:MANY]]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         return queryset.filter(application=self.value()) if self.value() else queryset
+
+
+class ControllerFilter(admin.SimpleListFilter):
+    """Fixed choices: a DISTINCT over every deployment on each page load is what it would cost otherwise."""
+
+    title = "controller"
+    parameter_name = "controller"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("argocd", "Argo CD"), ("flux", "Flux")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(controller=self.value()) if self.value() else queryset
 
 
 class HasFindingsFilter(admin.SimpleListFilter):
@@ -74,11 +93,11 @@ class HasFindingsFilter(admin.SimpleListFilter):
         return [("yes", "yes"), ("no", "no")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        found = Exists(Finding.objects.filter(deployment=OuterRef("pk")))
+        found = Q(pk__in=Finding.objects.values("deployment_id"))  # one pass over findings, not a probe per row
         if self.value() == "yes":
             return queryset.filter(found)
         if self.value() == "no":
-            return queryset.filter(~found)
+            return queryset.exclude(found)
         return queryset
 
 
@@ -104,21 +123,34 @@ def deployments_of_pull_requests(pulls: QuerySet[PullRequest]) -> Q:
 
 
 def search_term(term: str) -> Q:
-    """One search term: a digest, a commit SHA, a pull request number, a person, or an application."""
-    clauses = Q(application__icontains=term) | Q(initiated_by__iexact=term)
+    """One search term: a digest, a commit SHA (prefix), a pull request, or a person or application.
+    Each kind looks only where it can match, through indexed columns."""
     lowered = term.lower()
-    if lowered.startswith("sha256:") or HEX.match(lowered):
-        images = DeploymentImage.objects.filter(digest__startswith=lowered if ":" in lowered else f"sha256:{lowered}")
-        clauses |= Q(pk__in=images.values("deployment"))
+    if lowered.startswith("sha256:"):
+        whole = len(lowered) == len("sha256:") + 64
+        images = DeploymentImage.objects.filter(**{"digest" if whole else "digest__startswith": lowered})
+        return Q(pk__in=images.values("deployment"))
     if HEX.match(lowered):
-        clauses |= Q(revision__startswith=lowered)
+        images = DeploymentImage.objects.filter(digest__startswith=f"sha256:{lowered}").values("deployment")
+        return Q(revision__startswith=lowered) | Q(pk__in=images)
     if (pulls := pull_requests_matching(term)) is not None:
-        clauses |= deployments_of_pull_requests(pulls)
+        return deployments_of_pull_requests(pulls)
     # A person: who started the sync, or who wrote, merged or approved what it deployed.
-    people = PullRequest.objects.filter(Q(author__iexact=term) | Q(merged_by__iexact=term))
-    approved = Approval.objects.filter(reviewer__iexact=term, state="APPROVED").values("pull_request")
-    clauses |= deployments_of_pull_requests(people | PullRequest.objects.filter(pk__in=approved))
-    return clauses
+    people = PullRequest.objects.filter(Q(author=term) | Q(merged_by=term))
+    approved = Approval.objects.filter(reviewer=term, state="APPROVED").values("pull_request")
+    pulls = people | PullRequest.objects.filter(pk__in=approved)
+    return Q(application=term) | Q(initiated_by=term) | deployments_of_pull_requests(pulls)
+
+
+class DeploymentChangeList(ChangeList):
+    """Pages in two steps: the page's rows from the plain (filtered, ordered) query, then the
+    computed columns for those rows only, so no database evaluates them for rows it then sorts away."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        ids = [row.pk for row in self.result_list]
+        annotated = {row.pk: row for row in self.model_admin.with_columns(Deployment.objects.filter(pk__in=ids))}
+        self.result_list = [annotated[pk] for pk in ids]
 
 
 class DeploymentImageInline(ReadOnlyInline):
@@ -146,7 +178,7 @@ class DeploymentAdmin(ProjectionAdmin):
         "outcome",
         ("started_at", admin.DateFieldListFilter),  # the period
         HasFindingsFilter,
-        "controller",
+        ControllerFilter,
     ]
     search_fields = ["application"]  # the search box; get_search_results reads terms its own way
     search_help_text = "digest, commit SHA (prefix), pull request (123, owner/repo#123), person, application"
@@ -157,20 +189,22 @@ class DeploymentAdmin(ProjectionAdmin):
     readonly_fields = ["entries"]
     exclude = ["entry_seqs"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Deployment]:
-        merged = PullRequest.objects.filter(
-            Q(merge_commit_sha=OuterRef("revision")) | Q(squash_commit_sha=OuterRef("revision"))
-        ).order_by("-merged_at")
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return DeploymentChangeList
+
+    def with_columns(self, queryset: QuerySet[Deployment]) -> QuerySet[Deployment]:
+        """The computed columns: each a subquery on one indexed column (merge SHA, squash SHA, finding FK)."""
+        by_merge = PullRequest.objects.filter(merge_commit_sha=OuterRef("revision")).order_by("-merged_at")
+        by_squash = PullRequest.objects.filter(squash_commit_sha=OuterRef("revision")).order_by("-merged_at")
         label = Concat("repository", Value("#"), Cast("number", CharField()), output_field=CharField())
         findings = Finding.objects.filter(deployment=OuterRef("pk")).values("deployment").annotate(n=Count("*"))
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                pr_id=Subquery(merged.values("pk")[:1]),
-                pr_label=Subquery(merged.annotate(label=label).values("label")[:1]),
-                findings_n=Coalesce(Subquery(findings.values("n")), 0),
-            )
+        return queryset.annotate(
+            pr_id=Coalesce(Subquery(by_merge.values("pk")[:1]), Subquery(by_squash.values("pk")[:1])),
+            pr_label=Coalesce(
+                Subquery(by_merge.annotate(label=label).values("label")[:1]),
+                Subquery(by_squash.annotate(label=label).values("label")[:1]),
+            ),
+            findings_n=Coalesce(Subquery(findings.values("n")), 0),
         )
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term_text: str) -> tuple[Any, bool]:
@@ -194,7 +228,7 @@ class DeploymentAdmin(ProjectionAdmin):
             '<a href="{}">{}</a>', reverse("admin:evidence_pullrequest_change", args=[obj.pr_id]), obj.pr_label
         )
 
-    @admin.display(description="findings", ordering="findings_n")
+    @admin.display(description="findings")
     def finding_count(self, obj: Deployment) -> str:
         if not obj.findings_n:
             return "0"
