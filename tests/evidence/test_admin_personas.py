@@ -106,3 +106,12 @@ def test_it_refuses_the_superuser_any_edit_of_the_ledger_or_projections(client, 
     bulk = {"action": "delete_selected", "_selected_action": [deployment.pk], "post": "yes"}
     client.post(url(Deployment, "changelist"), bulk)
     assert Deployment.objects.filter(pk=deployment.pk).exists()
+
+
+def test_it_flags_an_editable_admin_on_a_projection_model(monkeypatch):
+    from evidence.admin.base import check_projections_read_only
+
+    assert check_projections_read_only() == []
+    monkeypatch.setitem(admin.site._registry, Deployment, admin.ModelAdmin(Deployment, admin.site))
+    errors = check_projections_read_only()
+    assert [e.id for e in errors] == ["evidence.E001"] and "evidence.Deployment" in errors[0].msg
