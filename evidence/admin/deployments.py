@@ -12,8 +12,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -143,15 +142,32 @@ def search_term(term: str) -> Q:
 
 
 class DeploymentChangeList(ChangeList):
-    """Pages in two steps: the page's rows from the plain (filtered, ordered) query, then the
-    computed columns for those rows only, so no database evaluates them for rows it then sorts away."""
+    """The page's rows come from the plain (filtered, ordered) query; its computed columns from two
+    queries over the page only (pull requests by SHA, findings per deployment), so no database
+    evaluates them for rows it then sorts away, and the query count does not grow with the page."""
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        ids = [row.pk for row in self.result_list]
-        page = Deployment.objects.filter(pk__in=ids).order_by()  # unordered: a sort index would scan the table
-        annotated = {row.pk: row for row in self.model_admin.with_columns(page)}
-        self.result_list = [annotated[pk] for pk in ids]
+        rows = list(self.result_list)
+        add_columns(rows)
+        self.result_list = rows
+
+
+def add_columns(rows: list[Deployment]) -> None:
+    """Set .pull_request (the latest merged with that SHA) and .findings_n on each deployment."""
+    revisions = {row.revision for row in rows if row.revision}
+    merged_by_sha: dict[str, PullRequest] = {}
+    pulls = PullRequest.objects.filter(Q(merge_commit_sha__in=revisions) | Q(squash_commit_sha__in=revisions))
+    fields = ["forge", "repository", "number", "merge_commit_sha", "squash_commit_sha", "merged_at"]
+    for pull in pulls.order_by("merged_at", "id").only(*fields):  # a later merge of the same SHA wins
+        for sha in (pull.merge_commit_sha, pull.squash_commit_sha):
+            if sha in revisions:
+                merged_by_sha[sha] = pull
+    found = Finding.objects.filter(deployment_id__in=[row.pk for row in rows]).values("deployment_id")
+    counts = dict(found.annotate(n=Count("*")).values_list("deployment_id", "n"))
+    for row in rows:
+        row.pull_request = merged_by_sha.get(row.revision)
+        row.findings_n = counts.get(row.pk, 0)
 
 
 class DeploymentImageInline(ReadOnlyInline):
@@ -193,21 +209,6 @@ class DeploymentAdmin(ProjectionAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return DeploymentChangeList
 
-    def with_columns(self, queryset: QuerySet[Deployment]) -> QuerySet[Deployment]:
-        """The computed columns: each a subquery on one indexed column (merge SHA, squash SHA, finding FK)."""
-        by_merge = PullRequest.objects.filter(merge_commit_sha=OuterRef("revision")).order_by("-merged_at")
-        by_squash = PullRequest.objects.filter(squash_commit_sha=OuterRef("revision")).order_by("-merged_at")
-        label = Concat("repository", Value("#"), Cast("number", CharField()), output_field=CharField())
-        findings = Finding.objects.filter(deployment=OuterRef("pk")).values("deployment").annotate(n=Count("*"))
-        return queryset.annotate(
-            pr_id=Coalesce(Subquery(by_merge.values("pk")[:1]), Subquery(by_squash.values("pk")[:1])),
-            pr_label=Coalesce(
-                Subquery(by_merge.annotate(label=label).values("label")[:1]),
-                Subquery(by_squash.annotate(label=label).values("label")[:1]),
-            ),
-            findings_n=Coalesce(Subquery(findings.values("n")), 0),
-        )
-
     def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term_text: str) -> tuple[Any, bool]:
         for term in search_term_text.split():
             queryset = queryset.filter(search_term(term))
@@ -223,15 +224,15 @@ class DeploymentAdmin(ProjectionAdmin):
 
     @admin.display(description="pull request")
     def pull_request_link(self, obj: Deployment) -> str:
-        if not getattr(obj, "pr_id", None):
+        pull = getattr(obj, "pull_request", None)
+        if pull is None:
             return "-"
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:evidence_pullrequest_change", args=[obj.pr_id]), obj.pr_label
-        )
+        url = reverse("admin:evidence_pullrequest_change", args=[pull.pk])
+        return format_html('<a href="{}">{}#{}</a>', url, pull.repository, pull.number)
 
     @admin.display(description="findings")
     def finding_count(self, obj: Deployment) -> str:
-        if not obj.findings_n:
+        if not getattr(obj, "findings_n", 0):
             return "0"
         url = reverse("admin:evidence_finding_changelist") + f"?deployment__id__exact={obj.pk}"
         return format_html('<a href="{}" style="color:#ba2121">{}</a>', url, obj.findings_n)

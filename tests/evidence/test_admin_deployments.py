@@ -53,6 +53,19 @@ def test_it_searches_by_digest_commit_pull_request_and_person(client, two, audit
     assert found(client, q=query) == expected
 
 
+def test_it_lists_each_deployment_with_its_pull_request_and_findings(client, two, auditor):
+    client.force_login(auditor)
+    text = client.get(LIST).content.decode()
+    rows = text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
+    by_revision = {rev: next(r for r in rows if rev in r) for rev in (sha(1), sha(101))}
+    pull = two.pull
+    assert f'<a href="/admin/evidence/pullrequest/{pull.pk}/change/">acme/payments#42</a>' in by_revision[sha(1)]
+    assert '<td class="field-pull_request_link">-</td>' in by_revision[sha(101)]
+    for revision, row in by_revision.items():
+        count = Finding.objects.filter(deployment__revision=revision).count()
+        assert count and f">{count}</a></td>" in row
+
+
 def test_it_filters_by_environment_application_outcome_period_and_findings(client, two, auditor):
     client.force_login(auditor)
     assert found(client, environment="prod") == {"pr42", "direct"}
