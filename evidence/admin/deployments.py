@@ -110,15 +110,13 @@ def pull_requests_matching(term: str) -> QuerySet[PullRequest] | None:
 
 
 def deployments_of_pull_requests(pulls: QuerySet[PullRequest]) -> Q:
-    """Deployments of a revision merged by these pull requests, or of an image built from one."""
-    shas = PullRequestCommit.objects.filter(pull_request__in=pulls).values("sha")
-    merged = Q(revision__in=pulls.values("merge_commit_sha")) | Q(revision__in=pulls.values("squash_commit_sha"))
-    built = Provenance.objects.filter(
-        Q(source_commit__in=pulls.values("merge_commit_sha")) | Q(source_commit__in=pulls.values("squash_commit_sha"))
-    ).values("digest")
-    return (
-        merged | Q(revision__in=shas) | Q(pk__in=DeploymentImage.objects.filter(digest__in=built).values("deployment"))
-    )
+    """Deployments of a revision these pull requests merged (or contained), or of an image built from
+    one. The SHAs and ids are read first, so the deployment query is index lookups on literal values."""
+    merged = {sha for pair in pulls.values_list("merge_commit_sha", "squash_commit_sha") for sha in pair if sha}
+    contained = set(PullRequestCommit.objects.filter(pull_request__in=pulls).values_list("sha", flat=True))
+    built = Provenance.objects.filter(source_commit__in=merged).values("digest")
+    images = set(DeploymentImage.objects.filter(digest__in=built).values_list("deployment_id", flat=True))
+    return Q(revision__in=sorted(merged | contained)) | Q(pk__in=sorted(images))
 
 
 def search_term(term: str) -> Q:
