@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import models
 
@@ -172,7 +173,7 @@ class ProtectionAt:
         return self.seen_after.observed_at - self.seen_before.observed_at
 
     @property
-    def settings(self) -> dict | str:
+    def settings(self) -> dict[str, Any] | str:
         return self.snapshot.settings if self.snapshot else "unknown"
 
     @property
