@@ -7,7 +7,8 @@ verified, so the verifier refuses it; content providers add figures by adding re
 
 Recipes:
   entries.total / first_seq / last_seq, entries.by_kind / by_source / by_day   from the envelopes
-  count.<name>          entries matching summary["counts"][<name>] (kinds, subject prefix, data equals)
+  count.<name>          entries matching summary["counts"][<name>] (kinds, subject prefix, data equals,
+                        seqs: one of the listed seqs, e.g. each deployment's first entry)
   findings.total / by_severity / by_code                                        from findings.json
   sample.seqs           from summary["sample"] (seed, size, population), see sample_seqs()
   checkpoint.origin / size / root, ledger_key.fingerprint, signer.certificate_sha256
@@ -43,8 +44,12 @@ def entry_figures(envelopes: Mapping[int, Envelope]) -> dict[str, Any]:
     }
 
 
-def matches(envelope: Envelope, spec: Mapping[str, Any]) -> bool:
-    """Does an envelope match a count spec: {"kinds": [...], "subject_prefix": str, "data": {key: value}}?"""
+def matches(envelope: Envelope, spec: Mapping[str, Any], seq: int | None = None) -> bool:
+    """Does an envelope match a count spec: {"kinds": [...], "subject_prefix": str, "data": {key: value},
+    "seqs": [...]}?"""
+    seqs = spec.get("seqs")
+    if seqs is not None and seq not in seqs:
+        return False
     kinds = spec.get("kinds")
     if kinds and envelope["kind"] not in kinds:
         return False
@@ -56,9 +61,12 @@ def matches(envelope: Envelope, spec: Mapping[str, Any]) -> bool:
 
 
 def count_figures(envelopes: Mapping[int, Envelope], counts: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
-    return {
-        f"count.{name}": sum(1 for e in envelopes.values() if matches(e, spec)) for name, spec in sorted(counts.items())
-    }
+    out = {}
+    for name, spec in sorted(counts.items()):
+        if spec.get("seqs") is not None:
+            spec = {**spec, "seqs": set(spec["seqs"])}  # a set: populations run to thousands
+        out[f"count.{name}"] = sum(1 for seq, e in envelopes.items() if matches(e, spec, seq))
+    return out
 
 
 def finding_figures(findings: Iterable[Mapping[str, Any]]) -> dict[str, Any]:

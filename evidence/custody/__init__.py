@@ -7,7 +7,7 @@ chain.findings   # the failing links, with codes, severities and controls
 chain.as_json()
 """
 
-from .build import build_custody, build_many
+from .build import build_changes, build_custody, build_many
 from .chain import Custody, Finding, Link
 
-__all__ = ["Custody", "Finding", "Link", "build_custody", "build_many"]
+__all__ = ["Custody", "Finding", "Link", "build_changes", "build_custody", "build_many"]

@@ -8,7 +8,7 @@ Each link is judged by the environment's policy version in force when the deploy
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from fnmatch import fnmatch
 from typing import Any
 
@@ -17,7 +17,7 @@ from evidence.models import Approval, Deployment, ProtectionSnapshot, Provenance
 from evidence.models.forge import ProtectionAt
 
 from .chain import FAILING, MISSING, PRESENT, Custody, Link
-from .load import Loaded, deployed_at, load, load_acceptances, revision_shas
+from .load import Loaded, deployed_at, load, load_acceptances, load_changes, load_policies, revision_shas
 
 UNKNOWN = "unknown"
 
@@ -32,15 +32,56 @@ def build_many(deployments: list[Deployment]) -> list[Custody]:
     chains = [_Builder(d, loaded).build() for d in deployments]
     accepted = load_acceptances([f.key for c in chains for f in c.findings])
     for chain in chains:
-        for finding in chain.findings:
-            rows = accepted.get(finding.key)
-            if rows:
-                latest = rows[-1]  # the latest acceptance stands (an extension or a shortening)
-                finding.accepted_until = latest.until
-                finding.accepted_by = latest.accepted_by
-                finding.acceptance_reason = latest.reason
-                finding.acceptance_seq = latest.entry_seq
+        _apply_acceptances(chain, accepted)
     return chains
+
+
+def build_changes(pulls: list[PullRequest], environment: str = "") -> dict[int, Custody]:
+    """The review part of the chain for merged pull requests (approvals on the merged head,
+    protection in force at merge, bypasses), judged by `environment`'s policy at each merge time
+    (the baseline when none is given): the repository-over-period view. Constant queries."""
+    loaded = Loaded()
+    load_changes(loaded, pulls)
+    if environment:
+        load_policies(loaded, [environment])
+    out: dict[int, Custody] = {}
+    for pull in pulls:
+        at = pull.merged_at or datetime.min.replace(tzinfo=UTC)
+        stand_in = Deployment(
+            id=None,
+            identity=f"change:{pull}",
+            environment=environment,
+            application=pull.repository,
+            subject=str(pull),
+            revision=pull.merge_commit_sha or pull.squash_commit_sha,
+            started_at=at,
+            finished_at=at,
+            controller="forge",
+            outcome="succeeded",
+            entry_seqs=[pull.entry_seq],
+        )
+        builder = _Builder(stand_in, loaded)
+        builder.section = "change"
+        builder.add(Link("pull request", PRESENT, f"{pull}: {pull.title}", [pull.entry_seq], pull.url, str(pull)))
+        counted = builder.approvals(pull, "", "change")
+        builder.protection(pull, "", "change", counted)
+        builder.custody.judge(builder.explanations)
+        out[pull.id] = builder.custody
+    accepted = load_acceptances([f.key for c in out.values() for f in c.findings])
+    for chain in out.values():
+        _apply_acceptances(chain, accepted)
+    return out
+
+
+def _apply_acceptances(chain: Custody, accepted: dict[str, list[Any]]) -> None:
+    for finding in chain.findings:
+        rows = accepted.get(finding.key)
+        if rows:
+            latest = rows[-1]  # the latest acceptance stands (an extension or a shortening)
+            finding.accepted_until = latest.until
+            finding.accepted_by = latest.accepted_by
+            finding.acceptance_reason = latest.reason
+            finding.acceptance_seq = latest.entry_seq
 
 
 def policy_at(loaded: Loaded, environment: str, at: datetime) -> PolicyRules:
@@ -84,6 +125,7 @@ class _Builder:
         self.at = deployed_at(deployment)
         self.policy = policy_at(loaded, deployment.environment, self.at)
         self.explanations: dict[tuple[str, str], str] = {}
+        self.stale: dict[int, list[Approval]] = {}  # per pull request: approvals on an older head
         self.section = "deployment"  # which part of the chain links are added to
         self.custody = Custody(
             deployment_id=deployment.id,
@@ -363,6 +405,7 @@ class _Builder:
                 link.explanation = f"{base}; stale: the merged head is {pull.head_sha[:12]}, commits came after it."
                 link.codes.append("stale_approval")
                 stale.append(a)
+                self.stale.setdefault(pull.id, []).append(a)
             else:
                 counted.append(a)
             self.add(link)
@@ -516,7 +559,9 @@ class _Builder:
         for sha in {pull.merge_commit_sha, pull.squash_commit_sha, pull.head_sha} - {""}:
             suites += self.loaded.bypasses.get((pull.repository, sha), [])
         required = settings.get("required_approvals")
-        reviewers = {a.reviewer for a in counted}
+        # Without dismiss-stale, the forge itself counts approvals on older heads: no bypass there.
+        also = self.stale.get(pull.id, []) if settings.get("dismiss_stale_reviews") is False else []
+        reviewers = {a.reviewer for a in [*counted, *also]}
         short = isinstance(required, int) and not isinstance(required, bool) and len(reviewers) < required
         if suites:
             actors = ", ".join(sorted({str(s.get("actor_name") or "someone") for _, s in suites}))

@@ -108,6 +108,31 @@ def load(deployments: list[Deployment]) -> Loaded:
             if sha and sha in shas:
                 by_sha[sha].append(pull)
     out.pulls_by_sha = dict(by_sha)
+    load_changes(out, pulls)
+
+    apps = {(d.environment, d.application) for d in deployments}
+    which_app = Q()
+    for environment, application in apps:
+        which_app |= Q(environment=environment, application=application)
+    first = min(deployed_at(d) for d in deployments)
+    app_key = lambda r: (r.environment, r.application)  # noqa: E731
+    out.workloads = _group(
+        WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first).order_by("observed_at", "id"), app_key
+    )
+    live = (
+        Deployment.objects.filter(which_app, finished_at__gt=first, outcome__in=LIVE_OUTCOMES)
+        .order_by("finished_at")
+        .values_list("environment", "application", "finished_at")
+    )
+    out.live_times = _group(live, lambda r: (r[0], r[1]))
+    out.live_times = {k: [r[2] for r in v] for k, v in out.live_times.items()}
+    out.gaps = _group(DeploymentGap.objects.filter(which_app).order_by("entry_seq"), app_key)
+    load_policies(out, sorted({d.environment for d in deployments}))
+    return out
+
+
+def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:
+    """Approvals, protection snapshots, observations and bypasses of these pull requests."""
     out.approvals = _group(
         Approval.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("submitted_at", "id"),
         lambda r: r.pull_request_id,
@@ -137,29 +162,12 @@ def load(deployments: list[Deployment]) -> Loaded:
                         (entry.data.get("repository", ""), str(suite.get("after_sha") or "")), []
                     ).append((entry.seq, suite))
 
-    apps = {(d.environment, d.application) for d in deployments}
-    which_app = Q()
-    for environment, application in apps:
-        which_app |= Q(environment=environment, application=application)
-    first = min(deployed_at(d) for d in deployments)
-    app_key = lambda r: (r.environment, r.application)  # noqa: E731
-    out.workloads = _group(
-        WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first).order_by("observed_at", "id"), app_key
-    )
-    live = (
-        Deployment.objects.filter(which_app, finished_at__gt=first, outcome__in=LIVE_OUTCOMES)
-        .order_by("finished_at")
-        .values_list("environment", "application", "finished_at")
-    )
-    out.live_times = _group(live, lambda r: (r[0], r[1]))
-    out.live_times = {k: [r[2] for r in v] for k, v in out.live_times.items()}
-    out.gaps = _group(DeploymentGap.objects.filter(which_app).order_by("entry_seq"), app_key)
-    environments = sorted({d.environment for d in deployments})
+
+def load_policies(out: Loaded, environments: list[str]) -> None:
     out.policies = _group(
         Policy.objects.filter(environment__in=environments).order_by("effective_at", "entry_seq"),
         lambda r: r.environment,
     )
-    return out
 
 
 def load_acceptances(keys: list[str]) -> dict[str, list[RiskAcceptance]]:

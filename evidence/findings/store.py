@@ -1,11 +1,13 @@
 """Finding rows: recomputed from the chains of custody after each projection run.
 
-A deployment's rows are replaced wholesale by what its chain says now; rows are keyed by a
-stable hash of (deployment identity, code, subject), so an acceptance recorded against a key
-still applies after a rebuild.
+A deployment's rows are brought to what its chain says now, upserted by a stable key (hash of
+deployment identity, code and subject): a finding that stays keeps its row id, one that no
+longer holds is deleted, and an acceptance recorded against a key still applies after a rebuild.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from django.db import transaction
 
@@ -52,6 +54,26 @@ def refresh_findings(deployment_ids: list[int] | None = None) -> int:
                             acceptance_seq=f.acceptance_seq,
                         )
                     )
-            Finding.objects.filter(deployment_id__in=[d.id for d in chunk]).delete()
-            Finding.objects.bulk_create(rows)
+            _save(rows, Finding.objects.filter(deployment_id__in=[d.id for d in chunk]))
             total += len(rows)
+
+
+FIELDS = [f.name for f in Finding._meta.concrete_fields if f.name not in ("id", "key")]
+
+
+def _save(rows: list[Finding], existing_rows: Iterable[Finding]) -> None:
+    """Upsert by key, so a finding that stays keeps its id (the API's accept URL names it)."""
+    existing = {row.key: row for row in existing_rows}
+    changed = []
+    for row in rows:
+        old = existing.pop(row.key, None)
+        if old is None:
+            continue
+        row.pk = old.pk
+        if any(getattr(old, name) != getattr(row, name) for name in FIELDS):
+            changed.append(row)
+    if existing:
+        Finding.objects.filter(pk__in=[row.pk for row in existing.values()]).delete()
+    Finding.objects.bulk_create([row for row in rows if row.pk is None])
+    if changed:
+        Finding.objects.bulk_update(changed, FIELDS)

@@ -135,3 +135,16 @@ def test_it_judges_a_deployment_whose_evidence_arrives_later():
 
     assert not Finding.objects.exists()
     assert T0 < deployment().finished_at < T0 + timedelta(days=1)
+
+
+def test_it_keeps_a_finding_row_while_it_holds_and_drops_it_when_fixed():
+    prod_policy()
+    story = Story().clean(skip={"signature", "provenance"})
+    story.append()
+    unsigned = Finding.objects.get(code="image_unsigned")
+
+    story.provenance(story.image, story.merge)  # provenance arrives; still unsigned
+    story.append()
+
+    assert Finding.objects.get(code="image_unsigned").pk == unsigned.pk
+    assert set(Finding.objects.values_list("code", flat=True)) == {"image_unsigned"}

@@ -168,3 +168,13 @@ def _policy():
     from .custody_story import POLICY
 
     return dict(POLICY)
+
+
+def test_it_sees_no_bypass_when_protection_itself_counted_a_stale_approval():
+    prod_policy({**_policy(), "protection": {"protected": True}})
+    story = Story()
+    settings = {**PROTECTED, "dismiss_stale_reviews": False}
+
+    codes = codes_of(story.clean(app_reviews=[("bob", sha("older head"))], app_settings=settings))
+
+    assert codes == ["insufficient_approvals", "stale_approval"]  # the policy's verdict, not the forge's

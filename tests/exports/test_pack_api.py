@@ -86,7 +86,7 @@ def test_it_asks_anonymous_callers_to_authenticate(db):
         ({"type": "entries"}, "an entries scope needs seqs, or a filter"),
         ({"type": "quarter"}, "type: 'quarter' is not one of"),
         ({"type": "entries", "kinds": ["x.y"], "since": "2026-13-01"}, "since: '2026-13-01' is not an ISO 8601"),
-        ({"type": "deployment", "deployment": "42"}, "no content provider for 'deployment' scopes is installed yet"),
+        ({"type": "deployment"}, "deployment: required for a deployment scope"),
         ({"type": "entries", "seqs": [1], "colour": "red"}, "unknown field(s) colour"),
     ],
 )

@@ -42,8 +42,9 @@ def test_it_redraws_the_same_sample_from_the_recorded_seed(evidence):
     assert Scope.from_json({"type": "entries", "kinds": ["a.b"], "sample": 2}).seed  # drawn and kept when not given
 
 
-def test_it_refuses_scopes_whose_provider_is_not_written_yet():
-    assert set(PROVIDERS) == {"entries"}
+def test_it_refuses_scopes_whose_provider_is_not_installed(monkeypatch):
+    assert set(PROVIDERS) == {"entries", "deployment", "environment", "repository"}
+    monkeypatch.delitem(PROVIDERS, "environment")
     with pytest.raises(ScopeError, match=r"no content provider for 'environment' scopes is installed yet"):
         get_provider("environment")
 

@@ -4,8 +4,8 @@ The interface is `build(scope, checkpoint_size) -> PackContent`: gather the entr
 seq < checkpoint_size, so each can be proven against the pack's one checkpoint), compute the
 figures with exports.figures, and lay out sections. Providers read; they never write.
 
-Registered lazily as "module:Class". The custody work (issue 6) adds `deployment`,
-`environment` and `repository`; until then those scopes are refused with a clear message.
+Registered lazily as "module:Class". `deployment`, `environment` and `repository` are built on
+the chain of custody (providers/custody.py).
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ class ContentProvider(Protocol):
 
 PROVIDERS: dict[str, str] = {
     "entries": "exports.pack.providers.entries:EntriesProvider",
-    # "deployment": "evidence.custody.pack:DeploymentPack",          -- issue 6
-    # "environment": "evidence.custody.pack:EnvironmentPeriodPack",  -- issue 6
-    # "repository": "evidence.custody.pack:RepositoryPeriodPack",    -- issue 6
+    "deployment": "exports.pack.providers.custody:DeploymentPack",
+    "environment": "exports.pack.providers.custody:EnvironmentPeriodPack",
+    "repository": "exports.pack.providers.custody:RepositoryPeriodPack",
 }
 
 
