@@ -3,13 +3,20 @@
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
 
+from .inclusion_check import check_inclusion
 from .models import Checkpoint, Entry
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    def has_add_permission(self, request: HttpRequest) -> bool:
+class ReadOnlyMixin:
+    """For the ledger and every projection (read model): nobody adds, changes or deletes through the
+    admin, superusers included. Shared by ModelAdmins and inlines across apps."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -17,6 +24,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    pass
 
 
 @admin.register(Entry)
@@ -40,6 +51,23 @@ class EntryAdmin(ReadOnlyAdmin):
     exclude = ["payload", "leaf_hash", "chain_hash"]
     show_full_result_count = False  # COUNT(*) over millions of entries on every page is slow
     ordering = ["-seq"]
+    change_form_template = "admin/ledger/entry/change_form.html"  # adds the verify button
+
+    def get_urls(self) -> list[URLPattern]:
+        verify = path("<int:seq>/verify/", self.admin_site.admin_view(self.verify_view), name="ledger_entry_verify")
+        return [verify, *super().get_urls()]
+
+    def verify_view(self, request: HttpRequest, seq: int) -> HttpResponse:
+        """Check inclusion of the entry in the latest signed checkpoint, here on the server."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Verify entry {seq}",
+            "check": check_inclusion(seq),
+        }
+        return TemplateResponse(request, "admin/ledger/entry/verify.html", context)
 
     @admin.display(description="leaf hash")
     def leaf_hex(self, obj: Entry) -> str:

@@ -34,6 +34,7 @@ class Source(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [("harvest_source", "Can start a harvest of the source now")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"

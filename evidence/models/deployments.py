@@ -49,6 +49,8 @@ class Deployment(models.Model):
             models.Index(fields=["environment", "finished_at"], name="deploy_env_finished"),
             models.Index(fields=["subject", "started_at"], name="deploy_subject_started"),
             models.Index(fields=["revision"], name="deploy_revision"),
+            # The admin's list, newest first: read backwards, a page stops after its rows.
+            models.Index(fields=["started_at", "id"], name="deploy_started"),
         ]
 
     def __str__(self) -> str:

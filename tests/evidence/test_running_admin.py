@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import evidence.admin_deployments  # noqa: F401  (registers the admin classes)
+import evidence.admin.deployments  # noqa: F401  (registers the admin classes)
 from evidence.models import Deployment
 from evidence.sandbox.argocd import application, history_item
 
