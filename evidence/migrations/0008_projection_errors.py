@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("evidence", "0005_custody"),
+        ("evidence", "0007_deployment_started_index"),
     ]
 
     operations = [
