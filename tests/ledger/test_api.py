@@ -147,3 +147,10 @@ def test_it_publishes_an_openapi_schema_with_the_ledger_paths(auditor):
     schema = auditor.get("/api/schema/?format=json").json()
     for path in ["/api/v1/entries/", "/api/v1/entries/{seq}/proof/", "/api/v1/checkpoints/consistency/"]:
         assert path in schema["paths"]
+
+
+@pytest.mark.parametrize("query", ["offset=9223372036854775808", "offset=99999999999999999999", "limit=100000"])
+def test_it_answers_absurd_paging_without_a_database_error(auditor, ledger, query):
+    response = auditor.get(f"/api/v1/entries/?{query}")
+    assert response.status_code == 200
+    assert len(response.json()["results"]) <= 1000
