@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 
-from evidence.models import HarvestRun, Source
+from evidence.models import HarvestRun, ProjectionError, Source
 from evidence.tasks import harvest_source
 
 from .base import ProjectionAdmin
@@ -111,3 +111,12 @@ class HarvestRunAdmin(ProjectionAdmin):
     @admin.display(description="errors")
     def error_count(self, obj: HarvestRun) -> int:
         return len(obj.errors)
+
+
+@admin.register(ProjectionError)
+class ProjectionErrorAdmin(ProjectionAdmin):
+    """Entries a projector could not apply: the evidence is in the ledger, its read-model row is not."""
+
+    list_display = ["seq", "kind", "projector", "error", "seen_at"]
+    list_filter = ["kind", "projector"]
+    search_fields = ["=seq", "error"]
