@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from pgdb import recreate_database  # bench/ is sys.path[0] when a bench runs as a script
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/ledger_bench_admin")
@@ -173,16 +175,7 @@ def main() -> None:
         print(json.dumps(run("SQLite", args)))
         path.unlink()
     if args.only in (None, "postgresql"):
-        import psycopg
-
-        admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
-        name = PG_URL.rsplit("/", 1)[1]
-        try:
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-                conn.execute(f'CREATE DATABASE "{name}"')
-        except psycopg.OperationalError as exc:
-            print(f"PostgreSQL not reachable ({exc}); skipped")
+        if not recreate_database(PG_URL):
             return
         if args.only == "postgresql":
             bench_running.setup_django(PG_URL)
