@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/ledger_bench_admin")
 PAGE = 50  # DeploymentAdmin.list_per_page
 TARGET_MS = 300
-ROW_LINK = re.compile(r'<th class="field-started_at[^"]*"><a href="/admin/evidence/deployment/(\d+)/change/')
+ROW_LINK = re.compile(r'<th class="field-started_at[^"]*"><a href="/admin/readmodels/deployment/(\d+)/change/')
 
 _spec = importlib.util.spec_from_file_location("bench_running", Path(__file__).with_name("running.py"))
 bench_running = importlib.util.module_from_spec(_spec)
@@ -88,14 +88,14 @@ def cases() -> list[tuple[str, str, dict, object]]:
     """(name, admin path, query, raw baseline) for the pages an auditor opens."""
     from django.db import connection
 
-    from evidence.models import DeploymentImage, PullRequest
+    from evidence.readmodels.models import DeploymentImage, PullRequest
 
     digest = DeploymentImage.objects.order_by("id").values_list("digest", flat=True)[500]
     number = PullRequest.objects.order_by("number").values_list("number", flat=True)[300]
     found = "EXISTS (SELECT 1 FROM evidence_finding f WHERE f.deployment_id = d.id)"
     image = "d.id IN (SELECT i.deployment_id FROM evidence_deploymentimage i WHERE i.digest = %s)"
     merged = "d.revision IN (SELECT p.merge_commit_sha FROM evidence_pullrequest p WHERE p.number = %s)"
-    path = "/admin/evidence/deployment/"
+    path = "/admin/readmodels/deployment/"
     del connection
     return [
         ("deployments, first page", path, {}, lambda: raw_page()),

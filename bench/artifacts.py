@@ -48,13 +48,13 @@ def main() -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from django.core.management import call_command
 
-    from evidence.harvest import harvest_target
-    from evidence.models import Source
-    from evidence.oci.client import RegistryClient
-    from evidence.oci.reference import attestation_tag, signature_tag
-    from evidence.oci.trust import load_policy
-    from evidence.oci.verification import inspect_artifact
-    from evidence.sandbox.registry import public_pem, publish_signed_image, running_registry
+    from devkit.sandbox.registry import public_pem, publish_signed_image, running_registry
+    from evidence.sources.harvest import harvest_target
+    from evidence.sources.models import Source
+    from evidence.sources.oci.client import RegistryClient
+    from evidence.sources.oci.reference import attestation_tag, signature_tag
+    from evidence.sources.oci.trust import load_policy
+    from evidence.sources.oci.verification import inspect_artifact
 
     call_command("migrate", verbosity=0)
     key = ec.generate_private_key(ec.SECP256R1())

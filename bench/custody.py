@@ -41,8 +41,8 @@ def setup_django(database_url: str) -> None:
 
 def fill(background: int) -> tuple[int, int]:
     """Append the history through the ledger; return (measured deployment id, small deployment id)."""
-    from evidence.models import Deployment
-    from evidence.projections import project_pending
+    from evidence.readmodels.models import Deployment
+    from evidence.readmodels.projectors import project_pending
     from tests.evidence.custody_story import APP, PROTECTED, T0, Story, digest, prod_policy
 
     prod_policy()
@@ -84,8 +84,8 @@ def time_custody(deployment_id: int, runs: int) -> tuple[list[float], int, int, 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from evidence.custody import build_custody
-    from evidence.models import Deployment
+    from evidence.compliance.custody import build_custody
+    from evidence.readmodels.models import Deployment
 
     deployment = Deployment.objects.get(id=deployment_id)
     with CaptureQueriesContext(connection) as captured:
@@ -104,7 +104,7 @@ def time_raw(deployment_id: int, runs: int) -> tuple[list[float], int]:
     """The rows the chain reads, fetched with hand-written SQL: the floor for any implementation."""
     from django.db import connection
 
-    from evidence.models import (
+    from evidence.readmodels.models import (
         Approval,
         Deployment,
         DeploymentImage,

@@ -55,8 +55,8 @@ def replay(server, log, headers: dict[str, str]) -> float:
 
 
 def harvest_all(source) -> tuple[float, int, int]:
-    from evidence.harvest import harvest_source
-    from evidence.projections import project_pending
+    from evidence.readmodels.projectors import project_pending
+    from evidence.sources.harvest import harvest_source
 
     started = time.perf_counter()
     runs = harvest_source(source)
@@ -69,10 +69,10 @@ def harvest_all(source) -> tuple[float, int, int]:
 
 
 def bench(forge: str, repos: int, pulls: int, reviews: int) -> dict:
-    from evidence.models import Source
-    from evidence.sandbox.github import FakeGitHub
-    from evidence.sandbox.gitlab import FakeGitLab
-    from evidence.sandbox.organisation import github_organisation, gitlab_group
+    from devkit.sandbox.github import FakeGitHub
+    from devkit.sandbox.gitlab import FakeGitLab
+    from devkit.sandbox.organisation import github_organisation, gitlab_group
+    from evidence.sources.models import Source
     from ledger.models import Entry
 
     if forge == "github":

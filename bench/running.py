@@ -55,7 +55,7 @@ def fill(total: int, seed: int = 7) -> float:
     """Insert `total` deployments and the per-application index rows; return seconds taken."""
     from django.db import connection, transaction
 
-    from evidence.models import DeployedApplication, Deployment
+    from evidence.readmodels.models import DeployedApplication, Deployment
 
     rng = random.Random(seed)
     series = [(e, a) for e in ENVIRONMENTS for a in APPLICATIONS]
@@ -173,7 +173,7 @@ def timed(fn, *args) -> tuple[float, object]:
 def run(url: str, label: str, args) -> dict[str, object]:
     from django.core.management import call_command
 
-    from evidence.running import diff_running, running_at
+    from evidence.compliance.running import diff_running, running_at
 
     call_command("migrate", verbosity=0)
     seconds = fill(args.deployments)

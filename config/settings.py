@@ -105,7 +105,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "ledger",
-    "evidence",
+    "evidence",  # the history of the evidence tables before the split (migrations only)
+    "evidence.core",
+    "evidence.sources",
+    "evidence.readmodels",
+    "evidence.compliance",
     "exports",
 ]
 

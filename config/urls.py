@@ -5,9 +5,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("ledger.urls")),
-    path("api/v1/", include("evidence.urls")),
+    path("api/v1/", include("evidence.compliance.urls")),
     path("api/v1/", include("exports.urls")),
-    path("hooks/", include("evidence.webhooks.urls")),
+    path("hooks/", include("evidence.sources.webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
 ]

@@ -1,19 +1,12 @@
 from django.apps import AppConfig
 
 
-class EvidenceConfig(AppConfig):
+class EvidenceHistoryConfig(AppConfig):
+    """The migrations of the evidence tables from before the split into sources, readmodels and
+    compliance. It holds no models: its last migration hands every model's state to the new apps,
+    which keep the same tables, so a database migrated before the split moves forward with no copy."""
+
     name = "evidence"
+    label = "evidence"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
-        from ledger.signals import sequenced
-
-        from .access import on_post_migrate
-        from .projections import load_projectors
-        from .tasks import on_sequenced
-
-        load_projectors()
-        sequenced.connect(on_sequenced, dispatch_uid="evidence-project-on-sequenced")
-        post_migrate.connect(on_post_migrate, dispatch_uid="evidence-grant-group-permissions")
+    verbose_name = "Evidence (history)"

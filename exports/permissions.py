@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from rest_framework.permissions import BasePermission
+from evidence.core.permissions import AUDITORS, ENGINEERS, ReadsEvidence
 
-PACK_GROUPS = ("auditors", "engineers")
+PACK_GROUPS = (AUDITORS, ENGINEERS)
 
 
-class CanUsePacks(BasePermission):
+class CanUsePacks(ReadsEvidence):
     message = "audit packs are for auditors and engineers"
-
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        return user.groups.filter(name__in=PACK_GROUPS).exists()

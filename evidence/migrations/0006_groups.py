@@ -1,11 +1,11 @@
-"""Groups `auditors` and `engineers` with their permissions (see evidence.access), and the
+"""Groups `auditors` and `engineers` with their permissions (see evidence.core.access), and the
 "harvest now" permission on sources. Models added later are granted by the post_migrate handler."""
 
 from django.db import migrations
 
 
 def create_groups(apps, schema_editor):
-    from evidence.access import grant_all
+    from evidence.core.access import grant_all
 
     grant_all(apps, schema_editor.connection.alias)
 

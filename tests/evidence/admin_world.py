@@ -12,20 +12,19 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Group, User
 
-from evidence.access import AUDITORS, ENGINEERS
-from evidence.findings.store import refresh_findings
-from evidence.models import (
+from devkit.sandbox.argocd import application, history_item
+from evidence.compliance.findings.store import refresh_findings
+from evidence.core.access import AUDITORS, ENGINEERS
+from evidence.readmodels.models import (
     Approval,
     Deployment,
-    HarvestRun,
     ProtectionObservation,
     ProtectionSnapshot,
     Provenance,
     PullRequest,
     SignatureVerdict,
-    Source,
 )
-from evidence.sandbox.argocd import application, history_item
+from evidence.sources.models import HarvestRun, Source
 
 from .gitops import at, digest, record_argocd, sha
 

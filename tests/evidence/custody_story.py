@@ -14,9 +14,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from evidence.findings.policy import record_policy
-from evidence.models import Deployment
-from evidence.projections import project_pending
+from evidence.compliance.findings.policy import record_policy
+from evidence.readmodels.models import Deployment
+from evidence.readmodels.projectors import project_pending
 from ledger.append import append_entries
 from ledger.envelope import Record
 

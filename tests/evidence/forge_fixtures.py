@@ -9,11 +9,11 @@ from collections import Counter
 
 import pytest
 
-from evidence.harvest import harvest_target
-from evidence.models import HarvestCursor, HarvestRun, Source
-from evidence.projections import project_pending
-from evidence.sandbox.github import FakeGitHub, GitHubModel, Ruleset
-from evidence.sandbox.gitlab import FakeGitLab, GitLabModel
+from devkit.sandbox.github import FakeGitHub, GitHubModel, Ruleset
+from devkit.sandbox.gitlab import FakeGitLab, GitLabModel
+from evidence.readmodels.projectors import project_pending
+from evidence.sources.harvest import harvest_target
+from evidence.sources.models import HarvestCursor, HarvestRun, Source
 from ledger.models import Entry
 
 GITHUB_TOKEN = "ghs_forge_test_token_123"

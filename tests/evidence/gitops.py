@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import transaction
 
-from evidence.models import Source
+from evidence.sources.models import Source
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 ARGO_TOKEN = "argo-api-token-for-tests"
@@ -66,8 +66,8 @@ def kube_source(url: str, monkeypatch: Any, kind: str, name: str, **config: Any)
 
 def record_argocd(app: dict[str, Any], environment: str, source: str = "argo-prod") -> None:
     """Append what a harvest of this Application would (the real record builder and write path)."""
-    from evidence.environment_rules import Placement
-    from evidence.harvesters.argocd import application_records
+    from evidence.sources.controllers.argocd import application_records
+    from evidence.sources.environment_rules import Placement
     from ledger.append import append_entries
 
     name = app["metadata"]["name"]

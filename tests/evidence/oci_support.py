@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
-from evidence.oci.client import RegistryClient
-from evidence.oci.trust import TrustPolicy, load_policy
-from evidence.sandbox.registry import Registry, public_pem, running_registry
+from devkit.sandbox.registry import Registry, public_pem, running_registry
+from evidence.sources.oci.client import RegistryClient
+from evidence.sources.oci.trust import TrustPolicy, load_policy
 
 DATA = Path(__file__).parent / "data"
 

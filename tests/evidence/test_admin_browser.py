@@ -11,9 +11,9 @@ from django.conf import settings
 from django.db import connection
 from django.db.models.signals import post_migrate
 
-from evidence.access import AUDITORS
-from evidence.custody import build_custody
-from evidence.models import Deployment
+from evidence.compliance.custody import build_custody
+from evidence.core.access import AUDITORS
+from evidence.readmodels.models import Deployment
 from ledger.append_only import create_statements, drop_statements
 
 from .admin_world import build_world, persona
@@ -86,12 +86,12 @@ def test_it_shows_the_auditor_a_deployments_chain_of_custody(live_db, projected_
     chain = build_custody(deployment)
     page = browser.new_page()
 
-    page.goto(f"{live_db.url}/admin/login/?next=/admin/evidence/deployment/")
+    page.goto(f"{live_db.url}/admin/login/?next=/admin/readmodels/deployment/")
     page.fill("#id_username", auditor_user.username)
     page.fill("#id_password", "pw-" + auditor_user.username)
     page.click("input[type=submit]")
-    page.wait_for_url("**/admin/evidence/deployment/")
-    page.click(f"a[href^='/admin/evidence/deployment/{deployment.pk}/change/']")
+    page.wait_for_url("**/admin/readmodels/deployment/")
+    page.click(f"a[href^='/admin/readmodels/deployment/{deployment.pk}/change/']")
 
     page.wait_for_selector("#custody")
     assert page.inner_text("#custody-title") == "Chain of custody"

@@ -8,14 +8,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from evidence.admin.deployments import DeploymentAdmin
-from evidence.custody import build_custody
-from evidence.models import Deployment, Finding
+from evidence.compliance.admin.deployments import DeploymentAdmin
+from evidence.compliance.custody import build_custody
+from evidence.compliance.models import Finding
+from evidence.readmodels.models import Deployment
 
 from .admin_world import auditor, build_world  # noqa: F401
 from .gitops import digest, projected_at_once, sha  # noqa: F401
 
-LIST = "/admin/evidence/deployment/"
+LIST = "/admin/readmodels/deployment/"
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_it_lists_each_deployment_with_its_pull_request_and_findings(client, two
     rows = text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
     by_revision = {rev: next(r for r in rows if rev in r) for rev in (sha(1), sha(101))}
     pull = two.pull
-    assert f'<a href="/admin/evidence/pullrequest/{pull.pk}/change/">acme/payments#42</a>' in by_revision[sha(1)]
+    assert f'<a href="/admin/readmodels/pullrequest/{pull.pk}/change/">acme/payments#42</a>' in by_revision[sha(1)]
     assert '<td class="field-pull_request_link">-</td>' in by_revision[sha(101)]
     for revision, row in by_revision.items():
         count = Finding.objects.filter(deployment__revision=revision).count()

@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
-from evidence.access import AUDITORS, ENGINEERS, on_post_migrate
+from evidence.core.access import AUDITORS, ENGINEERS, on_post_migrate
 
 pytestmark = pytest.mark.django_db
 
@@ -29,22 +29,22 @@ def test_it_gives_engineers_view_everywhere_and_edits_only_on_configuration():
     granted = codenames(ENGINEERS)
     assert every_view() <= granted
     assert granted - every_view() == {
-        ("evidence", "add_source"),
-        ("evidence", "change_source"),
-        ("evidence", "delete_source"),
-        ("evidence", "harvest_source"),
-        ("evidence", "add_policy"),
-        ("evidence", "add_riskacceptance"),
+        ("sources", "add_source"),
+        ("sources", "change_source"),
+        ("sources", "delete_source"),
+        ("sources", "harvest_source"),
+        ("compliance", "add_policy"),
+        ("compliance", "add_riskacceptance"),
         ("exports", "add_auditpack"),
     }
 
 
 def test_it_grants_view_on_a_model_added_later_when_migrations_run():
-    later = ContentType.objects.create(app_label="evidence", model="policylater")
+    later = ContentType.objects.create(app_label="compliance", model="policylater")
     view = Permission.objects.create(content_type=later, codename="view_policylater", name="Can view policy later")
     change = Permission.objects.create(content_type=later, codename="change_policylater", name="Can change")
 
-    on_post_migrate(sender=None, app_config=apps.get_app_config("evidence"))
+    on_post_migrate(sender=None, app_config=apps.get_app_config("compliance"))
 
     assert Group.objects.get(name=AUDITORS).permissions.filter(pk=view.pk).exists()
     assert Group.objects.get(name=ENGINEERS).permissions.filter(pk=view.pk).exists()

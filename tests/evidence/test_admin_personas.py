@@ -8,8 +8,10 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import reverse
 
-from evidence.models import Deployment, Policy, RiskAcceptance, Source
-from evidence.projections import projection_models
+from evidence.compliance.models import Policy, RiskAcceptance
+from evidence.readmodels.models import Deployment
+from evidence.readmodels.projectors import projection_models
+from evidence.sources.models import Source
 from exports.models import AuditPack
 from ledger.models import Checkpoint, Entry
 
@@ -109,9 +111,9 @@ def test_it_refuses_the_superuser_any_edit_of_the_ledger_or_projections(client, 
 
 
 def test_it_flags_an_editable_admin_on_a_projection_model(monkeypatch):
-    from evidence.admin.base import check_projections_read_only
+    from evidence.core.admin_base import check_projections_read_only
 
     assert check_projections_read_only() == []
     monkeypatch.setitem(admin.site._registry, Deployment, admin.ModelAdmin(Deployment, admin.site))
     errors = check_projections_read_only()
-    assert [e.id for e in errors] == ["evidence.E001"] and "evidence.Deployment" in errors[0].msg
+    assert [e.id for e in errors] == ["evidence.E001"] and "readmodels.Deployment" in errors[0].msg

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from evidence.models import Finding, Policy, RiskAcceptance
+from evidence.compliance.models import Finding, Policy, RiskAcceptance
 from ledger.models import Entry
 
 from .admin_world import auditor, engineer, world  # noqa: F401
 from .gitops import projected_at_once  # noqa: F401
 
-ADD_POLICY = "/admin/evidence/policy/add/"
-ADD_ACCEPTANCE = "/admin/evidence/riskacceptance/add/"
+ADD_POLICY = "/admin/compliance/policy/add/"
+ADD_ACCEPTANCE = "/admin/compliance/riskacceptance/add/"
 POLICY = {
     "environment": "prod",
     "min_approvals": "2",
@@ -54,7 +54,7 @@ def test_it_records_a_risk_acceptance_and_the_finding_stays_listed(client, world
     )
     assert answer.status_code == 302
     assert RiskAcceptance.objects.get().finding_key == finding.key
-    listing = client.get("/admin/evidence/finding/", {"status": "accepted"}).content.decode()
+    listing = client.get("/admin/compliance/finding/", {"status": "accepted"}).content.decode()
     assert finding.code in listing and "accepted until" in listing
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from .admin_world import REPO, auditor, world  # noqa: F401
 from .gitops import projected_at_once  # noqa: F401
 
-PAGE = "/admin/evidence/protectionsnapshot/timeline/"
+PAGE = "/admin/readmodels/protectionsnapshot/timeline/"
 
 
 def test_it_lists_branches_and_shows_changes_and_gaps_in_order(client, world, auditor):

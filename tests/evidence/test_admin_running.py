@@ -1,15 +1,15 @@
-"""The "what was running at T" admin page: a form, and the answer of evidence.running as a table."""
+"""The "what was running at T" admin page: a form, and the answer of evidence.compliance.running as a table."""
 
 # ruff: noqa: F811 -- fixtures imported by name are requested as arguments
 
 from __future__ import annotations
 
-from evidence.models import Deployment
+from evidence.readmodels.models import Deployment
 
 from .admin_world import auditor, build_world  # noqa: F401
 from .gitops import at, projected_at_once, sha  # noqa: F401
 
-PAGE = "/admin/evidence/deployment/running/"
+PAGE = "/admin/readmodels/deployment/running/"
 
 
 def test_it_shows_what_ran_at_each_time(client, db, projected_at_once, auditor):
@@ -22,7 +22,7 @@ def test_it_shows_what_ran_at_each_time(client, db, projected_at_once, auditor):
     before = client.get(PAGE, {"environment": "prod", "at": at(5).isoformat()}).content.decode()
 
     assert sha(101)[:12] in between and sha(1)[:12] not in between
-    assert f'href="/admin/evidence/deployment/{first.pk}/change/"' in between
+    assert f'href="/admin/readmodels/deployment/{first.pk}/change/"' in between
     assert sha(1)[:12] in later and sha(101)[:12] not in later
     assert "Nothing was running there at that time." in before
 

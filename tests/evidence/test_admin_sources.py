@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from evidence.models import Source
+from evidence.sources.models import Source
 
 from .admin_world import auditor, engineer, world  # noqa: F401
 from .gitops import projected_at_once  # noqa: F401
@@ -12,23 +12,23 @@ from .gitops import projected_at_once  # noqa: F401
 
 def harvest_now(client, *sources: Source):
     action = {"action": "harvest_now", "_selected_action": [s.pk for s in sources]}
-    return client.post("/admin/evidence/source/", action)
+    return client.post("/admin/sources/source/", action)
 
 
 def test_it_lists_sources_with_run_counts_and_runs_with_duration_and_errors(client, world, auditor):
     client.force_login(auditor)
-    sources = client.get("/admin/evidence/source/").content.decode()
+    sources = client.get("/admin/sources/source/").content.decode()
     assert "github-acme" in sources and '<td class="field-failed_n">1</td>' in sources
     assert '<td class="field-last_status">partial</td>' in sources
-    runs = client.get("/admin/evidence/harvestrun/").content.decode()
+    runs = client.get("/admin/sources/harvestrun/").content.decode()
     assert "12.0 s" in runs and '<td class="field-error_count">1</td>' in runs
 
 
 def test_it_lets_the_engineer_start_a_harvest(client, world, engineer, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("evidence.admin.sources.harvest_source.delay", queued.append)
+    monkeypatch.setattr("evidence.sources.admin.harvest_source.delay", queued.append)
     client.force_login(engineer)
-    assert "Harvest now" in client.get("/admin/evidence/source/").content.decode()
+    assert "Harvest now" in client.get("/admin/sources/source/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         answer = harvest_now(client, world.source)
     assert answer.status_code == 302 and queued == [world.source.pk]
@@ -38,7 +38,7 @@ def test_it_enqueues_nothing_for_a_disabled_source(
     client, world, engineer, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    monkeypatch.setattr("evidence.admin.sources.harvest_source.delay", queued.append)
+    monkeypatch.setattr("evidence.sources.admin.harvest_source.delay", queued.append)
     Source.objects.filter(pk=world.source.pk).update(enabled=False)
     client.force_login(engineer)
     with django_capture_on_commit_callbacks(execute=True):
@@ -50,9 +50,9 @@ def test_it_does_not_offer_the_auditor_a_harvest(
     client, world, auditor, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    monkeypatch.setattr("evidence.admin.sources.harvest_source.delay", queued.append)
+    monkeypatch.setattr("evidence.sources.admin.harvest_source.delay", queued.append)
     client.force_login(auditor)
-    assert "Harvest now" not in client.get("/admin/evidence/source/").content.decode()
+    assert "Harvest now" not in client.get("/admin/sources/source/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         harvest_now(client, world.source)
     assert queued == []

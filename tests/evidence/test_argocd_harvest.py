@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.harvest import harvest_source, harvest_target
-from evidence.models import Deployment, DeploymentImage, HarvestCursor
-from evidence.sandbox.argocd import ArgoCDSandbox, application, history_item, operation_state
+from devkit.sandbox.argocd import ArgoCDSandbox, application, history_item, operation_state
+from evidence.readmodels.models import Deployment, DeploymentImage
+from evidence.sources.harvest import harvest_source, harvest_target
+from evidence.sources.models import HarvestCursor
 from ledger.models import Entry
 
 from .gitops import ARGO_TOKEN, argocd_source, at, digest, projected_at_once, sha  # noqa: F401

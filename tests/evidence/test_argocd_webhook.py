@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.harvest import harvest_source
-from evidence.models import Deployment, DeploymentGap
-from evidence.running import running_at
-from evidence.sandbox.argocd import ArgoCDSandbox, application, history_item, notification_body
+from devkit.sandbox.argocd import ArgoCDSandbox, application, history_item, notification_body
+from evidence.compliance.running import running_at
+from evidence.readmodels.models import Deployment, DeploymentGap
+from evidence.sources.harvest import harvest_source
 from ledger.models import Entry
 
 from .gitops import ARGO_TOKEN, argocd_source, at, projected_at_once, sha  # noqa: F401

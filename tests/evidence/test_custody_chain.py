@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from evidence.custody import Custody, Link, build_custody
-from evidence.models import Finding
-from evidence.projections import rebuild_all
+from evidence.compliance.custody import Custody, Link, build_custody
+from evidence.compliance.models import Finding
+from evidence.readmodels.projectors import rebuild_all
 from ledger.models import Entry
 
 from .custody_story import APP, T0, Story, deployment, digest, prod_policy, sha

@@ -11,7 +11,7 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evidence.models import Finding, Policy, RiskAcceptance
+from evidence.compliance.models import Finding, Policy, RiskAcceptance
 from ledger.models import Entry
 
 from .custody_story import Story, deployment, prod_policy

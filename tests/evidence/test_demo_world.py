@@ -11,9 +11,16 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from evidence.models import Approval, Deployment, DeploymentImage, PullRequest, PullRequestCommit, WorkloadSnapshot
-from evidence.sandbox.demo_run import DemoSandboxes, digest_of, moments
-from evidence.sandbox.demo_world import ARGO_OUTAGE, END, START, build_world
+from devkit.demo.run import DemoSandboxes, digest_of, moments
+from devkit.demo.world import ARGO_OUTAGE, END, START, build_world
+from evidence.readmodels.models import (
+    Approval,
+    Deployment,
+    DeploymentImage,
+    PullRequest,
+    PullRequestCommit,
+    WorkloadSnapshot,
+)
 from ledger.models import Entry
 
 from .gitops import projected_at_once  # noqa: F401 -- requested by name below
@@ -175,7 +182,7 @@ def test_it_prints_custody_and_findings_through_the_custody_interface_when_insta
     from datetime import UTC, datetime
     from types import ModuleType, SimpleNamespace
 
-    from evidence.management.commands.demo import Command
+    from devkit.management.commands.demo import Command
 
     when = datetime(2026, 3, 1, tzinfo=UTC)
     deployment = Deployment.objects.create(
@@ -197,9 +204,9 @@ def test_it_prints_custody_and_findings_through_the_custody_interface_when_insta
         name="pull request", status="missing", explanation="no pull request merged it", entry_seqs=[3]
     )
     finding = SimpleNamespace(code="direct-push", severity="high")
-    custody = ModuleType("evidence.custody")
+    custody = ModuleType("evidence.compliance.custody")
     custody.build_custody = lambda d: SimpleNamespace(links=[link], findings=[finding] if d == deployment else [])
-    monkeypatch.setitem(__import__("sys").modules, "evidence.custody", custody)
+    monkeypatch.setitem(__import__("sys").modules, "evidence.compliance.custody", custody)
     lines: list[str] = []
     Command().print_custody(lines.append)
     text = "\n".join(lines)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evidence.models import Finding, Policy
+from evidence.compliance.models import Finding, Policy
 from ledger.models import Entry
 
 from .custody_story import POLICY, T0, Story, prod_policy

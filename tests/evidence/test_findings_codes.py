@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import pytest
 
-from evidence.custody import build_custody
-from evidence.findings.codes import CHANGE_CONTROLS, CODES
-from evidence.models import Finding
+from evidence.compliance.custody import build_custody
+from evidence.compliance.findings.codes import CHANGE_CONTROLS, CODES
+from evidence.compliance.models import Finding
 
 from .custody_story import APP, PROTECTED, T0, Story, deployment, digest, prod_policy, sha
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from evidence.custody import build_custody
-from evidence.findings import PolicyError, accept_finding, record_policy
-from evidence.models import Finding, Policy
-from evidence.projections import project_pending
+from evidence.compliance.custody import build_custody
+from evidence.compliance.findings import PolicyError, accept_finding, record_policy
+from evidence.compliance.models import Finding, Policy
+from evidence.readmodels.projectors import project_pending
 from ledger.models import Entry
 
 from .custody_story import POLICY, T0, Story, deployment, prod_policy

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.harvest import harvest_source, harvest_target
-from evidence.models import Deployment, DeploymentGap
-from evidence.running import running_at
-from evidence.sandbox.kubernetes import (
+from devkit.sandbox.kubernetes import (
     KubernetesSandbox,
     condition,
     helm_snapshot,
@@ -15,6 +12,9 @@ from evidence.sandbox.kubernetes import (
     kustomization,
     kustomization_history_item,
 )
+from evidence.compliance.running import running_at
+from evidence.readmodels.models import Deployment, DeploymentGap
+from evidence.sources.harvest import harvest_source, harvest_target
 from ledger.models import Entry
 
 from .gitops import KUBE_TOKEN, at, kube_source, projected_at_once, sha  # noqa: F401

@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from evidence.harvest import harvest_source
-from evidence.models import Deployment, DeploymentGap
-from evidence.sandbox.kubernetes import KubernetesSandbox, kustomization, kustomization_history_item
+from devkit.sandbox.kubernetes import KubernetesSandbox, kustomization, kustomization_history_item
+from evidence.readmodels.models import Deployment, DeploymentGap
+from evidence.sources.harvest import harvest_source
 from ledger.models import Entry
 
 from .gitops import KUBE_TOKEN, at, kube_source, projected_at_once, sha  # noqa: F401
@@ -175,7 +175,7 @@ def helm_event(version: int, chart: str) -> bytes:
 
 @pytest.mark.parametrize(("notified", "gap"), [((2, 3), False), ((2,), True)])
 def test_it_records_a_helm_gap_only_for_releases_nothing_saw(client, source, notified, gap):
-    from evidence.sandbox.kubernetes import helm_snapshot, helmrelease
+    from devkit.sandbox.kubernetes import helm_snapshot, helmrelease
 
     with KubernetesSandbox(KUBE_TOKEN) as kube:
         source.url = kube.url

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import User
 
-from evidence.models import PullRequest
+from evidence.readmodels.models import PullRequest
 
 from .forge_fixtures import REPO, fake_github, github_model, github_source, run  # noqa: F401
 
@@ -16,9 +16,9 @@ def test_it_lists_pull_requests_with_their_approvals_read_only(client, github_so
     client.force_login(User.objects.create_superuser("engineer", "engineer@example.test", "pw"))
     pull = PullRequest.objects.get(number=3)
 
-    listing = client.get("/admin/evidence/pullrequest/")
-    detail = client.get(f"/admin/evidence/pullrequest/{pull.pk}/change/")
-    add = client.get("/admin/evidence/pullrequest/add/")
+    listing = client.get("/admin/readmodels/pullrequest/")
+    detail = client.get(f"/admin/readmodels/pullrequest/{pull.pk}/change/")
+    add = client.get("/admin/readmodels/pullrequest/add/")
 
     assert listing.status_code == 200 and f"{REPO}#3".encode() in listing.content
     assert detail.status_code == 200 and b"carol" in detail.content and b"dave" in detail.content

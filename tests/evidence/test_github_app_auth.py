@@ -7,7 +7,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from evidence.models import Source
+from evidence.sources.models import Source
 
 from .forge_fixtures import REPO, fake_github, github_model, kinds, run  # noqa: F401
 

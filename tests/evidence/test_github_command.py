@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from evidence.models import HarvestRun
+from evidence.sources.models import HarvestRun
 
 from .forge_fixtures import GITHUB_TOKEN, REPO, fake_github, github_model, kinds  # noqa: F401
 

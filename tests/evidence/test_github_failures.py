@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from evidence.models import HarvestCursor
+from evidence.sources.models import HarvestCursor
 from ledger.models import Entry
 
 from .forge_fixtures import (  # noqa: F401

@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from evidence.models import Approval, ProtectionSnapshot, PullRequest
-from evidence.sandbox.github import Review, ReviewDismissal
+from devkit.sandbox.github import Review, ReviewDismissal
+from evidence.readmodels.models import Approval, ProtectionSnapshot, PullRequest
 from ledger.models import Entry
 
 from .forge_fixtures import REPO, fake_github, github_model, github_source, kinds, run  # noqa: F401 (fixtures)
@@ -166,8 +166,8 @@ def test_it_records_off_only_when_github_says_the_branch_is_not_protected(github
 
 
 def test_it_reads_an_api_served_at_the_root_as_github_com_does(db, github_model, monkeypatch):
-    from evidence.models import Source
-    from evidence.sandbox.github import FakeGitHub
+    from devkit.sandbox.github import FakeGitHub
+    from evidence.sources.models import Source
 
     monkeypatch.setenv("ACME_GITHUB_TOKEN", "ghs_forge_test_token_123")
     with FakeGitHub(github_model, enterprise=False) as server:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.models import ProtectionObservation, ProtectionSnapshot
-from evidence.sandbox.github import Review
+from devkit.sandbox.github import Review
+from evidence.readmodels.models import ProtectionObservation, ProtectionSnapshot
 from ledger.models import Entry
 
 from .forge_fixtures import REPO, cursor_of, fake_github, github_model, github_source, kinds, run  # noqa: F401
@@ -90,7 +90,7 @@ def test_it_records_a_new_review_on_a_pull_request_harvested_before(github_sourc
 
 
 def test_it_adds_no_duplicate_when_rerun_after_a_crash_before_the_cursor_moved(github_source, monkeypatch):
-    from evidence import harvest
+    from evidence.sources import harvest
 
     def crash(*args, **kwargs):
         raise RuntimeError("worker killed before the cursor was saved")

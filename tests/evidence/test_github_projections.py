@@ -6,8 +6,14 @@ from __future__ import annotations
 
 from django.core.management import call_command
 
-from evidence.models import Approval, ProtectionObservation, ProtectionSnapshot, PullRequest, PullRequestCommit
-from evidence.sandbox.github import ReviewDismissal
+from devkit.sandbox.github import ReviewDismissal
+from evidence.readmodels.models import (
+    Approval,
+    ProtectionObservation,
+    ProtectionSnapshot,
+    PullRequest,
+    PullRequestCommit,
+)
 
 from .forge_fixtures import (  # noqa: F401
     PROJECT,

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from evidence.models import ProtectionObservation, ProtectionSnapshot
+from evidence.readmodels.models import ProtectionObservation, ProtectionSnapshot
 
 from .forge_fixtures import REPO, fake_github, github_model, github_source, run  # noqa: F401
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.models import HarvestRun, Source
-from evidence.tasks import harvest_source
+from evidence.sources.models import HarvestRun, Source
+from evidence.sources.tasks import harvest_source
 from ledger.models import Entry
 
 from ..conftest import celery_worker, needs_worker, wait_for

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from evidence.models import HarvestCursor
+from evidence.sources.models import HarvestCursor
 from ledger.models import Entry
 
 from .forge_fixtures import GITLAB_TOKEN, PROJECT, fake_gitlab, gitlab_model, gitlab_source, kinds, run  # noqa: F401

@@ -13,11 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from evidence.harvest import harvest_target
-from evidence.models import Provenance, Source
-from evidence.oci.github_attestations import check_github_attestations
-from evidence.oci.trust import load_policy
-from evidence.sandbox.registry import push_image
+from devkit.sandbox.registry import push_image
+from evidence.readmodels.models import Provenance
+from evidence.sources.harvest import harvest_target
+from evidence.sources.models import Source
+from evidence.sources.oci.github_attestations import check_github_attestations
+from evidence.sources.oci.trust import load_policy
 from ledger.models import Entry
 from tests.evidence.sigstore_fixtures import COMMIT, RELEASER, WORKFLOW, provenance_statement
 

@@ -7,11 +7,12 @@ import socket
 import pytest
 from django.core.management import call_command
 
-from evidence.harvest import harvest_source, harvest_target
-from evidence.models import Artifact, HarvestCursor, Provenance, SignatureVerdict, Source
-from evidence.oci.client import RegistryClient
-from evidence.projections import rebuild_all
-from evidence.sandbox.registry import publish_signed_image, push_image, running_registry, start_demo_registry
+from devkit.sandbox.registry import publish_signed_image, push_image, running_registry, start_demo_registry
+from evidence.readmodels.models import Artifact, Provenance, SignatureVerdict
+from evidence.readmodels.projectors import rebuild_all
+from evidence.sources.harvest import harvest_source, harvest_target
+from evidence.sources.models import HarvestCursor, Source
+from evidence.sources.oci.client import RegistryClient
 from ledger.append import append_entry
 from ledger.envelope import Record
 from ledger.models import Entry

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from evidence.oci.trust import load_policy
-from evidence.oci.verification import check_bundle, inspect_artifact
-from evidence.sandbox.registry import push_bundle, push_image
+from devkit.sandbox.registry import push_bundle, push_image
+from evidence.sources.oci.trust import load_policy
+from evidence.sources.oci.verification import check_bundle, inspect_artifact
 from tests.evidence.sigstore_fixtures import (
     COMMIT,
     GITHUB_ISSUER,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from evidence.oci.provenance import parse_statement, read_provenance
-from evidence.oci.verification import inspect_artifact
-from evidence.sandbox.registry import dsse_envelope, push_attestation, push_image, slsa_provenance
+from devkit.sandbox.registry import dsse_envelope, push_attestation, push_image, slsa_provenance
+from evidence.sources.oci.provenance import parse_statement, read_provenance
+from evidence.sources.oci.verification import inspect_artifact
 
 pytest_plugins = ["tests.evidence.oci_support"]
 

@@ -8,9 +8,7 @@ import json
 
 import requests
 
-from evidence.oci.client import RegistryClient
-from evidence.oci.verification import inspect_artifact
-from evidence.sandbox.registry import (
+from devkit.sandbox.registry import (
     COSIGN_SIG_ARTIFACT,
     IN_TOTO,
     OCI_MANIFEST,
@@ -23,6 +21,8 @@ from evidence.sandbox.registry import (
     simple_signing_payload,
     slsa_provenance,
 )
+from evidence.sources.oci.client import RegistryClient
+from evidence.sources.oci.verification import inspect_artifact
 
 pytest_plugins = ["tests.evidence.oci_support"]
 

@@ -6,9 +6,9 @@ import socket
 
 import pytest
 
-from evidence.oci.client import RegistryClient, RegistryError, Unreachable
-from evidence.oci.verification import inspect_artifact
-from evidence.sandbox.registry import TokenServer, publish_signed_image, running_registry
+from devkit.sandbox.registry import TokenServer, publish_signed_image, running_registry
+from evidence.sources.oci.client import RegistryClient, RegistryError, Unreachable
+from evidence.sources.oci.verification import inspect_artifact
 
 pytest_plugins = ["tests.evidence.oci_support"]
 

@@ -5,16 +5,10 @@ from __future__ import annotations
 import base64
 import json
 
-from evidence.oci.reference import signature_tag
-from evidence.oci.trust import load_policy
-from evidence.oci.verification import inspect_artifact, reverify
-from evidence.sandbox.registry import (
-    push_image,
-    push_signature,
-    self_signed_certificate,
-    sign,
-    simple_signing_payload,
-)
+from devkit.sandbox.registry import push_image, push_signature, self_signed_certificate, sign, simple_signing_payload
+from evidence.sources.oci.reference import signature_tag
+from evidence.sources.oci.trust import load_policy
+from evidence.sources.oci.verification import inspect_artifact, reverify
 
 pytest_plugins = ["tests.evidence.oci_support"]
 

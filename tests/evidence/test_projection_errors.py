@@ -2,8 +2,8 @@
 
 import pytest
 
-from evidence import projections
-from evidence.models import ProjectionCursor, ProjectionError
+from evidence.readmodels import projectors as projections
+from evidence.readmodels.models import ProjectionCursor, ProjectionError
 from ledger.append import append_entries
 from ledger.envelope import Record
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.models import Deployment
-from evidence.sandbox.argocd import application, history_item, operation_state
+from devkit.sandbox.argocd import application, history_item, operation_state
+from evidence.readmodels.models import Deployment
 
 from .gitops import at, digest, projected_at_once, record_argocd, sha  # noqa: F401
 

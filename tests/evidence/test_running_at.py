@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
-from evidence.harvest import harvest_source
-from evidence.models import Deployment, DeploymentImage
-from evidence.running import BadTime, diff_running, parse_at, running_at
-from evidence.sandbox.argocd import application, history_item, operation_state
-from evidence.sandbox.kubernetes import KubernetesSandbox, pod
+from devkit.sandbox.argocd import application, history_item, operation_state
+from devkit.sandbox.kubernetes import KubernetesSandbox, pod
+from evidence.compliance.running import BadTime, diff_running, parse_at, running_at
+from evidence.readmodels.models import Deployment, DeploymentImage
+from evidence.sources.harvest import harvest_source
 from ledger.models import Entry
 
 from .gitops import KUBE_TOKEN, T0, at, digest, kube_source, projected_at_once, record_argocd, sha  # noqa: F401

@@ -9,7 +9,7 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
-from evidence.sandbox.argocd import application, history_item
+from devkit.sandbox.argocd import application, history_item
 
 from .gitops import at, digest, projected_at_once, record_argocd, sha  # noqa: F401
 

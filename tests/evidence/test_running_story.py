@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from evidence.models import Deployment
-from evidence.running import running_at
-from evidence.sandbox.story import DIGEST, REVIEWED, WEB_DIGEST, run_gitops_story
+from devkit.demo.story import DIGEST, REVIEWED, WEB_DIGEST, run_gitops_story
+from evidence.compliance.running import running_at
+from evidence.readmodels.models import Deployment
 from ledger.models import Entry
 
 from .gitops import projected_at_once  # noqa: F401

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from evidence.models import Deployment, Finding
+from evidence.compliance.models import Finding
+from evidence.readmodels.models import Deployment
 from exports.pack.build import build_pack
 from exports.pack.scope import Scope, ScopeError
 from exports.verifier import read_attachments, verify

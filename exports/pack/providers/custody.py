@@ -1,4 +1,4 @@
-"""Audit-pack providers built on the chain of custody (evidence.custody):
+"""Audit-pack providers built on the chain of custody (evidence.compliance.custody):
 
   deployment    one deployment: its chain as a table, its findings, the protection timeline
   environment   every deployment to an environment over a period: the population table, the
@@ -21,8 +21,8 @@ from typing import Any
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 
-from evidence.custody import Custody, build_changes, build_many
-from evidence.models import Deployment, ProtectionSnapshot, PullRequest
+from evidence.compliance.custody import Custody, build_changes, build_many
+from evidence.readmodels.models import Deployment, ProtectionSnapshot, PullRequest
 
 from ... import figures
 from ..content import Finding, PackContent, Sample, Section, Table

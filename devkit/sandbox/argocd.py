@@ -1,0 +1,149 @@
+"""An Argo CD API server stand-in: applications in memory, served as Argo CD serves them.
+
+    with ArgoCDSandbox(token="t") as argo:
+        argo.put(application("payments", project="shop", namespace="prod", history=[...]))
+        Source(kind="argocd", url=argo.url, ...)
+
+Answers GET /api/v1/applications and /api/v1/applications/<name> with the Application shape
+(metadata, spec, status.history/operationState/sync/health/summary), 401 for a wrong token,
+404 for an unknown name, each error as Argo CD's gRPC-gateway object {error, code, message}.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import unquote
+
+from devkit.sandbox.http import LoopbackServer
+
+
+class ArgoCDSandbox:
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.applications: dict[str, dict[str, Any]] = {}
+        self.server = LoopbackServer(self._handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def put(self, app: dict[str, Any]) -> None:
+        self.applications[app["metadata"]["name"]] = app
+
+    def start(self) -> ArgoCDSandbox:
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.stop()
+
+    def __enter__(self) -> ArgoCDSandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _handle(self, method: str, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, {
+                "error": "invalid session: token signature is invalid",
+                "code": 16,
+                "message": "invalid session",
+            }
+        if path == "/api/v1/applications":
+            items = [copy.deepcopy(a) for _, a in sorted(self.applications.items())]
+            return 200, {"metadata": {"resourceVersion": "1000"}, "items": items or None}
+        prefix = "/api/v1/applications/"
+        if path.startswith(prefix):
+            name = unquote(path[len(prefix) :])
+            if name in self.applications:
+                return 200, copy.deepcopy(self.applications[name])
+            message = f'applications.argoproj.io "{name}" not found'
+            return 404, {"error": message, "code": 5, "message": message}
+        return 404, {"error": "Not Found", "code": 5, "message": "Not Found"}
+
+
+def stamp(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def history_item(
+    id: int, revision: str, started: datetime, finished: datetime, repo: str, user: str | None = None
+) -> dict[str, Any]:
+    """One status.history item as Argo CD records a completed sync."""
+    item: dict[str, Any] = {
+        "id": id,
+        "revision": revision,
+        "deployStartedAt": stamp(started),
+        "deployedAt": stamp(finished),
+        "source": {"repoURL": repo, "path": "deploy", "targetRevision": "main"},
+    }
+    item["initiatedBy"] = {"username": user} if user else {"automated": True}
+    return item
+
+
+def operation_state(
+    phase: str, revision: str, started: datetime, finished: datetime | None, message: str, user: str | None = None
+) -> dict[str, Any]:
+    """status.operationState of the last sync (Running, Succeeded, Failed or Error)."""
+    initiated = {"username": user} if user else {"automated": True}
+    state: dict[str, Any] = {
+        "operation": {"initiatedBy": initiated, "sync": {"revision": revision}},
+        "phase": phase,
+        "message": message,
+        "startedAt": stamp(started),
+        "syncResult": {"revision": revision, "resources": []},
+    }
+    if finished is not None:
+        state["finishedAt"] = stamp(finished)
+    return state
+
+
+def application(
+    name: str,
+    *,
+    project: str = "default",
+    namespace: str = "default",
+    cluster: str = "https://kubernetes.default.svc",
+    repo: str = "https://git.example.test/acme/deploy.git",
+    history: list[dict[str, Any]] | None = None,
+    operation: dict[str, Any] | None = None,
+    images: list[str] | None = None,
+    health: str = "Healthy",
+    sync_status: str = "Synced",
+) -> dict[str, Any]:
+    """An Application object shaped like GET /api/v1/applications/<name> answers."""
+    history = history or []
+    revision = history[-1]["revision"] if history else ""
+    return {
+        "metadata": {"name": name, "namespace": "argocd", "uid": f"uid-{name}", "resourceVersion": "1"},
+        "spec": {
+            "project": project,
+            "destination": {"server": cluster, "namespace": namespace},
+            "source": {"repoURL": repo, "path": "deploy", "targetRevision": "main"},
+        },
+        "status": {
+            "history": history,
+            "operationState": operation,
+            "sync": {"status": sync_status, "revision": revision},
+            "health": {"status": health},
+            "summary": {"images": images or []},
+            "reconciledAt": "2026-01-01T00:00:00Z",
+        },
+    }
+
+
+def notification_body(app: dict[str, Any]) -> bytes:
+    """What the `evidence-ledger` template in docs/argocd-notifications.md renders for an app."""
+    status = app.get("status") or {}
+    body = {
+        "app": {
+            "metadata": {k: app["metadata"].get(k) for k in ("name", "namespace", "uid")},
+            "spec": {"project": app["spec"].get("project"), "destination": app["spec"].get("destination")},
+            "status": {k: status.get(k) for k in ("history", "operationState", "sync", "health", "summary")},
+        }
+    }
+    return json.dumps(body).encode()

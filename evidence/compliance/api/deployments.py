@@ -1,0 +1,144 @@
+"""Read-only API for deployments and what was running where (`/api/v1/deployments/`, `/running/`).
+
+Views validate, call one function, serialise. Every answer names the entries that prove it.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from evidence.compliance.running import BadTime, diff_running, parse_at, running_at
+from evidence.readmodels.models import Deployment, DeploymentImage
+from evidence.readmodels.models.deployments import OUTCOMES
+
+
+class DeploymentImageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeploymentImage
+        fields = ["digest", "image", "origin", "entry_seq"]
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    images = DeploymentImageSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "environment",
+            "application",
+            "controller",
+            "source",
+            "subject",
+            "external_id",
+            "revision",
+            "image_refs",
+            "image_digests",
+            "images",
+            "started_at",
+            "finished_at",
+            "running_since",
+            "outcome",
+            "phase",
+            "health",
+            "initiated_by",
+            "automated",
+            "message",
+            "entry_seqs",
+        ]
+
+
+class DeploymentFilter(filters.FilterSet):
+    environment = filters.CharFilter()
+    application = filters.CharFilter()
+    controller = filters.CharFilter()
+    outcome = filters.MultipleChoiceFilter(choices=[(o, o) for o in OUTCOMES])
+    revision = filters.CharFilter(lookup_expr="startswith", help_text="Full revision or a prefix of it.")
+    digest = filters.CharFilter(field_name="images__digest", help_text="An image digest, sha256:<hex>.")
+    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    finished_after = filters.IsoDateTimeFilter(field_name="finished_at", lookup_expr="gte")
+    finished_before = filters.IsoDateTimeFilter(field_name="finished_at", lookup_expr="lt")
+
+    class Meta:
+        model = Deployment
+        fields: list[str] = []
+
+
+class DeploymentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Deployments harvested from Argo CD and Flux, newest first, with the entries behind each."""
+
+    serializer_class = DeploymentSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_class = DeploymentFilter
+
+    def get_queryset(self) -> QuerySet[Deployment]:
+        return Deployment.objects.prefetch_related("images").order_by("-started_at", "-id").distinct()
+
+
+AT_HELP = "ISO 8601 time (2026-03-01T12:00Z), 'now', 'N days ago' (seconds...weeks) or '~N' (N deployments back)."
+
+
+def _required(request: Request, name: str) -> str:
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        raise BadTime(f"'{name}' is required")
+    return value
+
+
+class RunningView(APIView):
+    """Per application, what was running in an environment at a time."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("environment", str, required=True),
+            OpenApiParameter("at", str, description=AT_HELP),
+        ],
+        responses=dict,
+    )
+    def get(self, request: Request) -> Response:
+        try:
+            environment = _required(request, "environment")
+            at = parse_at(request.query_params.get("at"), environment)
+        except BadTime as exc:
+            return Response({"detail": str(exc)}, status=400)
+        return Response(running_at(environment, at).as_dict())
+
+
+class RunningDiffView(APIView):
+    """Applications added, removed and changed between two times, or two environments, or both."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("environment", str, description="Both sides, unless from_/to_environment say."),
+            OpenApiParameter("from_environment", str),
+            OpenApiParameter("to_environment", str),
+            OpenApiParameter("from", str, description=AT_HELP + " Default: now."),
+            OpenApiParameter("to", str, description=AT_HELP + " Default: now."),
+        ],
+        responses=dict,
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        environment = params.get("environment", "").strip()
+        before_env = params.get("from_environment", "").strip() or environment
+        after_env = params.get("to_environment", "").strip() or environment
+        if not before_env or not after_env:
+            return Response({"detail": "give 'environment', or 'from_environment' and 'to_environment'"}, status=400)
+        try:
+            before_at = parse_at(params.get("from"), before_env)
+            after_at = parse_at(params.get("to"), after_env)
+        except BadTime as exc:
+            return Response({"detail": str(exc)}, status=400)
+        return Response(diff_running(running_at(before_env, before_at), running_at(after_env, after_at)))

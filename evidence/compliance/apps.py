@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ComplianceConfig(AppConfig):
+    """Conclusions drawn from the read models: chain of custody, findings, policies, running-at,
+    and the admin and API that show them."""
+
+    name = "evidence.compliance"
+    label = "compliance"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import projectors  # noqa: F401  (registers the policy and acceptance projectors)

@@ -1,0 +1,146 @@
+"""The chain of custody of one deployment as plain data: links in chain order, and findings.
+
+Each link says what it is about (`subject`), whether it holds (`status`: present, missing or
+failing), why in plain words, which ledger entries prove it, and where to look upstream. A link
+that fails a control carries the finding codes it raises; `Custody.findings` gathers them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from evidence.compliance.findings.codes import CHANGE_CONTROLS, CODES, SEVERITY_ORDER
+
+PRESENT, MISSING, FAILING = "present", "missing", "failing"
+
+
+@dataclass
+class Link:
+    name: str
+    status: str
+    explanation: str
+    entry_seqs: list[int] = field(default_factory=list)
+    url: str = ""
+    subject: str = ""
+    path: str = ""  # deployment, image (the built artifact) or config (the deployed Git revision)
+    codes: list[str] = field(default_factory=list)
+    repository: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "path": self.path,
+            "subject": self.subject,
+            "status": self.status,
+            "explanation": self.explanation,
+            "entry_seqs": sorted(set(self.entry_seqs)),
+            "url": self.url,
+            "findings": list(self.codes),
+        }
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str
+    title: str
+    explanation: str
+    subject: str
+    entry_seqs: list[int]
+    key: str
+    repository: str = ""
+    controls: list[str] = field(default_factory=lambda: list(CHANGE_CONTROLS))
+    accepted_until: datetime | None = None
+    accepted_by: str = ""
+    acceptance_reason: str = ""
+    acceptance_seq: int | None = None
+
+    def status_at(self, now: datetime) -> str:
+        return "accepted" if self.accepted_until is not None and self.accepted_until > now else "open"
+
+    def as_json(self, now: datetime | None = None) -> dict[str, Any]:
+        out = {
+            "key": self.key,
+            "code": self.code,
+            "severity": self.severity,
+            "title": self.title,
+            "subject": self.subject,
+            "explanation": self.explanation,
+            "entry_seqs": sorted(set(self.entry_seqs)),
+            "controls": self.controls,
+            "accepted_until": self.accepted_until.isoformat() if self.accepted_until else None,
+            "accepted_by": self.accepted_by,
+            "acceptance_reason": self.acceptance_reason,
+            "acceptance_seq": self.acceptance_seq,
+        }
+        if now is not None:
+            out["status"] = self.status_at(now)
+        return out
+
+
+def finding_key(deployment_identity: str, code: str, subject: str) -> str:
+    """Stable across rebuilds: the deployment's identity (not its row id), the code and the subject."""
+    return hashlib.sha256(f"{deployment_identity}\n{code}\n{subject}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class Custody:
+    deployment_id: int
+    identity: str
+    environment: str
+    application: str
+    revision: str
+    deployed_at: datetime
+    policy: dict[str, Any]
+    links: list[Link] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def entry_seqs(self) -> list[int]:
+        seqs = {s for link in self.links for s in link.entry_seqs}
+        seqs |= {f.acceptance_seq for f in self.findings if f.acceptance_seq is not None}
+        return sorted(seqs)
+
+    def add(self, link: Link) -> Link:
+        self.links.append(link)
+        return link
+
+    def judge(self, explanations: dict[tuple[str, str], str]) -> None:
+        """One finding per (code, subject): the failing links that raise it, with their entries."""
+        found: dict[tuple[str, str], Finding] = {}
+        for link in self.links:
+            for code in link.codes:
+                item = found.get((code, link.subject))
+                if item is None:
+                    meta = CODES[code]
+                    item = found[(code, link.subject)] = Finding(
+                        code=code,
+                        severity=meta.severity,
+                        title=meta.title,
+                        explanation=explanations.get((code, link.subject), link.explanation),
+                        subject=link.subject,
+                        entry_seqs=[],
+                        key=finding_key(self.identity, code, link.subject),
+                        repository=link.repository,
+                    )
+                item.entry_seqs = sorted({*item.entry_seqs, *link.entry_seqs, *self.deployment_seqs})
+        self.findings = sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.subject))
+
+    deployment_seqs: list[int] = field(default_factory=list)
+
+    def as_json(self, now: datetime | None = None) -> dict[str, Any]:
+        return {
+            "deployment": self.deployment_id,
+            "identity": self.identity,
+            "environment": self.environment,
+            "application": self.application,
+            "revision": self.revision,
+            "deployed_at": self.deployed_at.isoformat(),
+            "policy": self.policy,
+            "links": [link.as_json() for link in self.links],
+            "findings": [f.as_json(now) for f in self.findings],
+            "entry_seqs": self.entry_seqs,
+        }

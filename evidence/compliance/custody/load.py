@@ -1,0 +1,174 @@
+"""Everything the chains of a set of deployments read, in a fixed number of queries.
+
+One query per kind of row, whatever the number of deployments, images, approvals or protection
+changes; the builder then works from these dictionaries alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Q
+
+from evidence.compliance.models import Policy, RiskAcceptance
+from evidence.readmodels.models import (
+    Approval,
+    Artifact,
+    Deployment,
+    DeploymentGap,
+    DeploymentImage,
+    ProtectionObservation,
+    ProtectionSnapshot,
+    Provenance,
+    PullRequest,
+    SignatureVerdict,
+    WorkloadSnapshot,
+)
+from evidence.readmodels.models.deployments import LIVE_OUTCOMES
+from ledger.models import Entry
+
+SHA = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
+# How far either side of a merge we look for the harvests that saw the branch; nobody looking
+# for longer than this is a gap whatever was recorded.
+OBSERVATION_WINDOW = timedelta(days=30)
+
+
+def revision_shas(revision: str) -> list[str]:
+    """Commit SHAs in a controller's revision text ('abc...', 'main@sha1:abc...', 'a,b')."""
+    return list(dict.fromkeys(SHA.findall(revision.lower())))
+
+
+def deployed_at(row: Deployment) -> datetime:
+    return row.finished_at or row.started_at
+
+
+@dataclass
+class Loaded:
+    images: dict[int, list[DeploymentImage]] = field(default_factory=dict)
+    artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
+    signatures: dict[str, list[SignatureVerdict]] = field(default_factory=dict)
+    provenance: dict[str, list[Provenance]] = field(default_factory=dict)
+    pulls_by_sha: dict[str, list[PullRequest]] = field(default_factory=dict)
+    approvals: dict[int, list[Approval]] = field(default_factory=dict)
+    snapshots: dict[tuple[str, str, str], list[ProtectionSnapshot]] = field(default_factory=dict)
+    observations: dict[tuple[str, str, str], list[ProtectionObservation]] = field(default_factory=dict)
+    bypasses: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    workloads: dict[tuple[str, str], list[WorkloadSnapshot]] = field(default_factory=dict)
+    live_times: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
+    gaps: dict[tuple[str, str], list[DeploymentGap]] = field(default_factory=dict)
+    policies: dict[str, list[Policy]] = field(default_factory=dict)
+    acceptances: dict[str, list[RiskAcceptance]] = field(default_factory=dict)
+
+
+def _group(rows: Any, key: Any) -> dict[Any, list[Any]]:
+    out: dict[Any, list[Any]] = defaultdict(list)
+    for row in rows:
+        out[key(row)].append(row)
+    return dict(out)
+
+
+def load(deployments: list[Deployment]) -> Loaded:
+    out = Loaded()
+    if not deployments:
+        return out
+    ids = [d.id for d in deployments]
+    out.images = _group(
+        DeploymentImage.objects.filter(deployment_id__in=ids).order_by("digest"), lambda r: r.deployment_id
+    )
+    digests = sorted(
+        {i.digest for rows in out.images.values() for i in rows} | {x for d in deployments for x in d.image_digests}
+    )
+    out.artifacts = _group(Artifact.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
+    out.signatures = _group(
+        SignatureVerdict.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest
+    )
+    out.provenance = _group(Provenance.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
+
+    shas = {s for d in deployments for s in revision_shas(d.revision)}
+    shas |= {p.source_commit.lower() for rows in out.provenance.values() for p in rows if p.source_commit}
+    pulls = (
+        list(
+            PullRequest.objects.filter(
+                Q(merge_commit_sha__in=shas) | Q(squash_commit_sha__in=shas) | Q(commit_rows__sha__in=shas)
+            )
+            .distinct()
+            .order_by("merged_at", "id")
+        )
+        if shas
+        else []
+    )
+    by_sha: dict[str, list[PullRequest]] = defaultdict(list)
+    for pull in pulls:
+        for sha in {pull.merge_commit_sha, pull.squash_commit_sha, *pull.commits}:
+            if sha and sha in shas:
+                by_sha[sha].append(pull)
+    out.pulls_by_sha = dict(by_sha)
+    load_changes(out, pulls)
+
+    apps = {(d.environment, d.application) for d in deployments}
+    which_app = Q()
+    for environment, application in apps:
+        which_app |= Q(environment=environment, application=application)
+    first = min(deployed_at(d) for d in deployments)
+    app_key = lambda r: (r.environment, r.application)  # noqa: E731
+    out.workloads = _group(
+        WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first).order_by("observed_at", "id"), app_key
+    )
+    live = (
+        Deployment.objects.filter(which_app, finished_at__gt=first, outcome__in=LIVE_OUTCOMES)
+        .order_by("finished_at")
+        .values_list("environment", "application", "finished_at")
+    )
+    out.live_times = _group(live, lambda r: (r[0], r[1]))
+    out.live_times = {k: [r[2] for r in v] for k, v in out.live_times.items()}
+    out.gaps = _group(DeploymentGap.objects.filter(which_app).order_by("entry_seq"), app_key)
+    load_policies(out, sorted({d.environment for d in deployments}))
+    return out
+
+
+def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:
+    """Approvals, protection snapshots, observations and bypasses of these pull requests."""
+    out.approvals = _group(
+        Approval.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("submitted_at", "id"),
+        lambda r: r.pull_request_id,
+    )
+
+    branches = {(p.forge, p.repository, p.base) for p in pulls}
+    if branches:
+        which = Q()
+        for forge, repository, base in branches:
+            which |= Q(forge=forge, repository=repository, branch=base)
+        key = lambda r: (r.forge, r.repository, r.branch)  # noqa: E731
+        out.snapshots = _group(ProtectionSnapshot.objects.filter(which).order_by("observed_at", "entry_seq"), key)
+        merged = [p.merged_at for p in pulls if p.merged_at]
+        if merged:
+            window = Q(
+                observed_at__gte=min(merged) - OBSERVATION_WINDOW, observed_at__lte=max(merged) + OBSERVATION_WINDOW
+            )
+            rows = ProtectionObservation.objects.filter(which & window).order_by("observed_at", "entry_seq")
+            out.observations = _group(rows, key)
+        github_repos = sorted({r for f, r, _ in branches if f == "github"})
+        if github_repos:
+            suites = Entry.objects.filter(kind="github.rule_suite", subject__in=[f"github:{r}" for r in github_repos])
+            for entry in suites.order_by("seq"):
+                suite = entry.data.get("rule_suite") or {}
+                if suite.get("result") == "bypass":
+                    out.bypasses.setdefault(
+                        (entry.data.get("repository", ""), str(suite.get("after_sha") or "")), []
+                    ).append((entry.seq, suite))
+
+
+def load_policies(out: Loaded, environments: list[str]) -> None:
+    out.policies = _group(
+        Policy.objects.filter(environment__in=environments).order_by("effective_at", "entry_seq"),
+        lambda r: r.environment,
+    )
+
+
+def load_acceptances(keys: list[str]) -> dict[str, list[RiskAcceptance]]:
+    rows = RiskAcceptance.objects.filter(finding_key__in=keys).order_by("accepted_at", "entry_seq")
+    return _group(rows, lambda r: r.finding_key)

@@ -1,0 +1,109 @@
+"""Read models of change policy, risk acceptances and findings.
+
+Policy and RiskAcceptance rows are projected from `policy.version` and `finding.acceptance`
+ledger entries (see `evidence.compliance.projectors`); every version of a policy is an entry, so a
+deployment is judged by the version in force when it happened.
+
+Finding rows are a stored judgement, not evidence: `evidence.compliance.findings.store.refresh_findings`
+recomputes them from the chain of custody (itself read from projection rows) after each
+projection run, replacing a deployment's rows wholesale. They are a pure function of the ledger's
+content, so `rebuild_projections` (which clears them with the other read models and replays)
+gives the same rows; each cites the entry seqs behind it. Storing them (rather than computing on
+every request) keeps `GET /findings/` filterable and paginated in SQL, and keeps reads read-only.
+The status (open/accepted) depends on the clock (an acceptance runs until a date), so only the
+acceptance is stored and the status is decided when read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+
+SEVERITIES = [("high", "high"), ("medium", "medium"), ("low", "low")]
+
+
+class Policy(models.Model):
+    """One version of an environment's change policy, as recorded in the ledger."""
+
+    environment = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    min_approvals = models.PositiveIntegerField(
+        help_text="Approvals on the merged head by people other than the author"
+    )
+    require_signature = models.BooleanField(help_text="Images must carry a verified signature")
+    trusted_signers = models.JSONField(default=list, blank=True, help_text="Signers trusted here; empty: any verified")
+    require_provenance = models.BooleanField()
+    trusted_builders = models.JSONField(default=list, blank=True, help_text="Builder ids trusted; empty: any verified")
+    protection = models.JSONField(
+        default=dict, blank=True, help_text="Branch protection required: {setting: value}, e.g. dismiss_stale_reviews"
+    )
+    effective_at = models.DateTimeField(help_text="In force from this time until the next version")
+    recorded_by = models.CharField(max_length=150)
+    content_hash = models.CharField(max_length=64)
+    entry_seq = models.BigIntegerField(unique=True)
+
+    class Meta:
+        db_table = "evidence_policy"  # kept from before the apps split
+        ordering = ["environment", "-effective_at", "-entry_seq"]
+        verbose_name_plural = "policies"
+        indexes = [models.Index(fields=["environment", "effective_at"], name="policy_env_effective")]
+
+    def __str__(self) -> str:
+        return f"{self.environment} policy v{self.version}"
+
+
+class RiskAcceptance(models.Model):
+    """An engineer accepted the risk of one finding (who, why, until when)."""
+
+    finding_key = models.CharField(max_length=64, db_index=True)
+    code = models.CharField(max_length=60)
+    accepted_by = models.CharField(max_length=150)
+    reason = models.TextField()
+    until = models.DateTimeField()
+    accepted_at = models.DateTimeField()
+    entry_seq = models.BigIntegerField(unique=True)
+
+    class Meta:
+        db_table = "evidence_riskacceptance"  # kept from before the apps split
+        ordering = ["-accepted_at", "-entry_seq"]
+
+    def __str__(self) -> str:
+        return f"{self.code} accepted by {self.accepted_by} until {self.until:%Y-%m-%d}"
+
+
+class Finding(models.Model):
+    """A failing link of a deployment's chain of custody, judged by the policy in force then."""
+
+    key = models.CharField(max_length=64, unique=True, help_text="Stable: hash of deployment identity, code, subject")
+    deployment = models.ForeignKey("readmodels.Deployment", on_delete=models.CASCADE, related_name="findings")
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    deployed_at = models.DateTimeField()
+    code = models.CharField(max_length=60)
+    severity = models.CharField(max_length=10, choices=SEVERITIES)
+    subject = models.CharField(max_length=500, blank=True, help_text="What it is about: a digest, a PR, a branch")
+    repository = models.CharField(max_length=300, blank=True)
+    explanation = models.TextField()
+    controls = models.JSONField(default=list)
+    entry_seqs = models.JSONField(default=list)
+    policy_seq = models.BigIntegerField(null=True, blank=True, help_text="Policy version judged by (none: baseline)")
+    accepted_until = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.CharField(max_length=150, blank=True)
+    acceptance_reason = models.TextField(blank=True)
+    acceptance_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "evidence_finding"  # kept from before the apps split
+        ordering = ["-deployed_at", "deployment_id", "code", "subject"]
+        indexes = [
+            models.Index(fields=["environment", "deployed_at"], name="finding_env_at"),
+            models.Index(fields=["code", "deployed_at"], name="finding_code_at"),
+            models.Index(fields=["repository", "deployed_at"], name="finding_repo_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.environment}/{self.application} {self.subject}"
+
+    def status_at(self, now: datetime) -> str:
+        return "accepted" if self.accepted_until is not None and self.accepted_until > now else "open"

@@ -1,0 +1,61 @@
+"""policy.version -> Policy rows; finding.acceptance -> RiskAcceptance rows (each citing its seq).
+
+Finding rows are registered here too, so `rebuild_projections` clears them with the rest; they
+are re-judged after every projection run (see evidence.compliance.findings.store).
+"""
+
+from __future__ import annotations
+
+from evidence.compliance.models import Finding, Policy, RiskAcceptance
+from evidence.readmodels.projectors import after_projection, projection_model, projects
+from evidence.sources.forges.common import parse_time
+from ledger.models import Entry
+
+projection_model(Policy)
+projection_model(RiskAcceptance)
+projection_model(Finding)
+
+
+@projects("policy.version")
+def project_policy(entry: Entry) -> None:
+    data = entry.data
+    rules = data.get("rules") or {}
+    Policy.objects.get_or_create(
+        entry_seq=entry.seq,
+        defaults={
+            "environment": data["environment"],
+            "version": int(data["version"]),
+            "min_approvals": int(rules.get("min_approvals", 1)),
+            "require_signature": bool(rules.get("require_signature", True)),
+            "trusted_signers": list(rules.get("trusted_signers") or []),
+            "require_provenance": bool(rules.get("require_provenance", True)),
+            "trusted_builders": list(rules.get("trusted_builders") or []),
+            "protection": dict(rules.get("protection") or {}),
+            "effective_at": parse_time(data.get("effective_at")) or entry.observed_at,
+            "recorded_by": str(data.get("recorded_by") or ""),
+            "content_hash": str(data.get("content_hash") or ""),
+        },
+    )
+
+
+@projects("finding.acceptance")
+def project_acceptance(entry: Entry) -> None:
+    data = entry.data
+    RiskAcceptance.objects.get_or_create(
+        entry_seq=entry.seq,
+        defaults={
+            "finding_key": data["finding"],
+            "code": str(data.get("code") or ""),
+            "accepted_by": str(data.get("accepted_by") or ""),
+            "reason": str(data.get("reason") or ""),
+            "until": parse_time(data["until"]),
+            "accepted_at": entry.occurred_at or entry.observed_at,
+        },
+    )
+
+
+@after_projection
+def judge_findings() -> None:
+    from evidence.compliance.findings.store import refresh_findings
+
+    refresh_findings()

@@ -1,0 +1,24 @@
+"""API routes of the evidence app (under /api/v1/). Each area adds its own lines."""
+
+from django.urls import path
+
+from evidence.compliance.api import custody as api_custody
+from evidence.compliance.api import pull_requests as api_forge
+from evidence.compliance.api.deployments import DeploymentViewSet, RunningDiffView, RunningView
+
+urlpatterns: list = []
+urlpatterns += [
+    path("deployments/", DeploymentViewSet.as_view({"get": "list"}), name="deployment-list"),
+    path("deployments/<int:pk>/", DeploymentViewSet.as_view({"get": "retrieve"}), name="deployment-detail"),
+    path("running/", RunningView.as_view(), name="running"),
+    path("running/diff/", RunningDiffView.as_view(), name="running-diff"),
+]
+urlpatterns += [
+    path("pull-requests/", api_forge.PullRequestList.as_view(), name="pull-requests"),
+]
+urlpatterns += [
+    path("deployments/<int:pk>/custody/", api_custody.CustodyView.as_view(), name="deployment-custody"),
+    path("findings/", api_custody.FindingList.as_view(), name="findings"),
+    path("findings/<int:pk>/accept/", api_custody.FindingAccept.as_view(), name="finding-accept"),
+    path("policies/", api_custody.PolicyList.as_view(), name="policies"),
+]

@@ -1,0 +1,140 @@
+"""Deployments read model: what GitOps controllers rolled out where, and what ran.
+
+Every row is projected from ledger entries (see `evidence.readmodels.projectors.deployments`) and lists the
+seqs of the entries that prove it; `rebuild_projections` recreates the same rows.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+OUTCOMES = ("succeeded", "failed", "degraded", "rolled_back", "in_progress")
+# Outcomes after which the deployed revision is what runs (a failed sync leaves the previous one).
+LIVE_OUTCOMES = ("succeeded", "degraded", "rolled_back")
+
+
+class Deployment(models.Model):
+    """One rollout of one application into one environment by one controller."""
+
+    identity = models.CharField(max_length=600, unique=True, help_text="Stable identity across harvest and webhook.")
+    controller = models.CharField(max_length=20)  # argocd, flux
+    source = models.CharField(max_length=100)
+    subject = models.CharField(max_length=500, help_text="Controller object, e.g. argocd:payments.")
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200, blank=True, help_text="History id, Helm release version, digest.")
+    revision = models.CharField(max_length=500, blank=True)
+    image_refs = models.JSONField(default=list, blank=True, help_text="Images as the controller named them.")
+    image_digests = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    running_since = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the unbroken run of this revision and digest set."
+    )
+    outcome = models.CharField(max_length=20, choices=[(o, o) for o in OUTCOMES])
+    phase = models.CharField(max_length=100, blank=True, help_text="Controller's own status words.")
+    health = models.CharField(max_length=50, blank=True)
+    initiated_by = models.CharField(max_length=200, blank=True)
+    automated = models.BooleanField(null=True)
+    message = models.TextField(blank=True)
+    entry_seqs = models.JSONField(default=list)
+    first_seq = models.BigIntegerField()
+
+    class Meta:
+        db_table = "evidence_deployment"  # kept from before the apps split
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # running_at: per (environment, application), the latest finished at or before T.
+            # (id breaks ties in the ORDER BY, so the probe needs no sort step.)
+            models.Index(fields=["environment", "application", "finished_at", "id"], name="deploy_env_app_finished"),
+            models.Index(fields=["environment", "finished_at"], name="deploy_env_finished"),
+            models.Index(fields=["subject", "started_at"], name="deploy_subject_started"),
+            models.Index(fields=["revision"], name="deploy_revision"),
+            # The admin's list, newest first: read backwards, a page stops after its rows.
+            models.Index(fields=["started_at", "id"], name="deploy_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.environment}/{self.application} {self.revision[:12]} {self.outcome}"
+
+
+class DeploymentImage(models.Model):
+    """One image digest of a deployment, for lookups by digest (custody, API filters)."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="images")
+    digest = models.CharField(max_length=100, db_index=True)
+    image = models.CharField(max_length=500, blank=True, help_text="Reference the digest was found under.")
+    origin = models.CharField(max_length=20, help_text="controller (named by it) or pods (seen running).")
+    entry_seq = models.BigIntegerField()
+
+    class Meta:
+        db_table = "evidence_deploymentimage"  # kept from before the apps split
+        constraints = [models.UniqueConstraint(fields=["deployment", "digest"], name="deploy_image_unique")]
+
+    def __str__(self) -> str:
+        return self.digest
+
+
+class DeployedApplication(models.Model):
+    """Each (environment, application) ever deployed: the outer loop of the running-at query."""
+
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    first_finished_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "evidence_deployedapplication"  # kept from before the apps split
+        constraints = [
+            models.UniqueConstraint(fields=["environment", "application"], name="deployed_app_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.environment}/{self.application}"
+
+
+class DeploymentGap(models.Model):
+    """Controller history that rolled over between harvests and that no webhook delivery covered."""
+
+    controller = models.CharField(max_length=20)
+    source = models.CharField(max_length=100)
+    subject = models.CharField(max_length=500)
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    missing = models.JSONField(default=list, help_text="History ids (or revisions) never seen.")
+    after = models.DateTimeField(null=True, blank=True, help_text="Last deployment known before the gap.")
+    before = models.DateTimeField(null=True, blank=True, help_text="First deployment known after the gap.")
+    entry_seq = models.BigIntegerField(unique=True)
+
+    class Meta:
+        db_table = "evidence_deploymentgap"  # kept from before the apps split
+        ordering = ["-entry_seq"]
+        indexes = [models.Index(fields=["environment", "application"], name="deploy_gap_env_app")]
+
+    def __str__(self) -> str:
+        return f"gap {self.environment}/{self.application} {self.missing}"
+
+
+class WorkloadSnapshot(models.Model):
+    """Image digests seen running (pods' containerStatuses) for one application at one time."""
+
+    source = models.CharField(max_length=100)
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    namespace = models.CharField(max_length=200)
+    observed_at = models.DateTimeField()
+    images = models.JSONField(default=list, help_text="[{image, digest, pod, container}] as reported.")
+    digests = models.JSONField(default=list)
+    entry_seq = models.BigIntegerField()
+
+    class Meta:
+        db_table = "evidence_workloadsnapshot"  # kept from before the apps split
+        ordering = ["-observed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry_seq", "environment", "application", "namespace"], name="workload_snapshot_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["environment", "application", "observed_at"], name="workload_env_app_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.environment}/{self.application} @ {self.observed_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,187 @@
+"""Read models of forge evidence: pull/merge requests, reviews/approvals, protection over time.
+
+Every row is derived from ledger entries by `evidence.readmodels.projectors.forge` and names the entry
+(seq) that proves it; `rebuild_projections` clears and replays them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import models
+
+FORGES = [("github", "GitHub"), ("gitlab", "GitLab")]
+
+
+class PullRequest(models.Model):
+    """A merged pull request (GitHub) or merge request (GitLab), as last recorded."""
+
+    forge = models.CharField(max_length=10, choices=FORGES)
+    repository = models.CharField(max_length=300, help_text="owner/repo or group/project")
+    number = models.PositiveIntegerField(help_text="Pull request number or merge request iid")
+    title = models.CharField(max_length=500, blank=True)
+    url = models.CharField(max_length=500, blank=True)
+    author = models.CharField(max_length=200, blank=True)
+    base = models.CharField(max_length=255, help_text="Base (target) branch")
+    head_sha = models.CharField(max_length=64, blank=True, help_text="Head commit at merge")
+    merge_commit_sha = models.CharField(max_length=64, blank=True)
+    squash_commit_sha = models.CharField(max_length=64, blank=True)
+    merged_at = models.DateTimeField(null=True)
+    merged_by = models.CharField(max_length=200, blank=True)
+    commits = models.JSONField(default=list, help_text="Commit SHAs of the change, oldest first")
+    source = models.CharField(max_length=200)
+    entry_seq = models.BigIntegerField(help_text="Ledger entry of this record")
+
+    class Meta:
+        db_table = "evidence_pullrequest"  # kept from before the apps split
+        ordering = ["-merged_at", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["forge", "repository", "number"], name="evidence_pr_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["merge_commit_sha"], name="evidence_pr_merge_sha"),
+            models.Index(fields=["squash_commit_sha"], name="evidence_pr_squash_sha"),
+            models.Index(fields=["head_sha"], name="evidence_pr_head_sha"),
+            models.Index(fields=["repository", "base", "merged_at"], name="evidence_pr_repo_merged"),
+        ]
+
+    def __str__(self) -> str:
+        mark = "!" if self.forge == "gitlab" else "#"
+        return f"{self.forge}:{self.repository}{mark}{self.number}"
+
+
+class PullRequestCommit(models.Model):
+    """Commit -> the change that merged it (one row per SHA listed on the change)."""
+
+    pull_request = models.ForeignKey(PullRequest, on_delete=models.CASCADE, related_name="commit_rows")
+    sha = models.CharField(max_length=64)
+    position = models.PositiveIntegerField()
+    entry_seq = models.BigIntegerField()
+
+    class Meta:
+        db_table = "evidence_pullrequestcommit"  # kept from before the apps split
+        constraints = [models.UniqueConstraint(fields=["pull_request", "sha"], name="evidence_prcommit_unique")]
+        indexes = [models.Index(fields=["sha"], name="evidence_prcommit_sha")]
+
+
+class Approval(models.Model):
+    """A GitHub review or a GitLab approval, with the commit it was given on when known."""
+
+    forge = models.CharField(max_length=10, choices=FORGES)
+    repository = models.CharField(max_length=300)
+    number = models.PositiveIntegerField()
+    pull_request = models.ForeignKey(
+        PullRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="approvals"
+    )
+    review_id = models.CharField(max_length=100, help_text="GitHub review id, or approval:<username> on GitLab")
+    reviewer = models.CharField(max_length=200, blank=True)
+    state = models.CharField(max_length=30, help_text="APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, REVOKED")
+    commit_id = models.CharField(max_length=64, blank=True, help_text="'unknown' when the forge does not say")
+    submitted_at = models.DateTimeField(null=True)
+    dismissed = models.BooleanField(default=False)
+    dismissed_by = models.CharField(max_length=200, blank=True)
+    dismissed_at = models.DateTimeField(null=True)
+    entry_seq = models.BigIntegerField(help_text="Ledger entry of the review/approval as last recorded")
+    dismissal_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        db_table = "evidence_approval"  # kept from before the apps split
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["forge", "repository", "number", "review_id"], name="evidence_approval_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["forge", "repository", "number"], name="evidence_approval_change")]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.state} {self.repository}#{self.number}"
+
+
+class ProtectionSnapshot(models.Model):
+    """Branch protection as recorded when it was first seen or changed (one row per change)."""
+
+    forge = models.CharField(max_length=10, choices=FORGES)
+    repository = models.CharField(max_length=300)
+    branch = models.CharField(max_length=255)
+    observed_at = models.DateTimeField()
+    settings = models.JSONField(help_text="Effective settings; 'unknown' where the credential could not read")
+    detail = models.JSONField(default=dict, help_text="What the forge sent, per part")
+    content_hash = models.CharField(max_length=64)
+    previous_hash = models.CharField(max_length=64, blank=True)
+    entry_seq = models.BigIntegerField()
+
+    class Meta:
+        db_table = "evidence_protectionsnapshot"  # kept from before the apps split
+        ordering = ["observed_at", "entry_seq"]
+        indexes = [
+            models.Index(fields=["forge", "repository", "branch", "observed_at"], name="evidence_protsnap_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.forge}:{self.repository}@{self.branch} {self.observed_at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def in_force(cls, forge: str, repository: str, branch: str, at: datetime) -> ProtectionAt:
+        """Which protection was in force at `at`, and whether observations on both sides back it."""
+        key = {"forge": forge, "repository": repository, "branch": branch}
+        snapshot = cls.objects.filter(**key, observed_at__lte=at).order_by("-observed_at", "-entry_seq").first()
+        observations = ProtectionObservation.objects.filter(**key)
+        before = observations.filter(observed_at__lte=at).order_by("-observed_at", "-entry_seq").first()
+        after = observations.filter(observed_at__gte=at).order_by("observed_at", "entry_seq").first()
+        return ProtectionAt(snapshot, before, after)
+
+
+class ProtectionObservation(models.Model):
+    """One harvest looked at a branch's protection (changed or not): the coverage behind snapshots."""
+
+    forge = models.CharField(max_length=10, choices=FORGES)
+    repository = models.CharField(max_length=300)
+    branch = models.CharField(max_length=255)
+    observed_at = models.DateTimeField()
+    content_hash = models.CharField(max_length=64)
+    changed = models.BooleanField()
+    source = models.CharField(max_length=200)
+    entry_seq = models.BigIntegerField(help_text="The harvest-run entry")
+
+    class Meta:
+        db_table = "evidence_protectionobservation"  # kept from before the apps split
+        ordering = ["observed_at", "entry_seq"]
+        indexes = [
+            models.Index(fields=["forge", "repository", "branch", "observed_at"], name="evidence_protobs_at"),
+        ]
+
+
+@dataclass(frozen=True)
+class ProtectionAt:
+    """The answer to "which protection was in force on this branch at T", with its proof."""
+
+    snapshot: ProtectionSnapshot | None  # last recorded settings at or before T
+    seen_before: ProtectionObservation | None  # last harvest that looked, at or before T
+    seen_after: ProtectionObservation | None  # first harvest that looked, at or after T
+
+    @property
+    def backed(self) -> bool:
+        """Observed with these settings on both sides of T (a gap shows as not backed)."""
+        if self.snapshot is None or self.seen_before is None or self.seen_after is None:
+            return False
+        expected = self.snapshot.content_hash
+        return self.seen_before.content_hash == expected and self.seen_after.content_hash == expected
+
+    @property
+    def unobserved_for(self) -> timedelta | None:
+        """How long nobody looked around T: the time between the observations either side."""
+        if self.seen_before is None or self.seen_after is None:
+            return None
+        return self.seen_after.observed_at - self.seen_before.observed_at
+
+    @property
+    def settings(self) -> dict[str, Any] | str:
+        return self.snapshot.settings if self.snapshot else "unknown"
+
+    @property
+    def entry_seqs(self) -> list[int]:
+        rows = (self.snapshot, self.seen_before, self.seen_after)
+        return sorted({row.entry_seq for row in rows if row is not None})

@@ -1,0 +1,114 @@
+"""The projector: ledger entries -> read-model rows, each citing the seq of the entry behind it.
+
+Projector functions are registered per entry kind with @projects("kind", ...); read-model classes
+with @projection_model so `rebuild_projections` can clear and replay them. Projectors must be
+deterministic functions of the entry (and rows projected from earlier entries), so a rebuild from
+the ledger gives the same rows. Read-model areas add their module to PROJECTOR_MODULES; apps above
+(compliance) import their own projector modules in their AppConfig.ready().
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from importlib import import_module
+
+from django.db import models, transaction
+
+from ledger.models import Entry
+
+Projector = Callable[[Entry], None]
+
+PROJECTOR_MODULES: list[str] = [
+    # "evidence.readmodels.projectors.<area>" -- each area adds its line.
+    "evidence.readmodels.projectors.artifacts",
+    "evidence.readmodels.projectors.deployments",
+    "evidence.readmodels.projectors.forge",
+]
+_PROJECTORS: dict[str, list[Projector]] = {}
+_MODELS: list[type[models.Model]] = []
+_SETTLERS: list[Callable[[], None]] = []  # run once after a projection run that read entries
+BATCH = 500
+log = logging.getLogger(__name__)
+
+
+def projects(*kinds: str) -> Callable[[Projector], Projector]:
+    def register(fn: Projector) -> Projector:
+        for kind in kinds:
+            _PROJECTORS.setdefault(kind, []).append(fn)
+        return fn
+
+    return register
+
+
+def projection_model(model: type[models.Model]) -> type[models.Model]:
+    if model not in _MODELS:
+        _MODELS.append(model)
+    return model
+
+
+def after_projection(fn: Callable[[], None]) -> Callable[[], None]:
+    """Register a function run after each projection run that applied entries (e.g. judging
+    findings, which depend on rows of many kinds at once). It must be deterministic too."""
+    if fn not in _SETTLERS:
+        _SETTLERS.append(fn)
+    return fn
+
+
+def load_projectors() -> None:
+    for name in PROJECTOR_MODULES:
+        import_module(name)
+
+
+def projection_models() -> list[type[models.Model]]:
+    return list(_MODELS)
+
+
+def project_pending() -> int:
+    """Apply every entry after the projection cursor, in seq order; return how many were read."""
+    from evidence.readmodels.models import ProjectionCursor
+
+    total = 0
+    while True:
+        with transaction.atomic():
+            cursor, _ = ProjectionCursor.objects.select_for_update().get_or_create(id=1)
+            # Only entries some projector reads are loaded; the cursor still moves past the others.
+            head = Entry.objects.filter(seq__gt=cursor.last_seq).order_by("seq").values_list("seq", flat=True)
+            window = list(head[:BATCH])
+            if not window:
+                if total:
+                    for settle in _SETTLERS:
+                        settle()
+                return total
+            batch = Entry.objects.filter(seq__gte=window[0], seq__lte=window[-1], kind__in=list(_PROJECTORS))
+            for entry in batch.order_by("seq"):
+                for fn in _PROJECTORS.get(entry.kind, ()):
+                    _apply(fn, entry)
+            cursor.last_seq = window[-1]
+            cursor.save(update_fields=["last_seq"])
+            total += len(window)
+
+
+def _apply(fn: Projector, entry: Entry) -> None:
+    """Run one projector in a savepoint; a failure is recorded, not allowed to stall every later entry."""
+    from evidence.readmodels.models import ProjectionError
+
+    try:
+        with transaction.atomic():
+            fn(entry)
+    except Exception as exc:  # a projector bug or an unexpected shape: keep the evidence, say so
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        log.exception("projector %s failed on entry %d (%s)", name, entry.seq, entry.kind)
+        ProjectionError.objects.create(seq=entry.seq, kind=entry.kind, projector=name, error=repr(exc)[:2000])
+
+
+def rebuild_all() -> int:
+    """Clear every read model and replay the whole ledger into it."""
+    from evidence.readmodels.models import ProjectionCursor, ProjectionError
+
+    with transaction.atomic():
+        for model in reversed(_MODELS):  # dependents registered after what they point at
+            model.objects.all().delete()
+        ProjectionError.objects.all().delete()
+        ProjectionCursor.objects.update_or_create(id=1, defaults={"last_seq": -1})
+    return project_pending()

@@ -1,0 +1,270 @@
+"""Argo CD: applications, their deployment history and sync operations, over the REST API.
+
+Records per application: `argocd.application` (a snapshot of sync, health, destination and
+images, new only when those change), `argocd.deployment` (one per status.history item) and
+`argocd.sync_operation` (status.operationState, which also keeps the failed and errored syncs
+that Argo CD's history drops). Argo CD keeps only ten history items; when items rolled over
+between two harvests and no webhook delivery covered them, a `deploy.gap` record says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import requests
+
+from evidence.sources.environment_rules import MappingError, Placement, place
+from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
+from ledger.envelope import Record
+
+if TYPE_CHECKING:
+    from evidence.sources.models import Source
+
+ALL = "*"
+TIMEOUT = 30
+
+
+class ArgoCDClient:
+    """The few Argo CD API calls the ledger makes; one narrow error per known failure."""
+
+    def __init__(self, base_url: str, token: str, timeout: float = TIMEOUT) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session.headers["Accept"] = "application/json"
+        self.timeout = timeout
+        self.requests = 0
+
+    # Reference: https://argo-cd.readthedocs.io/en/stable/developer-guide/api-docs/ (ApplicationService_List)
+    def list_applications(self) -> list[dict[str, Any]]:
+        """Every application the token may see, with its status."""
+        body = self._get("/api/v1/applications")
+        return list(body.get("items") or [])  # Argo CD sends "items": null when there are none
+
+    # Reference: https://argo-cd.readthedocs.io/en/stable/developer-guide/api-docs/ (ApplicationService_Get)
+    def get_application(self, name: str) -> dict[str, Any]:
+        """One application by name."""
+        return self._get(f"/api/v1/applications/{requests.utils.quote(name, safe='')}")
+
+    def _get(self, path: str) -> dict[str, Any]:
+        url = self.base_url + path
+        self.requests += 1
+        try:
+            response = self.session.get(url, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise HarvestError(f"argocd {self.base_url}: cannot connect ({type(exc).__name__})") from None
+        if response.status_code in (401, 403):
+            # Argo CD answers 401 for a missing or expired token and 403 for a project it may not read.
+            raise HarvestError(f"argocd {url}: token refused (HTTP {response.status_code})")
+        if response.status_code == 404:
+            raise HarvestError(f"argocd {url}: not found (HTTP 404)")
+        if response.status_code != 200:
+            raise HarvestError(f"argocd {url}: HTTP {response.status_code}: {_message(response)}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise HarvestError(f"argocd {url}: answer is not JSON") from None
+        if not isinstance(body, dict):
+            raise HarvestError(f"argocd {url}: expected a JSON object")
+        return body
+
+
+def _message(response: requests.Response) -> str:
+    """Argo CD errors are gRPC-gateway objects: {"error", "code", "message"}."""
+    try:
+        return str(response.json().get("message", ""))[:200]
+    except (ValueError, AttributeError):
+        return response.text[:200]
+
+
+class ArgoCDHarvester(Harvester):
+    kind = "argocd"
+
+    def targets(self, source: Source) -> list[str]:
+        names = source.setting("applications") or []
+        return [str(n) for n in names] or [ALL]
+
+    def harvest(self, source: Source, target: str, cursor: dict[str, Any]) -> HarvestResult:
+        if not source.url:
+            raise HarvestError(f"source {source.name}: url (the Argo CD server) is not set")
+        client = ArgoCDClient(source.url, source.credential())
+        apps = client.list_applications() if target == ALL else [client.get_application(target)]
+        observed_at = datetime.now(UTC)
+        result = HarvestResult(requests=0)
+        seen = dict(cursor.get("applications", {}))
+        for app in apps:
+            name = str(app.get("metadata", {}).get("name", ""))
+            try:
+                placement = place(source, application_facts(app))
+            except MappingError as exc:
+                raise HarvestError(str(exc)) from None
+            last = seen.get(name) or {}
+            records = application_records(source.name, app, placement, observed_at, last.get("snapshot", "first"))
+            result.records.extend(records)
+            gap = history_gap(source.name, app, placement, last, observed_at)
+            if gap is not None:
+                result.records.append(gap)
+                result.errors.append(f"{name}: history items {gap.data['missing']} rolled over unseen")
+            state = {**last, "snapshot": digest_of(application_snapshot(app, placement))}
+            ids = [h["id"] for h in history_of(app) if isinstance(h.get("id"), int)]
+            if ids:
+                latest = max(history_of(app), key=lambda h: h.get("id", -1))
+                state.update(last_history_id=max(ids), deployed_at=latest.get("deployedAt"))
+            seen[name] = state
+        result.requests = client.requests
+        result.cursor = {"applications": seen}
+        result.observed = {"applications": len(apps), "records": len(result.records)}
+        return result
+
+
+def application_facts(app: dict[str, Any]) -> dict[str, str]:
+    """What environment rules can match on: name, project, destination namespace and cluster."""
+    spec = app.get("spec") or {}
+    destination = spec.get("destination") or {}
+    return {
+        "name": str(app.get("metadata", {}).get("name", "")),
+        "kind": "Application",
+        "project": str(spec.get("project", "")),
+        "namespace": str(destination.get("namespace", "")),
+        "cluster": str(destination.get("name") or destination.get("server") or ""),
+    }
+
+
+def history_of(app: dict[str, Any]) -> list[dict[str, Any]]:
+    return [h for h in (app.get("status") or {}).get("history") or [] if isinstance(h, dict)]
+
+
+def application_records(
+    source: str, app: dict[str, Any], placement: Placement, observed_at: datetime, previous: str = "first"
+) -> list[Record]:
+    """Each history item, the last operation and a snapshot of one application.
+
+    The snapshot's key names the previous snapshot's content too, so a return to an earlier
+    state (healthy, degraded, healthy again) is a new entry while an unchanged one is not.
+    """
+    name = str(app["metadata"]["name"])
+    subject = f"argocd:{name}"
+    status = app.get("status") or {}
+    common = {"environment": placement.environment, "application": placement.application, "argocd_application": name}
+    spec = app.get("spec") or {}
+    snapshot = application_snapshot(app, placement)
+    records = []
+    for item in history_of(app):
+        data = without_floats({**common, "project": spec.get("project"), "history": item})
+        records.append(
+            Record(
+                "argocd.deployment",
+                source,
+                subject,
+                f"argocd:{source}:deployment:{name}:{item.get('id')}:{item.get('deployedAt')}",
+                data,
+                observed_at=observed_at,
+                occurred_at=parse_time(item.get("deployedAt")),
+            )
+        )
+    operation = status.get("operationState")
+    if isinstance(operation, dict) and operation.get("startedAt"):
+        data = without_floats({**common, "project": spec.get("project"), "operationState": operation})
+        records.append(
+            Record(
+                "argocd.sync_operation",
+                source,
+                subject,
+                f"argocd:{source}:operation:{name}:{operation['startedAt']}:{operation.get('phase')}:{digest_of(data)}",
+                data,
+                observed_at=observed_at,
+                occurred_at=parse_time(operation.get("finishedAt") or operation.get("startedAt")),
+            )
+        )
+    content = digest_of(snapshot)
+    if content != previous:  # last, so that projecting it finds the deployment its images belong to
+        key = f"argocd:{source}:application:{name}:{previous}:{content}"
+        records.append(Record("argocd.application", source, subject, key, snapshot, observed_at=observed_at))
+    return records
+
+
+def application_snapshot(app: dict[str, Any], placement: Placement) -> dict[str, Any]:
+    """Sync, health, destination and images: what the application looks like now (no timestamps)."""
+    spec = app.get("spec") or {}
+    status = app.get("status") or {}
+    snapshot = {
+        "environment": placement.environment,
+        "application": placement.application,
+        "argocd_application": str(app["metadata"]["name"]),
+        "metadata": {k: app["metadata"].get(k) for k in ("name", "namespace", "uid")},
+        "project": spec.get("project"),
+        "destination": spec.get("destination"),
+        "source": spec.get("source"),
+        "sources": spec.get("sources"),
+        "sync": status.get("sync"),
+        "health": status.get("health"),
+        "images": (status.get("summary") or {}).get("images") or [],
+        "history_ids": [h.get("id") for h in history_of(app)],
+        "operation_phase": (status.get("operationState") or {}).get("phase"),
+    }
+    return without_floats(snapshot)
+
+
+def history_gap(
+    source: str, app: dict[str, Any], placement: Placement, last: dict[str, Any], observed_at: datetime
+) -> Record | None:
+    """A `deploy.gap` record when history ids rolled over since the last harvest unseen by any webhook."""
+    from evidence.readmodels.projectors.deployments import argocd_history_ids_seen
+
+    ids = sorted(h["id"] for h in history_of(app) if isinstance(h.get("id"), int))
+    if "last_history_id" not in last or not ids or ids[0] <= last["last_history_id"] + 1:
+        return None
+    name = str(app["metadata"]["name"])
+    missing = list(range(last["last_history_id"] + 1, ids[0]))
+    covered = argocd_history_ids_seen(source, name, missing)
+    uncovered = [i for i in missing if i not in covered]
+    if not uncovered:
+        return None  # the webhook saw every item the harvest missed: nothing lost
+    first = min(history_of(app), key=lambda h: h.get("id", 0))
+    data = {
+        "controller": "argocd",
+        "environment": placement.environment,
+        "application": placement.application,
+        "argocd_application": name,
+        "missing": uncovered,
+        "covered_by_webhook": sorted(covered),
+        "after": last.get("deployed_at"),
+        "before": first.get("deployStartedAt") or first.get("deployedAt"),
+    }
+    return Record(
+        "deploy.gap",
+        source,
+        f"argocd:{name}",
+        f"argocd:{source}:gap:{name}:{uncovered[0]}-{uncovered[-1]}",
+        data,
+        observed_at=observed_at,
+    )
+
+
+def parse_time(value: Any) -> datetime | None:
+    """RFC 3339 times as Kubernetes and Argo CD write them; None when absent or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def digest_of(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+
+
+def without_floats(value: Any) -> Any:
+    """Ledger data carries no floats: keep them as decimal strings."""
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): without_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_floats(v) for v in value]
+    return value
