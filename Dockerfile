@@ -3,8 +3,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
       libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core postgresql-client poppler-utils \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# The runtime lock only (gunicorn included, pinned with its hash): no test, lint or devkit packages.
 COPY requirements.lock .
-RUN pip install --no-cache-dir --require-hashes -r requirements.lock && pip install --no-cache-dir gunicorn
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+# .dockerignore keeps var/ (signing keys), databases, virtualenvs, tests, bench and devkit out.
 COPY . .
 RUN useradd --system ledger && mkdir -p /keys && chown ledger /keys
 USER ledger
