@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from copy import deepcopy
 from dataclasses import replace
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -27,6 +28,7 @@ from evidence.compliance.custody.chain import finding_key
 from evidence.compliance.findings import accept_finding, record_policy
 from evidence.compliance.models import Finding
 from evidence.readmodels.models import Deployment
+from evidence.readmodels.projectors import project_pending
 from evidence.sources.controllers.argocd import application_records, history_gap
 from evidence.sources.controllers.flux import object_records
 from evidence.sources.controllers.kubernetes import KubernetesPodsHarvester
@@ -40,6 +42,7 @@ from evidence.sources.oci.verdicts import NO_SIGNATURE, VERIFIED, Verdict
 from evidence.sources.oci.verification import ArtifactReport
 from evidence.sources.oci.verification import Finding as OciFinding
 from evidence.sources.sources_file import load_sources_file
+from ledger.append import append_entries
 from ledger.envelope import Record, seal
 from ledger.models import Entry
 
@@ -670,4 +673,29 @@ def test_it_keeps_the_key_and_payload_of_a_flux_event(client, db, settings):
     assert stored_payload_hash("flux.event") == "8504ca1df2f5c9ff"
     assert keys_of("flux.event") == [
         "flux:flux-prod:event:cd9bbbe2073e3a3b63a4859b53d28fbb92949fec60eac310cd6dc8ad58f93eea"
+    ]
+
+
+# --- Deployment identities (projected; finding keys and acceptance keys are made of them) ------
+
+
+def test_it_keeps_the_deployment_identities_that_finding_keys_are_made_of(db):
+    app = deepcopy(ARGO_APP)
+    app["metadata"]["name"] = "ledger"
+    item = {**app["status"]["history"][0], "id": 12, "deployStartedAt": "2026-03-01T13:00:00+01:00"}
+    app["status"]["history"].append({**item, "deployedAt": "2026-03-01T13:02:00+01:00"})
+    del app["status"]["operationState"]
+    append_entries(application_records("argo-prod", ARGO_APP, Placement("prod", "payments", None), T))
+    append_entries(application_records("argo-prod", app, Placement("prod", "ledger", None), T))
+    kustomization, _ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
+    helmrelease, _ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
+    append_entries(kustomization + helmrelease)
+    project_pending()
+
+    assert sorted(Deployment.objects.values_list("identity", flat=True)) == [
+        "argocd:argo-prod:ledger:2026-03-01T10:00:00+00:00",
+        "argocd:argo-prod:ledger:2026-03-01T13:00:00+01:00",  # the offset Argo CD wrote is kept
+        "argocd:argo-prod:payments:2026-03-01T10:00:00+00:00",
+        "flux:flux-prod:flux:apps/HelmRelease/podinfo:v3",
+        "flux:flux-prod:flux:apps/Kustomization/web:main@sha1:" + "b" * 40 + ":2026-03-01T10:00:00+00:00",
     ]
