@@ -21,7 +21,7 @@ Who needs what:
   `lenient=True`.
 - Policy input (`effective_at`, `until`) and the running-at API (`at`): typed by people; the
   caller turns ValueError into its 4xx message; the offset given is kept (the API echoes it) ->
-  no option.
+  no option. (running-at's raw database rows: `lenient=True`, then Django's parse_datetime.)
 - Audit pack scopes (`since`, `until`): typed by people, kept in UTC -> `to_utc=True`.
 """
 
