@@ -10,6 +10,8 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from evidence.core.secrets import SecretFileError, read_secret  # Django-free, safe before apps load
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -43,13 +45,11 @@ def envint(name: str, default: int, minimum: int = 0) -> int:
 
 def envsecret(name: str, default: str = "") -> str:
     """A secret from NAME, or from the file named by NAME_FILE."""
-    path = os.getenv(f"{name}_FILE")
-    if path:
-        try:
-            return Path(path).read_text().strip()
-        except OSError as exc:
-            fail(f"{name}_FILE", f"cannot read {path}: {exc.strerror}")
-    return os.getenv(name, default)
+    try:
+        return read_secret(name, default)
+    except SecretFileError as exc:
+        fail(exc.variable, exc.why)
+    return default  # unreachable
 
 
 def database_from_url(name: str, url: str) -> dict[str, object]:

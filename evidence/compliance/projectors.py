@@ -7,8 +7,8 @@ are re-judged after every projection run (see evidence.compliance.judgement).
 from __future__ import annotations
 
 from evidence.compliance.models import Finding, Policy, RiskAcceptance
+from evidence.core.times import parse_time
 from evidence.readmodels.projectors import after_projection, projection_model, projects
-from evidence.sources.forges.common import parse_time
 from ledger.models import Entry
 
 projection_model(Policy)
@@ -31,7 +31,7 @@ def project_policy(entry: Entry) -> None:
             "require_provenance": bool(rules.get("require_provenance", True)),
             "trusted_builders": list(rules.get("trusted_builders") or []),
             "protection": dict(rules.get("protection") or {}),
-            "effective_at": parse_time(data.get("effective_at")) or entry.observed_at,
+            "effective_at": parse_time(data.get("effective_at"), to_utc=True) or entry.observed_at,
             "recorded_by": str(data.get("recorded_by") or ""),
             "content_hash": str(data.get("content_hash") or ""),
         },
@@ -48,7 +48,7 @@ def project_acceptance(entry: Entry) -> None:
             "code": str(data.get("code") or ""),
             "accepted_by": str(data.get("accepted_by") or ""),
             "reason": str(data.get("reason") or ""),
-            "until": parse_time(data["until"]),
+            "until": parse_time(data["until"], to_utc=True),
             "accepted_at": entry.occurred_at or entry.observed_at,
         },
     )

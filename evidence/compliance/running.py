@@ -22,6 +22,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+from evidence.core.times import parse_time
 from evidence.readmodels.models import DeployedApplication, Deployment, DeploymentGap, WorkloadSnapshot
 from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 
@@ -88,12 +89,12 @@ def parse_at(text: str | None, environment: str, now: datetime | None = None) ->
             raise BadTime(f"at {value!r}: environment {environment!r} has only {live.count()} deployments")
         return found[0]
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = parse_time(value)
     except ValueError:
-        raise BadTime(
-            f"at {value!r}: expected an ISO 8601 time (2026-03-01T12:00Z), 'now', 'N days ago' or '~N'"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        parsed = None
+    if parsed is None:
+        raise BadTime(f"at {value!r}: expected an ISO 8601 time (2026-03-01T12:00Z), 'now', 'N days ago' or '~N'")
+    return parsed
 
 
 def running_at(environment: str, at: datetime) -> RunningState:
@@ -170,15 +171,9 @@ def _time(value: Any) -> datetime | None:
     """Raw rows: PostgreSQL gives aware datetimes; SQLite gives naive UTC ones (or text)."""
     if value is None:
         return None
-    parsed = value if isinstance(value, datetime) else _parse_time(str(value))
+    # PostgreSQL's text form, '2026-03-01 12:00:00+00', is ISO 8601; parse_datetime reads the rest
+    parsed = parse_time(value, lenient=True) or parse_datetime(str(value))
     return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _parse_time(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text)  # PostgreSQL's text form, '2026-03-01 12:00:00+00'
-    except ValueError:
-        return parse_datetime(text)
 
 
 def _snapshots(environment: str, at: datetime, since: datetime | None) -> dict[str, WorkloadSnapshot]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 
 from django.db import transaction
@@ -70,9 +69,3 @@ def harvest_target(source: Source, target: str) -> HarvestRun:
             HarvestCursor.objects.update_or_create(source=source, target=target, defaults={"state": result.cursor})
     log.info("harvest %s:%s %s, %d new of %d", source.name, target, run.status, run.appended, run.records)
     return run
-
-
-def content_hash(text: str | bytes) -> str:
-    """Short SHA-256 for idempotency keys of facts whose content may change under one id."""
-    data = text.encode() if isinstance(text, str) else text
-    return hashlib.sha256(data).hexdigest()[:16]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from django.db import models
+
+from evidence.core.secrets import read_secret
 
 
 class Source(models.Model):
@@ -42,12 +42,7 @@ class Source(models.Model):
 
     def credential(self) -> str:
         """The credential from the environment (VAR, or the file named by VAR_FILE); '' if none."""
-        if not self.credential_env:
-            return ""
-        path = os.environ.get(f"{self.credential_env}_FILE")
-        if path:
-            return Path(path).read_text().strip()
-        return os.environ.get(self.credential_env, "")
+        return read_secret(self.credential_env)
 
     def setting(self, name: str, default: Any = None) -> Any:
         return self.config.get(name, default)

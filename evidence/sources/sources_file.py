@@ -6,13 +6,14 @@ entry carrying the file's SHA-256 and its parsed content, so configuration histo
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.db import transaction
 
+from evidence.core.digests import sha256_hex
+from evidence.core.jsonvalues import without_floats
 from evidence.sources.models import Source
 from ledger.append import append_entry
 from ledger.envelope import Record
@@ -70,7 +71,7 @@ def load_sources_file(path: str | Path) -> list[Source]:
     except OSError as exc:
         raise SourcesFileError(f"EVIDENCE_SOURCES_FILE: cannot read {path}: {exc.strerror}") from None
     items = parse_sources(raw.decode("utf-8", errors="replace"), str(path))
-    digest = hashlib.sha256(raw).hexdigest()
+    digest = sha256_hex(raw)
     with transaction.atomic():
         sources = []
         for item in items:
@@ -95,19 +96,7 @@ def load_sources_file(path: str | Path) -> list[Source]:
             source="sources-file",
             subject=f"sources-file:{path.name}",
             idempotency_key=f"sources-file:{digest}",
-            data={"sha256": digest, "path": str(path), "sources": _without_floats(items)},
+            data={"sha256": digest, "path": str(path), "sources": without_floats(items, dates=True)},
         )
     )
     return sources
-
-
-def _without_floats(value: Any) -> Any:
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): _without_floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_floats(v) for v in value]
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value

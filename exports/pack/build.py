@@ -5,11 +5,11 @@ record_pack then makes the pack itself a ledger entry (who, scope, SHA-256 of th
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from evidence.core.digests import sha256_hex
 from ledger.append import append_entry
 from ledger.envelope import Record
 
@@ -102,7 +102,7 @@ def assemble(
     html = render_html(content, evidence, summary, sorted(files), signer.subject)
     pdf, pages = render_pdf(html, files, when)
     signed = sign_pdf(pdf, signer)
-    return BuiltPack(signed, hashlib.sha256(signed).hexdigest(), pages, scope, content, evidence, summary, files)
+    return BuiltPack(signed, sha256_hex(signed), pages, scope, content, evidence, summary, files)
 
 
 def build_pack(scope: Scope, generated_by: str, signer: PackSigner | None = None) -> BuiltPack:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from evidence.core.times import parse_time
 
 SCOPE_TYPES = ("entries", "deployment", "environment", "repository")
 MAX_SAMPLE = 10_000
@@ -22,18 +24,10 @@ class ScopeError(ValueError):
 
 
 def _time(name: str, value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise ScopeError(f"{name}: {value!r} is not an ISO 8601 date or time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return parse_time(value, to_utc=True)
+    except ValueError:
+        raise ScopeError(f"{name}: {value!r} is not an ISO 8601 date or time") from None
 
 
 def _text(name: str, value: Any) -> str | None:

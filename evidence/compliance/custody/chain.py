@@ -7,12 +7,12 @@ that fails a control carries the finding codes it raises; `Custody.findings` gat
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from evidence.compliance.findings.codes import CHANGE_CONTROLS, CODES, SEVERITY_ORDER
+from evidence.core.digests import short_hash32
 
 PRESENT, MISSING, FAILING = "present", "missing", "failing"
 
@@ -83,7 +83,7 @@ class Finding:
 
 def finding_key(deployment_identity: str, code: str, subject: str) -> str:
     """Stable across rebuilds: the deployment's identity (not its row id), the code and the subject."""
-    return hashlib.sha256(f"{deployment_identity}\n{code}\n{subject}".encode()).hexdigest()[:32]
+    return short_hash32(f"{deployment_identity}\n{code}\n{subject}")
 
 
 @dataclass

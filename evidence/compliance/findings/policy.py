@@ -7,12 +7,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from evidence.core.digests import sorted_json_hash64
+from evidence.core.times import parse_time
 from ledger.append import Appended, append_entry
 from ledger.envelope import Record
 
@@ -88,14 +88,13 @@ def _check_rules(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _time(name: str, value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            raise PolicyError(f"{name}: {value!r} is not an ISO 8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    try:
+        moment = parse_time(value)
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise PolicyError(f"{name}: {value!r} is not an ISO 8601 time")
+    return moment
 
 
 def _stamp(moment: datetime) -> str:
@@ -116,7 +115,7 @@ def record_policy(environment: str, recorded_by: str, rules: dict[str, Any], eff
     checked = _check_rules(rules)
     now = datetime.now(UTC)
     when = _time("effective_at", effective_at) if effective_at else now
-    content = hashlib.sha256(json.dumps(checked, sort_keys=True).encode()).hexdigest()
+    content = sorted_json_hash64(checked)
     previous = Policy.objects.filter(environment=environment).order_by("-version").first()
     version = (previous.version + 1) if previous else 1
     data = {
@@ -166,7 +165,7 @@ def accept_finding(finding_key: str, accepted_by: str, reason: str, until: Any) 
         "reason": reason.strip(),
         "until": _stamp(ends),
     }
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+    digest = sorted_json_hash64(data)
     record = Record(
         kind=ACCEPTANCE_KIND,
         source="findings",

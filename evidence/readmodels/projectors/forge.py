@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence.core.times import parse_time
 from evidence.readmodels.models import (
     Approval,
     ProtectionObservation,
@@ -16,7 +17,6 @@ from evidence.readmodels.models import (
     PullRequestCommit,
 )
 from evidence.readmodels.projectors import projection_model, projects
-from evidence.sources.forges.common import parse_time
 from ledger.models import Entry
 
 for _model in (PullRequest, PullRequestCommit, Approval, ProtectionSnapshot, ProtectionObservation):
@@ -44,7 +44,7 @@ def project_change(entry: Entry) -> None:
             "head_sha": _str(data.get("head_sha")),
             "merge_commit_sha": _str(data.get("merge_commit_sha")),
             "squash_commit_sha": _str(data.get("squash_commit_sha")),
-            "merged_at": parse_time(data.get("merged_at")),
+            "merged_at": parse_time(data.get("merged_at"), to_utc=True),
             "merged_by": _str(data.get("merged_by")),
             "commits": list(data.get("commits") or []),
             "source": entry.source,
@@ -78,7 +78,7 @@ def project_review(entry: Entry) -> None:
         "reviewer": _str(data.get("reviewer")),
         "state": state,
         "commit_id": _str(data.get("commit_id")),
-        "submitted_at": parse_time(data.get("submitted_at")),
+        "submitted_at": parse_time(data.get("submitted_at"), to_utc=True),
         "entry_seq": entry.seq,
     }
     if state == "DISMISSED":
@@ -106,7 +106,7 @@ def project_dismissal(entry: Entry) -> None:
     )
     row.dismissed = True
     row.dismissed_by = _str(data.get("dismissed_by"))
-    row.dismissed_at = parse_time(data.get("dismissed_at"))
+    row.dismissed_at = parse_time(data.get("dismissed_at"), to_utc=True)
     row.dismissal_seq = entry.seq
     row.save()
 
@@ -131,7 +131,7 @@ def project_gitlab_approvals(entry: Entry) -> None:
                 "reviewer": username,
                 "state": "APPROVED",
                 "commit_id": _str(approver.get("commit_id")),
-                "submitted_at": parse_time(approver.get("approved_at")),
+                "submitted_at": parse_time(approver.get("approved_at"), to_utc=True),
                 "dismissed": False,
                 "dismissed_by": "",
                 "dismissed_at": None,

@@ -9,13 +9,14 @@ between two harvests and no webhook delivery covered them, a `deploy.gap` record
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import requests
 
+from evidence.core.digests import compact_json_hash16
+from evidence.core.jsonvalues import without_floats
+from evidence.core.times import parse_time
 from evidence.sources.environment_rules import MappingError, Placement, place
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
@@ -108,7 +109,7 @@ class ArgoCDHarvester(Harvester):
             if gap is not None:
                 result.records.append(gap)
                 result.errors.append(f"{name}: history items {gap.data['missing']} rolled over unseen")
-            state = {**last, "snapshot": digest_of(application_snapshot(app, placement))}
+            state = {**last, "snapshot": compact_json_hash16(application_snapshot(app, placement))}
             ids = [h["id"] for h in history_of(app) if isinstance(h.get("id"), int)]
             if ids:
                 latest = max(history_of(app), key=lambda h: h.get("id", -1))
@@ -162,7 +163,7 @@ def application_records(
                 f"argocd:{source}:deployment:{name}:{item.get('id')}:{item.get('deployedAt')}",
                 data,
                 observed_at=observed_at,
-                occurred_at=parse_time(item.get("deployedAt")),
+                occurred_at=parse_time(item.get("deployedAt"), lenient=True),
             )
         )
     operation = status.get("operationState")
@@ -173,13 +174,13 @@ def application_records(
                 "argocd.sync_operation",
                 source,
                 subject,
-                f"argocd:{source}:operation:{name}:{operation['startedAt']}:{operation.get('phase')}:{digest_of(data)}",
+                f"argocd:{source}:operation:{name}:{operation['startedAt']}:{operation.get('phase')}:{compact_json_hash16(data)}",
                 data,
                 observed_at=observed_at,
-                occurred_at=parse_time(operation.get("finishedAt") or operation.get("startedAt")),
+                occurred_at=parse_time(operation.get("finishedAt") or operation.get("startedAt"), lenient=True),
             )
         )
-    content = digest_of(snapshot)
+    content = compact_json_hash16(snapshot)
     if content != previous:  # last, so that projecting it finds the deployment its images belong to
         key = f"argocd:{source}:application:{name}:{previous}:{content}"
         records.append(Record("argocd.application", source, subject, key, snapshot, observed_at=observed_at))
@@ -242,29 +243,3 @@ def history_gap(
         data,
         observed_at=observed_at,
     )
-
-
-def parse_time(value: Any) -> datetime | None:
-    """RFC 3339 times as Kubernetes and Argo CD write them; None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def digest_of(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
-
-
-def without_floats(value: Any) -> Any:
-    """Ledger data carries no floats: keep them as decimal strings."""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): without_floats(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [without_floats(v) for v in value]
-    return value

@@ -8,14 +8,14 @@ recorded as `deploy.gap`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kubernetes import client
 
-from evidence.sources.controllers.argocd import parse_time, without_floats
+from evidence.core.digests import sorted_json_hash16
+from evidence.core.jsonvalues import without_floats
+from evidence.core.times import parse_time
 from evidence.sources.controllers.kubernetes import ALL, api_client, call
 from evidence.sources.environment_rules import MappingError, Placement, place
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
@@ -109,7 +109,7 @@ def object_records(
         }
     )
     stable = {**data["status"], "history": [_stable(h) for h in status.get("history") or [] if isinstance(h, dict)]}
-    content = hashlib.sha256(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:16]
+    content = sorted_json_hash16(stable)
     key_name = f"{namespace}/{kind}/{name}"
     last = seen.get(key_name) or {}
     records = []
@@ -169,7 +169,7 @@ def history_gap(
         if any(h.get("digest") == last.get("digest") for h in history) or len(history) < 5:
             return None  # the last one we knew is still listed, or nothing was dropped
         before = min(history, key=lambda h: h.get("firstReconciled") or "").get("firstReconciled")
-        start, end = parse_time(last["at"]), parse_time(before)
+        start, end = parse_time(last["at"], lenient=True), parse_time(before, lenient=True)
         if start is None or end is None:
             return None
         seen_between = rows.filter(started_at__gt=start, started_at__lt=end).exists()

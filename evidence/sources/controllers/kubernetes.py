@@ -11,8 +11,6 @@ token, or `kubeconfig` (+ `context`), or `in_cluster: true`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +19,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
+from evidence.core.digests import json_hash16
 from evidence.sources.environment_rules import MappingError, place
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
@@ -105,7 +104,7 @@ class KubernetesPodsHarvester(Harvester):
                 for c in p["containers"]
             }
         )
-        digest = hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
+        digest = json_hash16(content)
         result = HarvestResult(requests=1, cursor={"content": digest})
         result.observed = {"pods": len(running), "namespace": target}
         if cursor.get("content") == digest:

@@ -1,4 +1,4 @@
-"""What the GitHub and GitLab harvesters share: content hashes, protection history, time parsing.
+"""What the GitHub and GitLab harvesters share: protection history, picking fields, coverage.
 
 Protection history: a snapshot record is returned only when a branch's settings differ from the
 last ones recorded for it (kept in the cursor, which moves only after the append). Its key chains
@@ -8,37 +8,14 @@ retry of the same harvest gives none.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ledger.canonical import canonical_bytes
+from evidence.core.digests import canonical_hash32
+from evidence.core.jsonvalues import without_floats
 
 UNKNOWN = "unknown"  # a setting the credential could not read: never recorded as off
-
-
-def digest(value: Any) -> str:
-    """SHA-256 (hex, 32 chars) of the RFC 8785 form of a JSON value."""
-    return hashlib.sha256(canonical_bytes({"v": without_floats(value)})).hexdigest()[:32]
-
-
-def without_floats(value: Any) -> Any:
-    """The ledger hashes no floats: upstream numbers with a fraction become decimal strings."""
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, dict):
-        return {str(k): without_floats(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [without_floats(v) for v in value]
-    return value
-
-
-def parse_time(text: str | None) -> datetime | None:
-    """ISO 8601 times as both forges send them ('2026-03-01T12:00:00Z', '...00.123+00:00')."""
-    if not text:
-        return None
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def iso(value: datetime | str | None) -> str | None:
@@ -68,7 +45,7 @@ class SnapshotCheck:
 
 
 def check_snapshot(cursor_snapshots: dict[str, Any], key: str, settings: Any) -> SnapshotCheck:
-    new = digest(settings)
+    new = canonical_hash32(settings)
     previous = (cursor_snapshots.get(key) or {}).get("hash")
     return SnapshotCheck(new, previous, new != previous)
 

@@ -25,14 +25,14 @@ from github.GithubException import (
 )
 from requests.utils import parse_header_links
 
+from evidence.core.digests import canonical_hash32
+from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
     UNKNOWN,
     Observed,
     check_snapshot,
-    digest,
     login,
     most,
-    parse_time,
     pick,
     snapshot_key,
 )
@@ -199,7 +199,15 @@ class _Run:
 
     def record(self, kind: str, subject: str, key: str, data: dict[str, Any], occurred: str | None = None) -> None:
         self.records.append(
-            Record(kind, self.source.name, subject, key, data, observed_at=self.now, occurred_at=parse_time(occurred))
+            Record(
+                kind,
+                self.source.name,
+                subject,
+                key,
+                data,
+                observed_at=self.now,
+                occurred_at=parse_time(occurred, to_utc=True),
+            )
         )
 
     def collect(self) -> None:
@@ -280,7 +288,7 @@ class _Run:
             "commits": commits,
             "commits_complete": len(commits) < COMMITS_LIMIT,
         }
-        key = f"github:pr:{self.target}#{number}:{digest(data)}"
+        key = f"github:pr:{self.target}#{number}:{canonical_hash32(data)}"
         self.record("github.pull_request", subject, key, data, raw.get("merged_at"))
         self.observed.pulls_harvested.append(number)
         # Reference: https://docs.github.com/en/rest/pulls/reviews#list-reviews-for-a-pull-request
@@ -295,7 +303,7 @@ class _Run:
                 "commit_id": r.get("commit_id"),
                 **pick(r, "submitted_at", "author_association", "body", "html_url"),
             }
-            key = f"github:review:{r['id']}:{digest(review_data)}"
+            key = f"github:review:{r['id']}:{canonical_hash32(review_data)}"
             self.record("github.review", subject, key, review_data, r.get("submitted_at"))
         for event in events:
             if event.get("event") != "review_dismissed":
@@ -415,7 +423,7 @@ class _Run:
             full.pop("_links", None)
             full.pop("url", None)
             owner = full.get("source") or self.target
-            key = f"github:ruleset:{owner}:{rid}:{full.get('updated_at')}:{digest(full)}"
+            key = f"github:ruleset:{owner}:{rid}:{full.get('updated_at')}:{canonical_hash32(full)}"
             self.record(
                 "github.ruleset",
                 f"github:{owner}",

@@ -16,14 +16,14 @@ import gitlab
 import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError, GitlabListError
 
+from evidence.core.digests import canonical_hash32
+from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
     UNKNOWN,
     Observed,
     check_snapshot,
-    digest,
     login,
     most,
-    parse_time,
     pick,
     snapshot_key,
 )
@@ -174,7 +174,15 @@ class _Run:
 
     def record(self, kind: str, subject: str, key: str, data: dict[str, Any], occurred: str | None = None) -> None:
         self.records.append(
-            Record(kind, self.source.name, subject, key, data, observed_at=self.now, occurred_at=parse_time(occurred))
+            Record(
+                kind,
+                self.source.name,
+                subject,
+                key,
+                data,
+                observed_at=self.now,
+                occurred_at=parse_time(occurred, to_utc=True),
+            )
         )
 
     def collect(self) -> None:
@@ -261,7 +269,7 @@ class _Run:
         self.record(
             "gitlab.merge_request",
             subject,
-            f"gitlab:mr:{self.target}!{mr.iid}:{digest(data)}",
+            f"gitlab:mr:{self.target}!{mr.iid}:{canonical_hash32(data)}",
             data,
             raw.get("merged_at"),
         )
@@ -311,7 +319,7 @@ class _Run:
         self.record(
             "gitlab.approval",
             subject,
-            f"gitlab:approval:{self.target}!{mr.iid}:{digest(approval)}",
+            f"gitlab:approval:{self.target}!{mr.iid}:{canonical_hash32(approval)}",
             approval,
             raw.get("merged_at"),
         )

@@ -22,14 +22,13 @@ one `oci.provenance` entry per attestation, each with the verdict and the raw ma
 
 from __future__ import annotations
 
-import hashlib
-import os
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from evidence.core.digests import canonical_hash16
+from evidence.core.secrets import read_secret
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from evidence.sources.models import Source
 from evidence.sources.oci.client import NotFound, RegistryClient, RegistryError, Unreachable
@@ -38,7 +37,6 @@ from evidence.sources.oci.provenance import is_provenance
 from evidence.sources.oci.reference import ARTEFACT_TAG, ImageSpec, ImageSpecError, parse_image_spec, subject_for
 from evidence.sources.oci.trust import TrustConfigError, TrustPolicy, load_policy
 from evidence.sources.oci.verification import ArtifactReport, Finding, inspect_artifact
-from ledger.canonical import canonical_bytes
 from ledger.envelope import Record
 from ledger.models import Entry
 
@@ -100,7 +98,7 @@ class OciHarvester(Harvester):
         self, source: Source, client: RegistryClient, repository: str, report: ArtifactReport, policy: TrustPolicy
     ) -> None:
         api = source.setting("github_api_url") or DEFAULT_API
-        token = _secret(source.setting("github_credential_env") or "")
+        token = read_secret(source.setting("github_credential_env") or "")
         client.requests_made += 1  # one page per digest and repository, as a rule
         for finding in check_github_attestations(client.session, api, repository, report.digest, policy, token):
             if finding.verdict.verdict == "fetch_failed":
@@ -142,14 +140,6 @@ class OciHarvester(Harvester):
                 except RegistryError as exc:
                     result.errors.append(str(exc))
         return digests
-
-
-def _secret(name: str) -> str:
-    """A token from the environment variable name, or the file named by name_FILE; '' if unset."""
-    if not name:
-        return ""
-    path = os.environ.get(f"{name}_FILE")
-    return Path(path).read_text().strip() if path else os.environ.get(name, "")
 
 
 def _specs(source: Source) -> list[ImageSpec]:
@@ -199,7 +189,7 @@ def records_for(report: ArtifactReport, tags: list[str], source: str, policy: Tr
             "manifest": report.manifest,
             "looked": report.looked,
         }
-        records.append(Record("oci.artifact", source, subject, f"oci:artifact:{where}:{_hash(data)}", data))
+        records.append(Record("oci.artifact", source, subject, f"oci:artifact:{where}:{canonical_hash16(data)}", data))
     trust = policy.describe()
     for finding in [*report.signatures, *report.attestations]:
         kind = _entry_kind(finding, report)
@@ -209,7 +199,7 @@ def records_for(report: ArtifactReport, tags: list[str], source: str, policy: Tr
                 kind,
                 source,
                 subject,
-                f"{kind.replace('.', ':')}:{where}:{_hash(data)}",
+                f"{kind.replace('.', ':')}:{where}:{canonical_hash16(data)}",
                 data,
                 occurred_at=_logged_at(finding),
             )
@@ -243,7 +233,3 @@ def _finding_data(finding: Finding) -> dict[str, Any]:
 def _logged_at(finding: Finding) -> datetime | None:
     when = (finding.keyless or {}).get("integrated_time")
     return datetime.fromtimestamp(when, UTC) if isinstance(when, int) else None
-
-
-def _hash(data: dict[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(data)).hexdigest()[:16]

@@ -8,7 +8,6 @@ merge into one row. Attributed to the argocd source whose token verified it
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from datetime import UTC, datetime
 
@@ -17,7 +16,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from evidence.sources.controllers.argocd import application_facts, without_floats
+from evidence.core.digests import sha256_hex
+from evidence.core.jsonvalues import without_floats
+from evidence.sources.controllers.argocd import application_facts
 from evidence.sources.environment_rules import MappingError, place
 from evidence.sources.webhooks.deliveries import (
     Refused,
@@ -68,7 +69,7 @@ def _receive(request: HttpRequest) -> JsonResponse:
         "argocd.webhook",
         source.name,
         f"argocd:{name}",
-        f"argocd:{source.name}:webhook:{hashlib.sha256(body).hexdigest()}",
+        f"argocd:{source.name}:webhook:{sha256_hex(body)}",
         without_floats(
             {
                 "environment": placement.environment,

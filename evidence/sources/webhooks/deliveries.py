@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 
+from evidence.core.secrets import read_secret
 from evidence.sources.models import Source
 
 
@@ -30,10 +29,7 @@ def source_secret(source: Source, setting_key: str, default: str) -> str:
     name = source.setting(setting_key)
     if not name:
         return default
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        return Path(path).read_text().strip()
-    return os.environ.get(name, "")
+    return read_secret(name)
 
 
 def candidate_sources(request: HttpRequest, kind: str) -> list[Source]:

@@ -16,7 +16,9 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from evidence.sources.controllers.argocd import parse_time, without_floats
+from evidence.core.digests import sha256_hex
+from evidence.core.jsonvalues import without_floats
+from evidence.core.times import parse_time
 from evidence.sources.environment_rules import MappingError, place
 from evidence.sources.webhooks.deliveries import (
     Refused,
@@ -77,7 +79,7 @@ def _receive(request: HttpRequest) -> JsonResponse:
         "flux.event",
         source.name,
         f"flux:{namespace}/{kind}/{name}",
-        f"flux:{source.name}:event:{hashlib.sha256(body).hexdigest()}",
+        f"flux:{source.name}:event:{sha256_hex(body)}",
         without_floats(
             {
                 "environment": placement.environment,
@@ -87,7 +89,7 @@ def _receive(request: HttpRequest) -> JsonResponse:
             }
         ),
         observed_at=datetime.now(UTC),
-        occurred_at=parse_time(event.get("timestamp")),
+        occurred_at=parse_time(event.get("timestamp"), lenient=True),
     )
     try:
         appended = append_entry(record)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from django.db import transaction
 from django.http import JsonResponse
 
+from evidence.core.secrets import read_secret
 from evidence.sources.models import Source
 from ledger.append import append_entry
 from ledger.envelope import EnvelopeError, Record
@@ -35,10 +33,7 @@ def secret_for(source: Source | None, default: str) -> str:
     name = source.setting("webhook_secret_env") if source else None
     if not name:
         return default
-    path = os.environ.get(f"{name}_FILE")
-    if path:
-        return Path(path).read_text().strip()
-    return os.environ.get(name, "")
+    return read_secret(name)
 
 
 def store_delivery(record: Record, source: Source | None, repository: str | None) -> JsonResponse:

@@ -8,7 +8,6 @@ Idempotency-Key / X-Gitlab-Event-UUID (or, lacking both, the body's hash) makes 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 from typing import Any
@@ -18,6 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from evidence.core.digests import sha256_hex
 from evidence.sources.webhooks.forge_common import refuse, secret_for, source_for, store_delivery
 from ledger.envelope import Record
 
@@ -56,11 +56,7 @@ def receive(request: HttpRequest) -> JsonResponse:
         return refuse(400, "the body is not a JSON object")
     event = request.headers.get("X-Gitlab-Event", "").strip()
     delivery = (request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID") or "").strip()
-    key = (
-        f"gitlab:delivery:{delivery}"
-        if delivery
-        else f"gitlab:delivery-body:{hashlib.sha256(request.body).hexdigest()}"
-    )
+    key = f"gitlab:delivery:{delivery}" if delivery else f"gitlab:delivery-body:{sha256_hex(request.body)}"
     record = Record(
         kind="gitlab.webhook",
         source=source.name if source else "gitlab-webhook",

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from evidence.core.times import parse_time
 from evidence.readmodels.models import Deployment
 from evidence.readmodels.projectors import projects
 from evidence.readmodels.projectors.deployments.rows import (
@@ -16,7 +17,6 @@ from evidence.readmodels.projectors.deployments.rows import (
     new_row,
     save_row,
 )
-from evidence.sources.controllers.argocd import parse_time
 from ledger.models import Entry
 
 
@@ -94,15 +94,15 @@ def _initiator(initiated_by: Any) -> tuple[str, bool | None]:
 
 
 def _merge_argocd_history(entry: Entry, data: dict[str, Any], item: dict[str, Any]) -> None:
-    started = parse_time(item.get("deployStartedAt")) or parse_time(item.get("deployedAt"))
+    started = parse_time(item.get("deployStartedAt"), lenient=True) or parse_time(item.get("deployedAt"), lenient=True)
     if started is None:
         return
     revision = item.get("revision") or ",".join(item.get("revisions") or [])
-    finished = parse_time(item.get("deployedAt"))
+    finished = parse_time(item.get("deployedAt"), lenient=True)
     row = _argocd_row(entry, data, started, finished, str(revision))
     row.external_id = str(item.get("id", ""))
     row.revision = row.revision or str(revision)
-    row.finished_at = parse_time(item.get("deployedAt")) or row.finished_at
+    row.finished_at = parse_time(item.get("deployedAt"), lenient=True) or row.finished_at
     if not row.phase or row.phase in ARGO_RUNNING:
         row.phase = "Succeeded"  # only completed syncs enter Argo CD's history
     user, automated = _initiator(item.get("initiatedBy"))
@@ -126,7 +126,7 @@ def _argocd_row(
 
 
 def _merge_argocd_operation(entry: Entry, data: dict[str, Any], operation: dict[str, Any]) -> None:
-    started = parse_time(operation.get("startedAt"))
+    started = parse_time(operation.get("startedAt"), lenient=True)
     if started is None:
         return
     phase = str(operation.get("phase") or "")
@@ -138,13 +138,13 @@ def _merge_argocd_operation(entry: Entry, data: dict[str, Any], operation: dict[
         or (spec.get("sync") or {}).get("revision")
         or ""
     )
-    finished = parse_time(operation.get("finishedAt")) if phase not in ARGO_RUNNING else None
+    finished = parse_time(operation.get("finishedAt"), lenient=True) if phase not in ARGO_RUNNING else None
     row = _argocd_row(entry, data, started, finished, str(revision))
     if phase in ARGO_FAILED or row.phase in ("", *ARGO_RUNNING):
         row.phase = phase  # a later phase of the same operation; history's "Succeeded" is final
     row.revision = row.revision or str(revision)
     if phase not in ARGO_RUNNING and row.finished_at is None:
-        row.finished_at = parse_time(operation.get("finishedAt"))
+        row.finished_at = parse_time(operation.get("finishedAt"), lenient=True)
     row.message = row.message or str(operation.get("message") or "")[:2000]
     user, automated = _initiator(spec.get("initiatedBy"))
     if user and not row.initiated_by:

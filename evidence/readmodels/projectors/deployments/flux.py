@@ -6,10 +6,10 @@ import re
 from datetime import datetime
 from typing import Any
 
+from evidence.core.times import parse_time
 from evidence.readmodels.models import Deployment
 from evidence.readmodels.projectors import projects
 from evidence.readmodels.projectors.deployments.rows import new_row, save_row
-from evidence.sources.controllers.argocd import parse_time
 from ledger.models import Entry
 
 HELM_RELEASE = re.compile(r"\.v(\d+)\b")
@@ -20,7 +20,7 @@ def project_flux_kustomization(entry: Entry) -> None:
     data = entry.data
     history = [h for h in (data.get("status") or {}).get("history") or [] if isinstance(h, dict)]
     for item in sorted(history, key=lambda h: h.get("firstReconciled") or ""):
-        when = parse_time(item.get("firstReconciled"))
+        when = parse_time(item.get("firstReconciled"), lenient=True)
         revision = str((item.get("metadata") or {}).get("revision") or "")
         if when is None or not revision:
             continue
@@ -39,14 +39,16 @@ def _project_flux_without_history(entry: Entry, data: dict[str, Any]) -> None:
     status = data.get("status") or {}
     ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
     applied, attempted = status.get("lastAppliedRevision"), status.get("lastAttemptedRevision")
-    observed = parse_time(entry.envelope["observed_at"])
+    observed = parse_time(entry.envelope["observed_at"], lenient=True)
     if applied and observed is not None:
         row = _flux_episode(entry, data, str(applied), observed)
         row.phase = row.phase or str(ready.get("reason") or "")
         save_row(row, entry)
     if attempted and attempted != applied and ready.get("status") == "False" and observed is not None:
         identity = f"flux:{entry.source}:{entry.subject}:failed:{attempted}"
-        row = new_row(entry, data, "flux", identity, parse_time(ready.get("lastTransitionTime")) or observed)
+        row = new_row(
+            entry, data, "flux", identity, parse_time(ready.get("lastTransitionTime"), lenient=True) or observed
+        )
         row.revision, row.phase = str(attempted), str(ready.get("reason") or "ReconciliationFailed")
         row.finished_at = row.finished_at or row.started_at
         row.message = row.message or str(ready.get("message") or "")[:2000]
@@ -58,7 +60,7 @@ def project_flux_helmrelease(entry: Entry) -> None:
     data = entry.data
     history = [h for h in (data.get("status") or {}).get("history") or [] if isinstance(h, dict)]
     for item in sorted(history, key=lambda h: h.get("version") or 0):
-        when = parse_time(item.get("firstDeployed"))
+        when = parse_time(item.get("firstDeployed"), lenient=True)
         if when is None or item.get("version") is None:
             continue
         identity = f"flux:{entry.source}:{entry.subject}:v{item['version']}"
@@ -82,7 +84,7 @@ def project_flux_event(entry: Entry) -> None:
     data = entry.data
     event = data.get("event") or {}
     reason = str(event.get("reason") or "")
-    when = parse_time(event.get("timestamp"))
+    when = parse_time(event.get("timestamp"), lenient=True)
     metadata = event.get("metadata") or {}
     revision = next((str(v) for k, v in metadata.items() if str(k).endswith("/revision")), "")
     if when is None or not revision:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from evidence.core.times import parse_time
 from evidence.readmodels.models import DeploymentGap
 from evidence.readmodels.projectors import projects
-from evidence.sources.controllers.argocd import parse_time
 from ledger.models import Entry
 
 
@@ -20,7 +20,7 @@ def project_gap(entry: Entry) -> None:
             "environment": data.get("environment", ""),
             "application": data.get("application", ""),
             "missing": data.get("missing", []),
-            "after": parse_time(data.get("after")),
-            "before": parse_time(data.get("before")),
+            "after": parse_time(data.get("after"), lenient=True),
+            "before": parse_time(data.get("before"), lenient=True),
         },
     )

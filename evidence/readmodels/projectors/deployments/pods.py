@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence.core.times import parse_time
 from evidence.readmodels.models import Deployment, WorkloadSnapshot
 from evidence.readmodels.projectors import projects
 from evidence.readmodels.projectors.deployments.rows import DIGEST, add_digests, save_row
-from evidence.sources.controllers.argocd import parse_time
 from ledger.models import Entry
 
 
@@ -15,7 +15,7 @@ from ledger.models import Entry
 def project_pods(entry: Entry) -> None:
     """Record what runs, and resolve the live deployment's images to the digests actually running."""
     data = entry.data
-    observed = parse_time(entry.envelope["observed_at"])
+    observed = parse_time(entry.envelope["observed_at"], lenient=True)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for pod in data.get("pods") or []:
         for container in pod.get("containers") or []:
