@@ -8,6 +8,8 @@ COPY requirements.lock .
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 # .dockerignore keeps var/ (signing keys), databases, virtualenvs, tests, bench and devkit out.
 COPY . .
+# Static files (admin, Swagger UI) collected into var/static, compressed; WhiteNoise serves them.
+RUN python manage.py collectstatic --noinput --verbosity 0
 RUN useradd --system ledger && mkdir -p /keys && chown ledger /keys
 USER ledger
 EXPOSE 8000

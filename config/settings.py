@@ -4,7 +4,9 @@ A bad value stops start-up with one line naming the variable and the reason.
 """
 
 import os
+import re
 import sys
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -105,11 +107,13 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",  # runserver leaves static files to WhiteNoise, as in production
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, never a CDN
     "ledger",
     "evidence",  # the history of the evidence tables before the split (migrations only)
     "evidence.core",
@@ -122,6 +126,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files in every mode (DEBUG or not)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,7 +184,17 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en"
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT = BASE_DIR / "var" / "static"  # `manage.py collectstatic` fills it (the Dockerfile does)
+# WhiteNoise serves STATIC_ROOT; until collectstatic has run (a fresh clone, runserver, tests) it
+# serves the apps' own static directories instead, so the admin is styled with DEBUG off too.
+WHITENOISE_USE_FINDERS = not STATIC_ROOT.is_dir()
+if WHITENOISE_USE_FINDERS:  # ... and that is expected, not worth a warning at every start
+    warnings.filterwarnings("ignore", message=f"No directory at: {re.escape(str(STATIC_ROOT))}")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # gzip and Brotli copies made by collectstatic; no manifest, so pages render before it has run.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # --- Celery ---------------------------------------------------------------------------------
 REDIS_URL = os.getenv("REDIS_URL", "").strip()
@@ -251,6 +266,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Compliance evidence ledger API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOG_FORMAT = os.getenv("LOG_FORMAT", "json").strip().lower()

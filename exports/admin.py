@@ -14,6 +14,7 @@ from .forms import PackRequestForm
 from .jobs import request_pack
 from .models import AuditPack
 from .permissions import PACK_GROUPS
+from .tasks import build_audit_pack
 
 
 @admin.register(AuditPack)
@@ -50,7 +51,7 @@ class AuditPackAdmin(admin.ModelAdmin):
         form = PackRequestForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             with transaction.atomic():
-                pack = request_pack(form.cleaned_data["scope"], request.user)
+                pack = request_pack(form.cleaned_data["scope"], request.user, enqueue=build_audit_pack.delay)
             pack.refresh_from_db()
             self.message_user(request, f"Audit pack {pack.pk} requested: {pack.status}.", messages.SUCCESS)
             return redirect("admin:exports_auditpack_changelist")

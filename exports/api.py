@@ -20,6 +20,7 @@ from .models import AuditPack
 from .pack.providers import PROVIDERS
 from .pack.scope import Scope, ScopeError
 from .permissions import CanUsePacks
+from .tasks import build_audit_pack
 
 
 class PackSerializer(serializers.ModelSerializer):
@@ -83,7 +84,7 @@ class PackListCreate(generics.ListAPIView):
     def post(self, request):
         incoming = PackRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        pack = request_pack(incoming.validated_data["scope"], request.user)
+        pack = request_pack(incoming.validated_data["scope"], request.user, enqueue=build_audit_pack.delay)
         pack.refresh_from_db()  # without a broker the build has already run
         url = reverse("exports:pack-detail", args=[pack.pk])
         return Response(PackSerializer(pack).data, status=status.HTTP_202_ACCEPTED, headers={"Location": url})

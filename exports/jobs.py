@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
@@ -14,9 +15,9 @@ from django.utils import timezone
 from ledger.checkpoints import CheckpointRefused
 from ledger.keys import SigningKeyError
 
+from .errors import PackError
 from .models import AuditPack
 from .pack.build import build_pack, record_pack
-from .pack.evidence import PackError
 from .pack.scope import Scope, ScopeError
 
 log = logging.getLogger(__name__)
@@ -25,20 +26,22 @@ log = logging.getLogger(__name__)
 EXPECTED = (ScopeError, PackError, SigningKeyError, CheckpointRefused)
 
 
-def request_pack(scope: Scope, user, name: str | None = None, enqueue: bool = True) -> AuditPack:
-    """Queue a pack; the build starts once this transaction commits (inline without a broker).
+def request_pack(
+    scope: Scope, user, name: str | None = None, enqueue: Callable[[int], object] | None = None
+) -> AuditPack:
+    """Queue a pack; `enqueue(pack id)` starts the build once this transaction commits.
 
-    enqueue=False leaves the row for the caller to run_pack() itself (manage.py audit_pack).
+    Callers pass `exports.tasks.build_audit_pack.delay` (inline without a broker); the task calls
+    run_pack, so this module never imports the tasks. Without enqueue the row is left for the
+    caller to run_pack() itself (manage.py audit_pack).
     """
-    from .tasks import build_audit_pack
-
     pack = AuditPack.objects.create(
         scope=scope.to_json(),
         requested_by=user if user is not None and user.is_authenticated else None,
         requested_by_name=name or user.get_username(),
     )
-    if enqueue:
-        transaction.on_commit(lambda: build_audit_pack.delay(pack.pk))
+    if enqueue is not None:
+        transaction.on_commit(lambda: enqueue(pack.pk))
     return pack
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 
-from .pack.evidence import PackError
+from .errors import PackError
 
 SIGNATURE_FIELD = "AuditPackSignature"
 

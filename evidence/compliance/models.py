@@ -4,7 +4,7 @@ Policy and RiskAcceptance rows are projected from `policy.version` and `finding.
 ledger entries (see `evidence.compliance.projectors`); every version of a policy is an entry, so a
 deployment is judged by the version in force when it happened.
 
-Finding rows are a stored judgement, not evidence: `evidence.compliance.findings.store.refresh_findings`
+Finding rows are a stored judgement, not evidence: `evidence.compliance.judgement.refresh_findings`
 recomputes them from the chain of custody (itself read from projection rows) after each
 projection run, replacing a deployment's rows wholesale. They are a pure function of the ledger's
 content, so `rebuild_projections` (which clears them with the other read models and replays)

@@ -1,7 +1,7 @@
 """policy.version -> Policy rows; finding.acceptance -> RiskAcceptance rows (each citing its seq).
 
 Finding rows are registered here too, so `rebuild_projections` clears them with the rest; they
-are re-judged after every projection run (see evidence.compliance.findings.store).
+are re-judged after every projection run (see evidence.compliance.judgement).
 """
 
 from __future__ import annotations
@@ -56,6 +56,6 @@ def project_acceptance(entry: Entry) -> None:
 
 @after_projection
 def judge_findings() -> None:
-    from evidence.compliance.findings.store import refresh_findings
+    from evidence.compliance.judgement import refresh_findings
 
     refresh_findings()

@@ -14,9 +14,10 @@ from ledger.append import append_entry
 from ledger.envelope import Record
 
 from .. import figures
+from ..errors import PackError
 from ..signing import PackSigner, load_pack_signer, sign_pdf
 from .content import PackContent
-from .evidence import Evidence, PackError, attachment_files, collect_evidence, signed_checkpoint
+from .evidence import Evidence, attachment_files, collect_evidence, signed_checkpoint
 from .providers import get_provider
 from .render import render_html, render_pdf
 from .scope import Scope

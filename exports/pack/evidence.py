@@ -17,6 +17,7 @@ from ledger.models import Checkpoint, Entry
 from ledger.store import fetch_nodes
 
 from .. import verifier as verifier_module
+from ..errors import PackError
 
 HELPER_SOURCES = {
     "merkle.py": Path(merkle.__file__),
@@ -24,10 +25,6 @@ HELPER_SOURCES = {
     "figures.py": Path(verifier_module.__file__).with_name("figures.py"),
     verifier_module.SCRIPT: Path(verifier_module.__file__),
 }
-
-
-class PackError(RuntimeError):
-    """A pack that cannot be built (empty ledger, no key, no certificate); the message says why."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from devkit.sandbox.argocd import application, history_item
-from evidence.compliance.findings.store import refresh_findings
+from evidence.compliance.judgement import refresh_findings
 from evidence.core.access import AUDITORS, ENGINEERS
 from evidence.readmodels.models import (
     Approval,

@@ -111,7 +111,7 @@ def test_it_refuses_the_superuser_any_edit_of_the_ledger_or_projections(client, 
 
 
 def test_it_flags_an_editable_admin_on_a_projection_model(monkeypatch):
-    from evidence.core.admin_base import check_projections_read_only
+    from evidence.readmodels.admin import check_projections_read_only
 
     assert check_projections_read_only() == []
     monkeypatch.setitem(admin.site._registry, Deployment, admin.ModelAdmin(Deployment, admin.site))

@@ -72,7 +72,7 @@ class Command(BaseCommand):
         name = o["requested_by"] or f"{getpass.getuser()} (manage.py audit_pack)"
         if len(name) > 150:
             raise CommandError("audit_pack: --as: at most 150 characters")
-        pack = run_pack(request_pack(scope, None, name=name, enqueue=False).pk)
+        pack = run_pack(request_pack(scope, None, name=name).pk)
         if pack is None or pack.status != pack.Status.DONE:
             raise CommandError(f"audit_pack: {pack.error if pack else 'the pack row vanished while building'}")
         try:

@@ -1,5 +1,8 @@
 """Finding rows: recomputed from the chains of custody after each projection run.
 
+It sits above both custody (which judges links by findings.codes and findings.policy) and
+findings, so neither package imports the other back.
+
 A deployment's rows are brought to what its chain says now, upserted by a stable key (hash of
 deployment identity, code and subject): a finding that stays keeps its row id, one that no
 longer holds is deleted, and an acceptance recorded against a key still applies after a rebuild.
