@@ -41,7 +41,7 @@ def main() -> None:
     if not args.use_configured_db:
         os.environ["DATABASE_URL"] = f"sqlite:///{work / 'bench.sqlite3'}"
     os.environ.pop("REDIS_URL", None)  # inline sequencing and projection: measure the whole path
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devkit.settings")
     import django
 
     django.setup()

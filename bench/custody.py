@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devkit.settings")
     import django
 
     django.setup()

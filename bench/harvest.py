@@ -31,7 +31,7 @@ def setup_django() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-harvest-"))
     os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
     os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devkit.settings")
     os.environ["LEDGER_SIGNING_KEY"] = str(folder / "ledger.key")
     os.environ["BENCH_FORGE_TOKEN"] = TOKEN
     import django

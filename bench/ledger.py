@@ -32,7 +32,7 @@ PG_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://root@127.0.0.1:5432/le
 def setup_django(database_url: str, eager: bool) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("REDIS_URL", None)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devkit.settings")
     os.environ.setdefault("LEDGER_SIGNING_KEY", str(Path(tempfile.gettempdir()) / "bench-ledger.key"))
     import django
 

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 def setup(folder: Path) -> None:
     os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
     os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "devkit.settings"
     os.environ["LEDGER_SIGNING_KEY"] = str(folder / "ledger.key")
     os.environ["PACK_SIGNING_CERT"] = str(folder / "pack.crt")
     os.environ["PACK_SIGNING_KEY"] = str(folder / "pack.key")

@@ -89,8 +89,14 @@ def sqlite_database(path: Path) -> dict[str, object]:
     }
 
 
-SECRET_KEY = envsecret("SECRET_KEY") or "insecure-dev-key-set-SECRET_KEY-in-production"
 DEBUG = envbool("DEBUG", "false")
+DEVELOPMENT_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-production"  # noqa: S105  (refused below)
+SECRET_KEY = envsecret("SECRET_KEY") or DEVELOPMENT_SECRET_KEY
+SECRET_MIN_LENGTH = 50  # Django's own deploy check asks for 50 characters, 5 of them different
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    fail("SECRET_KEY", "not set; set SECRET_KEY or SECRET_KEY_FILE (the development key is refused with DEBUG off)")
+if not DEBUG and (len(SECRET_KEY) < SECRET_MIN_LENGTH or len(set(SECRET_KEY)) < 5):
+    fail("SECRET_KEY", f"too short or too plain; use at least {SECRET_MIN_LENGTH} random characters")
 ALLOWED_HOSTS = [
     h.strip() for h in os.getenv("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h.strip()
 ]
@@ -118,6 +124,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files in every mode (DEBUG or not)
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -127,6 +134,23 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# --- Production HTTP hardening (README, "Production"): all off by default for the embedded demo ------
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "false")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes and scrapes inside the cluster
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false")
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "false")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "false")
+if envbool("TRUST_X_FORWARDED_PROTO", "false"):  # behind a TLS-terminating proxy that sets it
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.getenv("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not _origin.startswith(("https://", "http://")):
+        fail("CSRF_TRUSTED_ORIGINS", f"{_origin!r} needs its scheme, e.g. https://ledger.example.com")
+# Error reports (DEBUG pages, mail to admins) hide settings and headers that can carry secrets,
+# including URLs with passwords (REDIS_URL, DATABASE_URL) and Authorization headers.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.errors.SecretsHiddenFilter"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -187,13 +211,14 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A producer never waits long on a broker outage: its record is already durable in the queue table.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+LEDGER_CHECKPOINT_INTERVAL = envint("LEDGER_CHECKPOINT_INTERVAL", 300, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "ledger-sequence": {"task": "ledger.tasks.sequence", "schedule": 10.0},
     "evidence-harvest-due": {"task": "evidence.tasks.harvest_due", "schedule": 60.0},
     "evidence-project": {"task": "evidence.tasks.project", "schedule": 30.0},
     "ledger-checkpoint": {
         "task": "ledger.tasks.checkpoint",
-        "schedule": float(envint("LEDGER_CHECKPOINT_INTERVAL", 300, minimum=1)),
+        "schedule": float(LEDGER_CHECKPOINT_INTERVAL),
     },
 }
 
@@ -246,9 +271,21 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+LOG_FORMAT = os.getenv("LOG_FORMAT", "json").strip().lower()
+if LOG_FORMAT not in ("json", "text"):
+    fail("LOG_FORMAT", f"expected json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "config.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "config.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "WARNING")},
 }
+
+# --- Operations -----------------------------------------------------------------------------
+METRICS_TOKEN = envsecret("METRICS_TOKEN")  # when set, /metrics wants `Authorization: Bearer <token>`
+READY_MAX_SEQUENCER_BACKLOG = envint("READY_MAX_SEQUENCER_BACKLOG", 10000, minimum=1)

@@ -2,12 +2,14 @@
 
 from django.urls import path
 
+import ledger.bounds  # noqa: F401  (registers <id:...>)
+
 from . import api
 
 app_name = "exports"
 
 urlpatterns: list = [
     path("packs/", api.PackListCreate.as_view(), name="pack-list"),
-    path("packs/<int:pk>/", api.PackDetail.as_view(), name="pack-detail"),
-    path("packs/<int:pk>/download/", api.PackDownload.as_view(), name="pack-download"),
+    path("packs/<id:pk>/", api.PackDetail.as_view(), name="pack-detail"),
+    path("packs/<id:pk>/download/", api.PackDownload.as_view(), name="pack-download"),
 ]

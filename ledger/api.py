@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from .bounds import LARGEST, IdFilter
 from .keys import SigningKeyError, load_verifier
 from .models import Checkpoint, Entry
 from .proofs import ProofUnavailable, consistency_proof, inclusion_proof
@@ -29,7 +30,7 @@ class EntryFilter(django_filters.FilterSet):  # type: ignore[misc]
     observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
-    seq_from = django_filters.NumberFilter(field_name="seq", lookup_expr="gte")
+    seq_from = IdFilter(field_name="seq", lookup_expr="gte")
 
     class Meta:
         model = Entry
@@ -62,6 +63,8 @@ def _int_param(request: Request, name: str, required: bool = True) -> int | None
         raise ValidationError({name: f"expected a whole number, got {raw!r}"}) from None
     if value < 0:
         raise ValidationError({name: "must not be negative"})
+    if value > LARGEST:
+        raise ValidationError({name: f"must be at most {LARGEST}"})
     return value
 
 

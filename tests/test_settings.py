@@ -55,3 +55,79 @@ def test_it_parses_compose_with_the_five_services():
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     assert {"web", "worker", "beat", "postgres", "redis"} <= set(compose["services"])
     assert "DATABASE_URL" in compose["x-app"]["environment"]
+
+
+def without_secret_key(**env):
+    clean = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE")
+    }
+    return {**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env}
+
+
+def test_it_refuses_the_development_secret_key_with_debug_off():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=without_secret_key(), capture_output=True, text=True
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("configuration error: SECRET_KEY: not set")
+
+
+def test_it_refuses_a_short_secret_key_with_debug_off():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=without_secret_key(SECRET_KEY="short-and-guessable"),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY: too short or too plain; use at least 50 random characters" in result.stderr
+
+
+def test_it_allows_the_development_key_when_debug_is_on():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=without_secret_key(DEBUG="true"), capture_output=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+PRODUCTION = {
+    "SECRET_KEY": "k3J9x-Vq2LmNp8RtYw4ZaB6cD1eFgH5iJ0kLmNoPqRsTuVwXyZ7_abcdefgh",
+    "ALLOWED_HOSTS": "ledger.example.com",
+    "CSRF_TRUSTED_ORIGINS": "https://ledger.example.com",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    "SECURE_COOKIES": "true",
+    "TRUST_X_FORWARDED_PROTO": "true",
+}
+
+
+def test_it_passes_the_deploy_check_with_the_documented_production_variables():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=without_secret_key(**PRODUCTION),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_it_documents_every_production_variable_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for name in [*PRODUCTION, "METRICS_TOKEN", "READY_MAX_SEQUENCER_BACKLOG", "LOG_FORMAT"]:
+        assert f"`{name}`" in readme, name
+
+
+def test_it_fails_the_deploy_check_without_them():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=without_secret_key(SECRET_KEY=PRODUCTION["SECRET_KEY"]),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr + result.stdout  # HSTS unset

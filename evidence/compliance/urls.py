@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+import ledger.bounds  # noqa: F401  (registers <id:...>)
 from evidence.compliance.api import custody as api_custody
 from evidence.compliance.api import pull_requests as api_forge
 from evidence.compliance.api.deployments import DeploymentViewSet, RunningDiffView, RunningView
@@ -9,7 +10,7 @@ from evidence.compliance.api.deployments import DeploymentViewSet, RunningDiffVi
 urlpatterns: list = []
 urlpatterns += [
     path("deployments/", DeploymentViewSet.as_view({"get": "list"}), name="deployment-list"),
-    path("deployments/<int:pk>/", DeploymentViewSet.as_view({"get": "retrieve"}), name="deployment-detail"),
+    path("deployments/<id:pk>/", DeploymentViewSet.as_view({"get": "retrieve"}), name="deployment-detail"),
     path("running/", RunningView.as_view(), name="running"),
     path("running/diff/", RunningDiffView.as_view(), name="running-diff"),
 ]
@@ -17,8 +18,8 @@ urlpatterns += [
     path("pull-requests/", api_forge.PullRequestList.as_view(), name="pull-requests"),
 ]
 urlpatterns += [
-    path("deployments/<int:pk>/custody/", api_custody.CustodyView.as_view(), name="deployment-custody"),
+    path("deployments/<id:pk>/custody/", api_custody.CustodyView.as_view(), name="deployment-custody"),
     path("findings/", api_custody.FindingList.as_view(), name="findings"),
-    path("findings/<int:pk>/accept/", api_custody.FindingAccept.as_view(), name="finding-accept"),
+    path("findings/<id:pk>/accept/", api_custody.FindingAccept.as_view(), name="finding-accept"),
     path("policies/", api_custody.PolicyList.as_view(), name="policies"),
 ]

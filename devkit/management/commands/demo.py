@@ -195,7 +195,7 @@ class Command(BaseCommand):
         group, _ = Group.objects.get_or_create(name="auditors")
         user.groups.add(group)
         say(
-            f"admin on the same data: .venv/bin/python manage.py runserver, open http://127.0.0.1:8000/admin/\n"
-            f"  and sign in as {AUDITOR} / {password} (a new password each run), "
-            "or create your own: .venv/bin/python manage.py createsuperuser"
+            f"admin on the same data: DJANGO_SETTINGS_MODULE=devkit.settings .venv/bin/python manage.py runserver,\n"
+            f"  open http://127.0.0.1:8000/admin/ and sign in as {AUDITOR} / {password} (a new password each run),\n"
+            "  or create your own: DJANGO_SETTINGS_MODULE=devkit.settings .venv/bin/python manage.py createsuperuser"
         )

@@ -29,6 +29,7 @@ from evidence.compliance.findings import CODES, PolicyError, accept_finding, rec
 from evidence.compliance.models import SEVERITIES, Finding, Policy
 from evidence.core.permissions import EngineersWrite, ReadsEvidence
 from evidence.readmodels.models import Deployment
+from ledger.bounds import IdFilter
 
 
 class LinkSerializer(serializers.Serializer):
@@ -120,7 +121,7 @@ class FindingFilter(filters.FilterSet):
     environment = filters.CharFilter()
     application = filters.CharFilter()
     repository = filters.CharFilter()
-    deployment = filters.NumberFilter(field_name="deployment_id")
+    deployment = IdFilter(field_name="deployment_id")
     severity = filters.ChoiceFilter(choices=SEVERITIES)
     code = filters.ChoiceFilter(choices=[(c, c) for c in CODES])
     status = filters.ChoiceFilter(choices=[("open", "open"), ("accepted", "accepted")], method="filter_status")

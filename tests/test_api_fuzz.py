@@ -1,0 +1,37 @@
+"""Schemathesis against the live OpenAPI schema: every operation, random valid and invalid input,
+as an engineer (who may call every operation). No case may get a server error."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from django.contrib.auth.models import Group, User
+from drf_spectacular.generators import SchemaGenerator
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+
+from config.wsgi import application
+
+schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
+schema.app = application
+EXAMPLES = 25  # per operation: bounded so ./bin/test stays quick; CI runs the same number
+
+
+@pytest.fixture
+def engineer_token(db) -> str:
+    user = User.objects.create_user("erin-fuzz")
+    user.groups.add(Group.objects.get_or_create(name="engineers")[0])
+    return Token.objects.create(user=user).key
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@pytest.mark.django_db
+def test_it_never_answers_a_server_error(case, engineer_token):
+    response = case.call(headers={"Authorization": f"Token {engineer_token}"})
+    assert response.status_code < 500, f"{case.method} {case.formatted_path} -> {response.status_code}\n{case}"
