@@ -10,7 +10,6 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Ou
 from django.http import HttpRequest
 
 from evidence.core.admin_base import ProjectionAdmin
-from evidence.readmodels.models import ProjectionError
 from evidence.sources.models import HarvestRun, Source
 from evidence.sources.tasks import harvest_source
 
@@ -111,12 +110,3 @@ class HarvestRunAdmin(ProjectionAdmin):
     @admin.display(description="errors")
     def error_count(self, obj: HarvestRun) -> int:
         return len(obj.errors)
-
-
-@admin.register(ProjectionError)
-class ProjectionErrorAdmin(ProjectionAdmin):
-    """Entries a projector could not apply: the evidence is in the ledger, its read-model row is not."""
-
-    list_display = ["seq", "kind", "projector", "error", "seen_at"]
-    list_filter = ["kind", "projector"]
-    search_fields = ["=seq", "error"]
