@@ -31,7 +31,7 @@ LEADS = ["lead-olivia", "lead-peter"]
 VERBS = ["Fix", "Add", "Refactor", "Speed up", "Log"]
 TOPICS = ["checkout", "retries", "limits", "export", "cache", "auth"]
 # Argo CD is down for the harvester in this window: payments-staging keeps only 2 history items,
-# so the deployments made meanwhile roll over unseen (a `deploy.gap`).
+# so the deployments made meanwhile roll over unseen (one evidence gap, derived from the ledger).
 ARGO_OUTAGE = (datetime(2026, 3, 2, tzinfo=UTC), datetime(2026, 3, 24, tzinfo=UTC))
 
 

@@ -16,6 +16,7 @@ from devkit.demo.world import ARGO_OUTAGE, END, START, build_world
 from evidence.readmodels.models import (
     Approval,
     Deployment,
+    DeploymentGap,
     DeploymentImage,
     PullRequest,
     PullRequestCommit,
@@ -151,7 +152,10 @@ def test_it_runs_the_whole_story_twice_and_the_second_run_adds_only_harvest_runs
     assert Deployment.objects.filter(application="checkout", environment="prod", automated=False).exists()
     assert Deployment.objects.filter(application="payments", environment="prod", outcome="rolled_back").exists()
     assert Deployment.objects.filter(application="web", environment="prod", outcome="failed").exists()
-    assert Entry.objects.filter(kind="deploy.gap", subject="argocd:payments-staging").exists()
+    [gap] = DeploymentGap.objects.all()  # exactly once, derived from the ledger
+    assert (gap.subject, gap.environment, gap.application) == ("argocd:payments-staging", "staging", "payments")
+    assert gap.missing == [12, 13]
+    assert not Entry.objects.filter(kind="deploy.gap").exists()
 
     # the GitLab project's service goes out through Flux; the pods resolve what it deployed
     flux = Deployment.objects.filter(controller="flux", environment="prod", application="inventory")

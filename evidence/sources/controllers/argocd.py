@@ -3,12 +3,16 @@
 Records per application: `argocd.application` (a snapshot of sync, health, destination and
 images, new only when those change), `argocd.deployment` (one per status.history item) and
 `argocd.sync_operation` (status.operationState, which also keeps the failed and errored syncs
-that Argo CD's history drops). Argo CD keeps only ten history items; when items rolled over
-between two harvests and no webhook delivery covered them, a `deploy.gap` record says so.
+that Argo CD's history drops). Argo CD keeps only ten history items. The harvest-run entry says
+which history ids each application listed, and which rolled over since the last harvest; the run
+is partial when no ledger entry (a webhook delivery) holds those. Whether that is a gap in the
+evidence is the gap projector's call, made from the ledger alone: what a harvest appends never
+depends on read models, so never on how far the projector has got.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,9 +21,11 @@ import requests
 from evidence.core.digests import compact_json_hash16
 from evidence.core.jsonvalues import without_floats
 from evidence.core.times import parse_time
+from evidence.sources.controllers.history import ARGOCD_HISTORY_KINDS, CLOCK_SKEW, argocd_history_ids
 from evidence.sources.environment_rules import MappingError, Placement, place
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
+from ledger.models import Entry
 
 if TYPE_CHECKING:
     from evidence.sources.models import Source
@@ -96,6 +102,7 @@ class ArgoCDHarvester(Harvester):
         observed_at = datetime.now(UTC)
         result = HarvestResult(requests=0)
         seen = dict(cursor.get("applications", {}))
+        history: dict[str, dict[str, Any]] = {}
         for app in apps:
             name = str(app.get("metadata", {}).get("name", ""))
             try:
@@ -105,19 +112,23 @@ class ArgoCDHarvester(Harvester):
             last = seen.get(name) or {}
             records = application_records(source.name, app, placement, observed_at, last.get("snapshot", "first"))
             result.records.extend(records)
-            gap = history_gap(source.name, app, placement, last, observed_at)
-            if gap is not None:
-                result.records.append(gap)
-                result.errors.append(f"{name}: history items {gap.data['missing']} rolled over unseen")
+            ids = sorted(h["id"] for h in history_of(app) if isinstance(h.get("id"), int))
+            if ids:
+                history[name] = {"ids": [ids[0], ids[-1]]}
+            rolled = rolled_over(last, ids)
+            if rolled:
+                history[name]["rolled_over"] = rolled
+                unrecorded = sorted(set(rolled) - recorded_history_ids(source.name, name, rolled, last))
+                if unrecorded:
+                    result.errors.append(f"{name}: history items {unrecorded} rolled over unseen")
             state = {**last, "snapshot": compact_json_hash16(application_snapshot(app, placement))}
-            ids = [h["id"] for h in history_of(app) if isinstance(h.get("id"), int)]
             if ids:
                 latest = max(history_of(app), key=lambda h: h.get("id", -1))
-                state.update(last_history_id=max(ids), deployed_at=latest.get("deployedAt"))
+                state.update(last_history_id=ids[-1], deployed_at=latest.get("deployedAt"))
             seen[name] = state
         result.requests = client.requests
         result.cursor = {"applications": seen}
-        result.observed = {"applications": len(apps), "records": len(result.records)}
+        result.observed = {"applications": len(apps), "records": len(result.records), "history": history}
         return result
 
 
@@ -209,37 +220,24 @@ def application_snapshot(app: dict[str, Any], placement: Placement) -> dict[str,
     return without_floats(snapshot)
 
 
-def history_gap(
-    source: str, app: dict[str, Any], placement: Placement, last: dict[str, Any], observed_at: datetime
-) -> Record | None:
-    """A `deploy.gap` record when history ids rolled over since the last harvest unseen by any webhook."""
-    from evidence.readmodels.projectors.deployments import argocd_history_ids_seen
-
-    ids = sorted(h["id"] for h in history_of(app) if isinstance(h.get("id"), int))
+def rolled_over(last: dict[str, Any], ids: list[int]) -> list[int]:
+    """History ids this harvester never listed: after the last one it saw, before the first listed now."""
     if "last_history_id" not in last or not ids or ids[0] <= last["last_history_id"] + 1:
-        return None
-    name = str(app["metadata"]["name"])
-    missing = list(range(last["last_history_id"] + 1, ids[0]))
-    covered = argocd_history_ids_seen(source, name, missing)
-    uncovered = [i for i in missing if i not in covered]
-    if not uncovered:
-        return None  # the webhook saw every item the harvest missed: nothing lost
-    first = min(history_of(app), key=lambda h: h.get("id", 0))
-    data = {
-        "controller": "argocd",
-        "environment": placement.environment,
-        "application": placement.application,
-        "argocd_application": name,
-        "missing": uncovered,
-        "covered_by_webhook": sorted(covered),
-        "after": last.get("deployed_at"),
-        "before": first.get("deployStartedAt") or first.get("deployedAt"),
-    }
-    return Record(
-        "deploy.gap",
-        source,
-        f"argocd:{name}",
-        f"argocd:{source}:gap:{name}:{uncovered[0]}-{uncovered[-1]}",
-        data,
-        observed_at=observed_at,
-    )
+        return []
+    return list(range(last["last_history_id"] + 1, ids[0]))
+
+
+def recorded_history_ids(source: str, name: str, ids: Iterable[int], last: dict[str, Any]) -> set[int]:
+    """Which of these history ids some ledger entry (a webhook delivery, an earlier harvest) holds.
+
+    Only entries observed after the last item the cursor knows was deployed can hold later items.
+    """
+    wanted = set(ids)
+    entries = Entry.objects.filter(kind__in=ARGOCD_HISTORY_KINDS, source=source, subject=f"argocd:{name}")
+    since = parse_time(last.get("deployed_at"), lenient=True)
+    if since is not None:
+        entries = entries.filter(observed_at__gte=since - CLOCK_SKEW)
+    found: set[int] = set()
+    for entry in entries.only("kind", "payload").iterator():
+        found |= wanted & argocd_history_ids(entry.kind, entry.data)
+    return found

@@ -2,8 +2,9 @@
 
 One `flux.kustomization` / `flux.helmrelease` record per object and change of status (last
 applied revision, conditions, status.history with its last five reconciliations or releases).
-History that rolled over between harvests and that no notification-controller event covered is
-recorded as `deploy.gap`.
+The harvest-run entry says what history each object listed and what rolled over since the last
+harvest; the run is partial when no ledger entry (a notification-controller event) covers that.
+Whether it is a gap in the evidence is the gap projector's call, from the ledger alone.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from kubernetes import client
 from evidence.core.digests import sorted_json_hash16
 from evidence.core.jsonvalues import without_floats
 from evidence.core.times import parse_time
+from evidence.sources.controllers.history import CLOCK_SKEW, FLUX_HISTORY_KEPT, HELM_KINDS, helm_versions
 from evidence.sources.controllers.kubernetes import ALL, api_client, call
-from evidence.sources.environment_rules import MappingError, Placement, place
+from evidence.sources.environment_rules import MappingError, place
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
+from ledger.models import Entry
 
 if TYPE_CHECKING:
     from evidence.sources.models import Source
@@ -45,6 +48,7 @@ class FluxHarvester(Harvester):
         seen: dict[str, Any] = dict(cursor.get("objects", {}))
         observed_at = datetime.now(UTC)
         counts = {}
+        history: dict[str, dict[str, Any]] = {}
         for kind, (group, default_version, plural, controller) in KINDS.items():
             version = source.setting(f"{kind.lower()}_version") or default_version
             what = f"list {plural}.{group}/{version}" + ("" if target == ALL else f" in {target}")
@@ -65,22 +69,27 @@ class FluxHarvester(Harvester):
             counts[plural] = len(items)
             for obj in items:
                 try:
-                    records, state = object_records(source, obj, kind, controller, seen, observed_at)
+                    records, (key, state), listed = object_records(source, obj, kind, controller, seen, observed_at)
                 except MappingError as exc:
                     raise HarvestError(str(exc)) from None
                 result.records.extend(records)
-                result.errors.extend(
-                    f"{r.subject}: history rolled over unseen" for r in records if r.kind == "deploy.gap"
-                )
-                seen[state[0]] = state[1]
+                if listed:
+                    history[key] = listed
+                rolled = (listed or {}).get("rolled_over")
+                if rolled and unrecorded(source.name, f"flux:{key}", kind, rolled):
+                    result.errors.append(f"flux:{key}: history rolled over unseen")
+                seen[key] = state
         result.cursor = {"objects": seen}
         result.observed.update(counts)
+        result.observed["history"] = history
         return result
 
 
 def object_records(
     source: Source, obj: dict[str, Any], kind: str, controller: str, seen: dict[str, Any], observed_at: datetime
-) -> tuple[list[Record], tuple[str, dict[str, Any]]]:
+) -> tuple[list[Record], tuple[str, dict[str, Any]], dict[str, Any] | None]:
+    """The object's record (when its status changed), its new cursor state, and what its history
+    listed for the harvest-run entry (None without history)."""
     meta = obj.get("metadata") or {}
     namespace, name = str(meta.get("namespace", "")), str(meta.get("name", ""))
     subject = f"flux:{namespace}/{kind}/{name}"
@@ -117,11 +126,8 @@ def object_records(
         key = f"flux:{source.name}:{kind.lower()}:{key_name}:{last.get('content', 'first')}:{content}"
         records.append(Record(f"flux.{kind.lower()}", source.name, subject, key, data, observed_at=observed_at))
     history = [h for h in status.get("history") or [] if isinstance(h, dict)]
-    gap = history_gap(source, subject, kind, placement, history, last, observed_at)
-    if gap is not None:
-        records.append(gap)
     state = {"content": content, **_newest(kind, history, last)}
-    return records, (key_name, state)
+    return records, (key_name, state), listed(kind, history, last)
 
 
 def _stable(item: dict[str, Any]) -> dict[str, Any]:
@@ -142,47 +148,43 @@ def _newest(kind: str, history: list[dict[str, Any]], last: dict[str, Any]) -> d
     }
 
 
-def history_gap(
-    source: Source,
-    subject: str,
-    kind: str,
-    placement: Placement,
-    history: list[dict[str, Any]],
-    last: dict[str, Any],
-    observed_at: datetime,
-) -> Record | None:
-    """Releases (by version) or reconciliations (by time) between two harvests that nothing saw."""
-    from evidence.readmodels.models import Deployment
-
-    if not history or not last.get("at"):
+def listed(kind: str, history: list[dict[str, Any]], last: dict[str, Any]) -> dict[str, Any] | None:
+    """What the history listed (Helm versions, or the span of reconciliations) and, from the cursor
+    alone, what rolled over since the last harvest: `{"missing", "after", "before"}`."""
+    if not history:
         return None
-    rows = Deployment.objects.filter(source=source.name, subject=subject)
     if kind == "HelmRelease":
         versions = sorted(h["version"] for h in history if isinstance(h.get("version"), int))
-        if not versions or not isinstance(last.get("version"), int) or versions[0] <= last["version"] + 1:
-            return None
-        missing = list(range(last["version"] + 1, versions[0]))
-        covered = set(rows.filter(external_id__in=[f"v{v}" for v in missing]).values_list("external_id", flat=True))
-        uncovered: list[Any] = [v for v in missing if f"v{v}" not in covered]
-        before = min(history, key=lambda h: h.get("version") or 0).get("firstDeployed")
-    else:
-        if any(h.get("digest") == last.get("digest") for h in history) or len(history) < 5:
-            return None  # the last one we knew is still listed, or nothing was dropped
-        before = min(history, key=lambda h: h.get("firstReconciled") or "").get("firstReconciled")
-        start, end = parse_time(last["at"], lenient=True), parse_time(before, lenient=True)
-        if start is None or end is None:
-            return None
-        seen_between = rows.filter(started_at__gt=start, started_at__lt=end).exists()
-        uncovered = [] if seen_between else ["unknown"]  # how many were dropped cannot be known
-    if not uncovered:
-        return None
-    data = {
-        "controller": "flux",
-        "environment": placement.environment,
-        "application": placement.application,
-        "missing": uncovered,
-        "after": last.get("at"),
-        "before": before,
-    }
-    key = f"flux:{source.name}:gap:{subject}:{last.get('at')}:{before}"
-    return Record("deploy.gap", source.name, subject, key, data, observed_at=observed_at)
+        out: dict[str, Any] = {"versions": [versions[0], versions[-1]] if versions else []}
+        if versions and isinstance(last.get("version"), int) and versions[0] > last["version"] + 1:
+            before = min(history, key=lambda h: h.get("version") or 0).get("firstDeployed")
+            missing = list(range(last["version"] + 1, versions[0]))
+            out["rolled_over"] = {"missing": missing, "after": last.get("at"), "before": before}
+        return out
+    times = sorted(str(h.get("firstReconciled") or "") for h in history)
+    out = {"reconciled": [times[0], times[-1]], "items": len(history)}
+    still_listed = any(h.get("digest") == last.get("digest") for h in history)
+    if not last.get("at") or len(history) < FLUX_HISTORY_KEPT or still_listed:
+        return out  # nothing known before, nothing dropped, or the last one we knew is still listed
+    if parse_time(last["at"], lenient=True) is not None and parse_time(times[0], lenient=True) is not None:
+        # how many were dropped cannot be known: reconciliations carry no sequence number
+        out["rolled_over"] = {"missing": ["unknown"], "after": last["at"], "before": times[0]}
+    return out
+
+
+def unrecorded(source: str, subject: str, kind: str, rolled: dict[str, Any]) -> list[Any]:
+    """What of a rollover no ledger entry holds: Helm versions no entry names, or ["unknown"] when
+    no event happened between the last reconciliation we knew and the oldest one listed now."""
+    after = parse_time(rolled.get("after"), lenient=True)
+    events = Entry.objects.filter(kind="flux.event", source=source, subject=subject)
+    if kind != "HelmRelease":
+        before = parse_time(rolled.get("before"), lenient=True)
+        return [] if events.filter(occurred_at__gt=after, occurred_at__lt=before).exists() else ["unknown"]
+    wanted = set(rolled["missing"])
+    entries = Entry.objects.filter(kind__in=HELM_KINDS, source=source, subject=subject)
+    if after is not None:
+        entries = entries.filter(observed_at__gte=after - CLOCK_SKEW)
+    found: set[int] = set()
+    for entry in entries.only("kind", "payload").iterator():
+        found |= wanted & helm_versions(entry.kind, entry.data)
+    return sorted(wanted - found)

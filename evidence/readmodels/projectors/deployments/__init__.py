@@ -23,7 +23,6 @@ for _model in (Deployment, DeploymentImage, DeployedApplication, DeploymentGap, 
     projection_model(_model)
 
 from evidence.readmodels.projectors.deployments import argocd, flux, gaps, pods  # noqa: E402  (registers the projectors)
-from evidence.readmodels.projectors.deployments.argocd import argocd_history_ids_seen  # noqa: E402
 from evidence.readmodels.projectors.deployments.pods import image_digest  # noqa: E402
 
-__all__ = ["argocd", "argocd_history_ids_seen", "flux", "gaps", "image_digest", "pods"]
+__all__ = ["argocd", "flux", "gaps", "image_digest", "pods"]

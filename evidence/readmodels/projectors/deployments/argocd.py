@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -176,11 +175,3 @@ def _enrich_argocd_latest(entry: Entry, data: dict[str, Any], history_ids: list[
         add_digests(row, digests, "controller", entry.seq)
     if changed:
         save_row(row, entry)
-
-
-def argocd_history_ids_seen(source: str, application: str, ids: Iterable[int]) -> set[int]:
-    """Which of these Argo CD history ids some entry (a webhook delivery) already proved."""
-    found = Deployment.objects.filter(
-        controller="argocd", source=source, subject=f"argocd:{application}", external_id__in=[str(i) for i in ids]
-    ).values_list("external_id", flat=True)
-    return {int(i) for i in found}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +9,8 @@ from evidence.core.times import parse_time
 from evidence.readmodels.models import Deployment
 from evidence.readmodels.projectors import projects
 from evidence.readmodels.projectors.deployments.rows import new_row, save_row
+from evidence.sources.controllers.history import HELM_RELEASE
 from ledger.models import Entry
-
-HELM_RELEASE = re.compile(r"\.v(\d+)\b")
 
 
 @projects("flux.kustomization")
