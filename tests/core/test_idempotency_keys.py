@@ -29,7 +29,7 @@ from evidence.compliance.findings import accept_finding, record_policy
 from evidence.compliance.models import Finding
 from evidence.readmodels.models import Deployment
 from evidence.readmodels.projectors import project_pending
-from evidence.sources.controllers.argocd import application_records, history_gap
+from evidence.sources.controllers.argocd import application_records
 from evidence.sources.controllers.flux import object_records
 from evidence.sources.controllers.kubernetes import KubernetesPodsHarvester
 from evidence.sources.environment_rules import Placement
@@ -369,11 +369,6 @@ def test_it_keeps_the_payloads_of_argocd_records():
     assert payload_hashes(records) == ["1f8800e0aefb68c0", "bbb9979ad48fc9a1", "3cd4a21c36272875"]
 
 
-def test_it_keeps_the_key_of_an_argocd_history_gap(db):
-    gap = history_gap("argo-prod", ARGO_APP, Placement("prod", "payments", None), {"last_history_id": 7}, T)
-    assert gap is not None and gap.idempotency_key == "argocd:argo-prod:gap:payments:8-10"
-
-
 # --- Flux (the record builder over fixed objects) ---------------------------------------------
 
 
@@ -431,36 +426,37 @@ HELMRELEASE = {
 
 
 def test_it_keeps_the_key_of_a_flux_kustomization_snapshot(db):
-    records, _ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
+    records, *_ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
     assert [r.idempotency_key for r in records] == [
         "flux:flux-prod:kustomization:apps/Kustomization/web:first:129559b3d1e61c51"
     ]
     seen = {"apps/Kustomization/web": {"content": "0123456789abcdef"}}
-    records, _ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", seen, T)
+    records, *_ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", seen, T)
     assert [r.idempotency_key for r in records] == [
         "flux:flux-prod:kustomization:apps/Kustomization/web:0123456789abcdef:129559b3d1e61c51"
     ]
 
 
 def test_it_keeps_the_key_of_a_flux_helmrelease_snapshot(db):
-    records, _ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
+    records, *_ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
     assert [r.idempotency_key for r in records] == [
         "flux:flux-prod:helmrelease:apps/HelmRelease/podinfo:first:d6984acb8584675a"
     ]
 
 
 def test_it_keeps_the_payloads_of_flux_records(db):
-    kustomization, _ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
-    helmrelease, _ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
+    kustomization, *_ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
+    helmrelease, *_ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
     assert payload_hashes(kustomization + helmrelease) == ["37e9346b3d2538d3", "54db7a3f20622ff6"]
 
 
-def test_it_keeps_the_key_of_a_flux_history_gap(db):
+def test_it_keeps_the_helmrelease_key_after_a_rollover_and_records_no_gap_entry(db):
+    # History gaps are derived by the projector from the ledger (readmodels/projectors/deployments/gaps.py);
+    # harvesters no longer write `deploy.gap` entries, and the facts they record keep their keys.
     seen = {"apps/HelmRelease/podinfo": {"content": "0123456789abcdef", "version": 1, "at": "2026-02-01T00:00:00Z"}}
-    records, _ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", seen, T)
+    records, *_ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", seen, T)
     assert [(r.kind, r.idempotency_key) for r in records] == [
         ("flux.helmrelease", "flux:flux-prod:helmrelease:apps/HelmRelease/podinfo:0123456789abcdef:d6984acb8584675a"),
-        ("deploy.gap", "flux:flux-prod:gap:flux:apps/HelmRelease/podinfo:2026-02-01T00:00:00Z:2026-03-01T10:00:00Z"),
     ]
 
 
@@ -687,8 +683,8 @@ def test_it_keeps_the_deployment_identities_that_finding_keys_are_made_of(db):
     del app["status"]["operationState"]
     append_entries(application_records("argo-prod", ARGO_APP, Placement("prod", "payments", None), T))
     append_entries(application_records("argo-prod", app, Placement("prod", "ledger", None), T))
-    kustomization, _ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
-    helmrelease, _ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
+    kustomization, *_ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
+    helmrelease, *_ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
     append_entries(kustomization + helmrelease)
     project_pending()
 
