@@ -241,6 +241,7 @@ GITHUB_WEBHOOK_SECRET = envsecret("GITHUB_WEBHOOK_SECRET")
 GITLAB_WEBHOOK_TOKEN = envsecret("GITLAB_WEBHOOK_TOKEN")
 ARGOCD_WEBHOOK_TOKEN = envsecret("ARGOCD_WEBHOOK_TOKEN")
 FLUX_WEBHOOK_TOKEN = envsecret("FLUX_WEBHOOK_TOKEN")
+WEBHOOK_MAX_BODY_BYTES = envint("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)  # larger: 413
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -79,7 +79,7 @@ def test_it_refuses_a_wrong_signature_and_leaves_nothing(client, github_source, 
     response = deliver(client, body, sign(body, "not-the-secret"))
 
     assert response.status_code == 403
-    assert "does not match" in response.json()["error"]
+    assert "does not match" in response.json()["detail"]
     assert Entry.objects.count() == 0
     assert fake_github.log == []
 
@@ -97,7 +97,7 @@ def test_it_refuses_a_delivery_without_signature(client, github_source, fake_git
     response = deliver(client, review_submitted(), None)
 
     assert response.status_code == 401
-    assert "X-Hub-Signature-256" in response.json()["error"]
+    assert "X-Hub-Signature-256" in response.json()["detail"]
     assert Entry.objects.count() == 0
 
 

@@ -78,7 +78,7 @@ def test_it_refuses_a_delivery_without_token(client, gitlab_source):
     response = deliver(client, merge_request_merged(), None)
 
     assert response.status_code == 401
-    assert "X-Gitlab-Token" in response.json()["error"]
+    assert "X-Gitlab-Token" in response.json()["detail"]
     assert Entry.objects.count() == 0
 
 

@@ -10,89 +10,101 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from typing import Any
 
-from django.conf import settings
-from django.http import HttpRequest, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.http import HttpRequest
 
 from evidence.core.digests import sha256_hex
-from evidence.core.jsonvalues import without_floats
-from evidence.core.times import parse_time
 from evidence.sources.environment_rules import MappingError, place
-from evidence.sources.webhooks.deliveries import (
+from evidence.sources.webhooks.base import (
+    Delivery,
+    Outcome,
+    Receiver,
     Refused,
+    Verified,
     candidate_sources,
+    credential,
     one_source,
-    parse_json,
-    read_body,
-    source_secret,
+    secret_of,
 )
-from ledger.append import append_entry
-from ledger.envelope import EnvelopeError, Record
+from evidence.sources.webhooks.payloads import CamelPayload, Name, Time, parse_rfc3339
+from ledger.envelope import Record
 
 
-@csrf_exempt
-@require_POST
-def receive(request: HttpRequest) -> JsonResponse:
-    try:
-        return _receive(request)
-    except Refused as refused:
-        return refused.response()
+class InvolvedObject(CamelPayload):
+    kind: Name
+    name: Name
+    namespace: Name
 
 
-def _receive(request: HttpRequest) -> JsonResponse:
-    # Reference: https://fluxcd.io/flux/components/notification/providers/#generic-webhook-with-hmac
-    header = request.headers.get("X-Signature", "")
-    if not header:
-        raise Refused(401, "missing X-Signature header (generic-hmac provider)")
-    algorithm, _, signature = header.partition("=")
-    if algorithm != "sha256" or not signature:
-        raise Refused(401, "X-Signature must be 'sha256=<hex>'")
-    body = read_body(request)
-    matches = []
-    for source in candidate_sources(request, "flux"):
-        secret = source_secret(source, "webhook_secret_env", settings.FLUX_WEBHOOK_TOKEN)
-        if not secret:
-            continue
-        expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        if hmac.compare_digest(expected, signature.strip().lower()):
-            matches.append(source)
-    source = one_source(matches, "flux")
-    event = parse_json(body)
-    involved = event.get("involvedObject")
-    if not isinstance(involved, dict) or not all(involved.get(k) for k in ("kind", "name", "namespace")):
-        raise Refused(400, "event needs involvedObject kind, name and namespace")
-    kind, name, namespace = str(involved["kind"]), str(involved["name"]), str(involved["namespace"])
-    metadata = event.get("metadata") if isinstance(event.get("metadata"), dict) else {}
-    facts = {
-        "name": name,
-        "kind": kind,
-        "namespace": namespace,
-        "cluster": str(metadata.get("cluster") or source.setting("cluster") or ""),
-    }
-    try:
-        placement = place(source, facts)
-    except MappingError as exc:
-        raise Refused(500, f"cannot map the object: {exc}") from None
-    record = Record(
-        "flux.event",
-        source.name,
-        f"flux:{namespace}/{kind}/{name}",
-        f"flux:{source.name}:event:{sha256_hex(body)}",
-        without_floats(
+class Event(CamelPayload):
+    """An event as notification-controller POSTs it (metadata is a map of strings)."""
+
+    # Reference: https://fluxcd.io/flux/components/notification/events/#event-structure
+    involved_object: InvolvedObject
+    metadata: dict[str, str] | None = None
+    severity: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    reporting_controller: str | None = None
+    timestamp: Time | None = None
+
+
+class FluxReceiver(Receiver[Event]):
+    model = Event
+    name = "flux"
+
+    def verify(self, request: HttpRequest, body: bytes, payload: dict[str, Any] | None) -> Verified:
+        # Reference: https://fluxcd.io/flux/components/notification/providers/#generic-webhook-with-hmac
+        header = credential(request, "X-Signature", "missing X-Signature header (generic-hmac provider)")
+        algorithm, _, signature = header.partition("=")
+        signature = signature.strip().lower()
+        if algorithm != "sha256" or not signature:
+            raise Refused(401, "X-Signature must be 'sha256=<hex>'")
+        matches = []
+        for source in candidate_sources(request, "flux"):
+            secret = secret_of(source, "webhook_secret_env", "FLUX_WEBHOOK_TOKEN")
+            if not secret.value:
+                continue
+            expected = hmac.new(secret.value.encode(), body, hashlib.sha256).hexdigest()
+            if hmac.compare_digest(expected, signature):
+                matches.append((source, secret.env))
+        source, env = one_source(matches, "flux")
+        return Verified(source, "hmac-sha256", "X-Signature", env)
+
+    def record(self, delivery: Delivery[Event]) -> Outcome:
+        event, source = delivery.event, delivery.verified.source
+        if source is None:  # verify() always names the source whose secret it was
+            raise Refused(403, "signature or token not accepted")
+        involved = event.involved_object
+        kind, name, namespace = involved.kind, involved.name, involved.namespace
+        facts = {
+            "name": name,
+            "kind": kind,
+            "namespace": namespace,
+            "cluster": str((event.metadata or {}).get("cluster") or source.setting("cluster") or ""),
+        }
+        try:
+            placement = place(source, facts)
+        except MappingError as exc:
+            raise Refused(500, f"cannot map the object: {exc}") from None
+        body = delivery.text.encode()
+        record = Record(
+            "flux.event",
+            source.name,
+            f"flux:{namespace}/{kind}/{name}",
+            f"flux:{source.name}:event:{sha256_hex(body)}",
             {
                 "environment": placement.environment,
                 "application": placement.application,
-                "controller": event.get("reportingController"),
-                "event": event,
-            }
-        ),
-        observed_at=datetime.now(UTC),
-        occurred_at=parse_time(event.get("timestamp"), lenient=True),
-    )
-    try:
-        appended = append_entry(record)
-    except EnvelopeError as exc:
-        raise Refused(400, f"event cannot be recorded: {exc}") from None
-    return JsonResponse({"created": appended.created, "seq": appended.seq, "source": source.name}, status=202)
+                "controller": event.reporting_controller,
+                "verification": delivery.verified.fact(),
+                "event": delivery.payload,
+            },
+            observed_at=datetime.now(UTC),
+            occurred_at=parse_rfc3339(event.timestamp) if event.timestamp else None,
+        )
+        return Outcome(record)
+
+
+receive = FluxReceiver().view()
