@@ -1,4 +1,4 @@
-"""What the GitHub and GitLab harvesters share: content hashes, protection history, time parsing.
+"""What the GitHub and GitLab packages share: content hashes, protection history, time parsing.
 
 Protection history: a snapshot record is returned only when a branch's settings differ from the
 last ones recorded for it (kept in the cursor, which moves only after the append). Its key chains
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from evidence.sources.forges.base import Protection, text
 from ledger.canonical import canonical_bytes
 
 UNKNOWN = "unknown"  # a setting the credential could not read: never recorded as off
@@ -109,3 +110,16 @@ def most(values: list[Any]) -> Any:
     if all(isinstance(v, bool) for v in known):
         return any(known)
     return max(known)
+
+
+def read_snapshot(data: dict[str, Any]) -> Protection:
+    """A protection snapshot entry, as both forges record one: effective settings and the parts."""
+    detail = {k: v for k, v in data.items() if k not in ("effective", "hash", "previous_hash", "repository", "branch")}
+    return Protection(
+        repository=data["repository"],
+        branch=data["branch"],
+        settings=data.get("effective") or {},
+        detail=detail,
+        hash=data["hash"],
+        previous_hash=text(data.get("previous_hash")),
+    )

@@ -8,6 +8,7 @@ from pathlib import Path
 from django.db import transaction
 from django.http import JsonResponse
 
+from evidence.sources.kinds import FORGES
 from evidence.sources.models import Source
 from ledger.append import append_entry
 from ledger.envelope import EnvelopeError, Record
@@ -21,11 +22,9 @@ def source_for(kind: str, repository: str | None) -> Source | None:
     """The enabled source of this kind that watches the repository/project (listed, or its org/group)."""
     if not repository:
         return None
-    owner = repository.rsplit("/", 1)[0]
+    forge = FORGES[kind]
     for source in Source.objects.filter(kind=kind, enabled=True):
-        listed = source.setting("repositories" if kind == "github" else "projects", []) or []
-        parent = source.setting("organisation") or source.setting("organization") or source.setting("group")
-        if repository in listed or (parent and (owner == parent or owner.startswith(f"{parent}/"))):
+        if forge.watches(source.config, repository):
             return source
     return None
 
