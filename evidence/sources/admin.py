@@ -4,18 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.http import HttpRequest
 
 from evidence.core.admin_base import ProjectionAdmin
+from evidence.sources.kinds import check_config
 from evidence.sources.models import HarvestRun, Source
 from evidence.sources.tasks import harvest_source
 
 
+class SourceForm(forms.ModelForm):
+    """The config is checked against its kind's schema, as the sources file is: unknown keys refused."""
+
+    # Django's default scheme for a URL typed without one, said out loud (6.0 changes it to https).
+    url = forms.URLField(max_length=500, required=False, assume_scheme="http")
+
+    class Meta:
+        model = Source
+        fields = ["name", "kind", "url", "credential_env", "environment", "config", "schedule", "enabled"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        kind, config = cleaned.get("kind"), cleaned.get("config")
+        if kind and config is not None:  # None: the field itself says what is missing
+            problem = check_config(kind, config)
+            if problem:
+                self.add_error("config", f"source {cleaned.get('name') or self.instance.name!r}: {problem}")
+        return cleaned
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
+    form = SourceForm
     list_display = [
         "name",
         "kind",

@@ -14,20 +14,19 @@ from django.db import transaction
 
 from evidence.core.digests import sha256_hex
 from evidence.core.jsonvalues import without_floats
+from evidence.sources.kinds import KINDS, check_config
 from evidence.sources.models import Source
+from evidence.sources.schemas import TOP_LEVEL, SourceFields, config_problem
 from ledger.append import append_entry
 from ledger.envelope import Record
 
-KINDS = {"github", "gitlab", "oci", "argocd", "flux", "kubernetes"}
-WATCH_KEYS = ("repositories", "projects", "images", "applications", "namespaces", "organisation", "group")
-TOP_LEVEL = {"name", "kind", "url", "credential_env", "environment", "schedule", "enabled"}
-
 
 class SourcesFileError(ValueError):
-    """The file cannot be used; the message names the file, the entry and the field."""
+    """The file cannot be used; the message names the file, the entry and the key, in one line."""
 
 
 def parse_sources(text: str, origin: str) -> list[dict[str, Any]]:
+    """The entries of a sources file, each checked against its kind's schema (unknown keys refused)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -54,13 +53,19 @@ def parse_sources(text: str, origin: str) -> list[dict[str, Any]]:
         if item.get("kind") not in KINDS:
             raise SourcesFileError(f"{where}: 'kind' must be one of {', '.join(sorted(KINDS))}")
         schedule = item.get("schedule", 3600)
-        if not isinstance(schedule, int) or schedule < 1:
+        if not isinstance(schedule, int) or isinstance(schedule, bool) or schedule < 1:
             raise SourcesFileError(f"{where}: 'schedule' must be a positive number of seconds")
-        for key in ("trusted_keys",):
-            if key in item and not isinstance(item[key], list):
-                raise SourcesFileError(f"{where}: '{key}' must be a list")
+        fields = {k: v for k, v in item.items() if k in TOP_LEVEL}
+        problem = config_problem(SourceFields, fields) or check_config(item["kind"], _config(item), TOP_LEVEL)
+        if problem:
+            raise SourcesFileError(f"{where}: {problem}")
         out.append(item)
     return out
+
+
+def _config(item: dict[str, Any]) -> dict[str, Any]:
+    """What of an entry goes into Source.config: every key but the Source fields."""
+    return {k: v for k, v in item.items() if k not in TOP_LEVEL}
 
 
 def load_sources_file(path: str | Path) -> list[Source]:
@@ -70,20 +75,19 @@ def load_sources_file(path: str | Path) -> list[Source]:
         raw = path.read_bytes()
     except OSError as exc:
         raise SourcesFileError(f"EVIDENCE_SOURCES_FILE: cannot read {path}: {exc.strerror}") from None
-    items = parse_sources(raw.decode("utf-8", errors="replace"), str(path))
+    items = parse_sources(raw.decode("utf-8", errors="replace"), f"sources file {path}")
     digest = sha256_hex(raw)
     with transaction.atomic():
         sources = []
         for item in items:
-            config = {k: v for k, v in item.items() if k not in TOP_LEVEL}
             source, _ = Source.objects.update_or_create(
                 name=item["name"],
                 defaults={
                     "kind": item["kind"],
                     "url": item.get("url", ""),
                     "credential_env": item.get("credential_env", ""),
-                    "environment": item.get("environment", "") if isinstance(item.get("environment"), str) else "",
-                    "config": config,
+                    "environment": item.get("environment", ""),
+                    "config": _config(item),  # as written: the schema checked it, adds no defaults
                     "schedule": item.get("schedule", 3600),
                     "enabled": bool(item.get("enabled", True)),
                     "from_file": True,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from evidence.readmodels.models import Approval, ProtectionSnapshot, PullRequest
-from evidence.sources.forges.gitlab import GitLabHarvester
+from evidence.sources.forges.gitlab.harvester import GitLabHarvester
 from ledger.models import Entry
 
 from .forge_fixtures import PROJECT, fake_gitlab, gitlab_model, gitlab_source, kinds, run  # noqa: F401

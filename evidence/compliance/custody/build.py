@@ -25,6 +25,7 @@ from evidence.compliance.custody.load import (
 from evidence.compliance.findings.policy import BASELINE, PolicyRules
 from evidence.readmodels.models import Approval, Deployment, ProtectionSnapshot, Provenance, PullRequest
 from evidence.readmodels.models.forge import ProtectionAt
+from evidence.sources import kinds
 
 UNKNOWN = "unknown"
 
@@ -114,15 +115,11 @@ def _trusted(name: str, patterns: list[str]) -> bool:
 
 
 def _commit_url(sha: str, pull: PullRequest | None, source_repo: str = "") -> str:
-    if pull is not None and pull.url:
-        if "/-/merge_requests/" in pull.url:
-            return pull.url.split("/-/merge_requests/")[0] + f"/-/commit/{sha}"
-        if "/pull/" in pull.url:
-            return pull.url.split("/pull/")[0] + f"/commit/{sha}"
+    url = kinds.commit_url_of_change(pull.forge, pull.url, sha) if pull is not None and pull.url else ""
     repo = source_repo.removeprefix("git+").removesuffix(".git")
-    if repo.startswith("https://"):
-        return f"{repo}/commit/{sha}"
-    return ""
+    if not url and repo.startswith("https://"):
+        url = kinds.commit_url_of_repository(repo, sha)
+    return url
 
 
 class _Builder:

@@ -12,13 +12,13 @@ from typing import Any
 
 from django.db import models
 
-FORGES = [("github", "GitHub"), ("gitlab", "GitLab")]
+from evidence.sources.kinds import forge_choices, get_forge
 
 
 class PullRequest(models.Model):
     """A merged pull request (GitHub) or merge request (GitLab), as last recorded."""
 
-    forge = models.CharField(max_length=10, choices=FORGES)
+    forge = models.CharField(max_length=10, choices=forge_choices)  # evidence.sources.kinds
     repository = models.CharField(max_length=300, help_text="owner/repo or group/project")
     number = models.PositiveIntegerField(help_text="Pull request number or merge request iid")
     title = models.CharField(max_length=500, blank=True)
@@ -48,8 +48,8 @@ class PullRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        mark = "!" if self.forge == "gitlab" else "#"
-        return f"{self.forge}:{self.repository}{mark}{self.number}"
+        forge = get_forge(self.forge)
+        return f"{self.forge}:{self.repository}{forge.change_mark if forge else '#'}{self.number}"
 
 
 class PullRequestCommit(models.Model):
@@ -69,7 +69,7 @@ class PullRequestCommit(models.Model):
 class Approval(models.Model):
     """A GitHub review or a GitLab approval, with the commit it was given on when known."""
 
-    forge = models.CharField(max_length=10, choices=FORGES)
+    forge = models.CharField(max_length=10, choices=forge_choices)  # evidence.sources.kinds
     repository = models.CharField(max_length=300)
     number = models.PositiveIntegerField()
     pull_request = models.ForeignKey(
@@ -103,7 +103,7 @@ class Approval(models.Model):
 class ProtectionSnapshot(models.Model):
     """Branch protection as recorded when it was first seen or changed (one row per change)."""
 
-    forge = models.CharField(max_length=10, choices=FORGES)
+    forge = models.CharField(max_length=10, choices=forge_choices)  # evidence.sources.kinds
     repository = models.CharField(max_length=300)
     branch = models.CharField(max_length=255)
     observed_at = models.DateTimeField()
@@ -137,7 +137,7 @@ class ProtectionSnapshot(models.Model):
 class ProtectionObservation(models.Model):
     """One harvest looked at a branch's protection (changed or not): the coverage behind snapshots."""
 
-    forge = models.CharField(max_length=10, choices=FORGES)
+    forge = models.CharField(max_length=10, choices=forge_choices)  # evidence.sources.kinds
     repository = models.CharField(max_length=300)
     branch = models.CharField(max_length=255)
     observed_at = models.DateTimeField()

@@ -6,9 +6,6 @@ of the ledger by `rebuild_projections` gives the same rows.
 
 from __future__ import annotations
 
-from typing import Any
-
-from evidence.core.times import parse_time
 from evidence.readmodels.models import (
     Approval,
     ProtectionObservation,
@@ -17,36 +14,32 @@ from evidence.readmodels.models import (
     PullRequestCommit,
 )
 from evidence.readmodels.projectors import projection_model, projects
+from evidence.sources import kinds
+from evidence.sources.forges.base import Approvals, Change, Dismissal, Protection
 from ledger.models import Entry
 
 for _model in (PullRequest, PullRequestCommit, Approval, ProtectionSnapshot, ProtectionObservation):
     projection_model(_model)
 
 
-def _str(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-@projects("github.pull_request", "gitlab.merge_request")
+@projects(*kinds.entry_kinds(Change))
 def project_change(entry: Entry) -> None:
-    data = entry.data
-    forge = entry.kind.split(".")[0]
-    number = int(data["number"] if "number" in data else data["iid"])  # GitLab calls it iid; 0 is a number
+    forge, change = kinds.read_entry(entry.kind, entry.data)
     pull, _ = PullRequest.objects.update_or_create(
-        forge=forge,
-        repository=data["repository"],
-        number=number,
+        forge=forge.name,
+        repository=change.repository,
+        number=change.number,
         defaults={
-            "title": _str(data.get("title"))[:500],
-            "url": _str(data.get("html_url") or data.get("web_url"))[:500],
-            "author": _str(data.get("author")),
-            "base": _str(data.get("base") or data.get("target_branch")),
-            "head_sha": _str(data.get("head_sha")),
-            "merge_commit_sha": _str(data.get("merge_commit_sha")),
-            "squash_commit_sha": _str(data.get("squash_commit_sha")),
-            "merged_at": parse_time(data.get("merged_at"), to_utc=True),
-            "merged_by": _str(data.get("merged_by")),
-            "commits": list(data.get("commits") or []),
+            "title": change.title[:500],
+            "url": change.url[:500],
+            "author": change.author,
+            "base": change.base,
+            "head_sha": change.head_sha,
+            "merge_commit_sha": change.merge_commit_sha,
+            "squash_commit_sha": change.squash_commit_sha,
+            "merged_at": change.merged_at,
+            "merged_by": change.merged_by,
+            "commits": list(change.commits),
             "source": entry.source,
             "entry_seq": entry.seq,
         },
@@ -55,11 +48,11 @@ def project_change(entry: Entry) -> None:
     PullRequestCommit.objects.bulk_create(
         [
             PullRequestCommit(pull_request=pull, sha=sha, position=i, entry_seq=entry.seq)
-            for i, sha in enumerate(dict.fromkeys(data.get("commits") or []))
+            for i, sha in enumerate(dict.fromkeys(change.commits))
         ]
     )
     # Reviews recorded before their pull request (a webhook-led order) are linked now.
-    Approval.objects.filter(forge=forge, repository=pull.repository, number=number, pull_request=None).update(
+    Approval.objects.filter(forge=forge.name, repository=pull.repository, number=pull.number, pull_request=None).update(
         pull_request=pull
     )
 
@@ -68,97 +61,66 @@ def _change(forge: str, repository: str, number: int) -> PullRequest | None:
     return PullRequest.objects.filter(forge=forge, repository=repository, number=number).first()
 
 
-@projects("github.review")
-def project_review(entry: Entry) -> None:
-    data = entry.data
-    repository, number = data["repository"], int(data["number"])
-    state = _str(data.get("state")).upper()
-    defaults = {
-        "pull_request": _change("github", repository, number),
-        "reviewer": _str(data.get("reviewer")),
-        "state": state,
-        "commit_id": _str(data.get("commit_id")),
-        "submitted_at": parse_time(data.get("submitted_at"), to_utc=True),
-        "entry_seq": entry.seq,
-    }
-    if state == "DISMISSED":
-        defaults["dismissed"] = True
-    Approval.objects.update_or_create(
-        forge="github", repository=repository, number=number, review_id=str(data["id"]), defaults=defaults
-    )
+@projects(*kinds.entry_kinds(Approvals))
+def project_approvals(entry: Entry) -> None:
+    """Reviews or approvals of a change. A complete list revokes the approvals it no longer names."""
+    forge, found = kinds.read_entry(entry.kind, entry.data)
+    key = {"forge": forge.name, "repository": found.repository, "number": found.number}
+    pull = _change(**key)
+    for approval in found.approvals:
+        defaults = {
+            "pull_request": pull,
+            "reviewer": approval.reviewer,
+            "state": approval.state,
+            "commit_id": approval.commit_id,
+            "submitted_at": approval.submitted_at,
+            "entry_seq": entry.seq,
+        }
+        if found.complete:  # listed as standing now: whatever revoked it before no longer holds
+            defaults |= {"dismissed": False, "dismissed_by": "", "dismissed_at": None, "dismissal_seq": None}
+        elif approval.state == "DISMISSED":
+            defaults["dismissed"] = True
+        Approval.objects.update_or_create(**key, review_id=approval.review_id, defaults=defaults)
+    if found.complete:
+        stale = Approval.objects.filter(**key, dismissed=False)
+        stale.exclude(review_id__in=[a.review_id for a in found.approvals]).update(
+            state="REVOKED", dismissed=True, dismissed_at=entry.observed_at, dismissal_seq=entry.seq
+        )
 
 
-@projects("github.review_dismissal")
+@projects(*kinds.entry_kinds(Dismissal))
 def project_dismissal(entry: Entry) -> None:
-    data = entry.data
-    repository, number = data["repository"], int(data["number"])
+    forge, dismissal = kinds.read_entry(entry.kind, entry.data)
+    key = {"forge": forge.name, "repository": dismissal.repository, "number": dismissal.number}
     row, _ = Approval.objects.get_or_create(
-        forge="github",
-        repository=repository,
-        number=number,
-        review_id=str(data["review_id"]),
+        **key,
+        review_id=dismissal.review_id,
         defaults={
-            "pull_request": _change("github", repository, number),
+            "pull_request": _change(**key),
             "state": "DISMISSED",
-            "commit_id": _str(data.get("dismissal_commit_id")),
+            "commit_id": dismissal.commit_id,
             "entry_seq": entry.seq,
         },
     )
     row.dismissed = True
-    row.dismissed_by = _str(data.get("dismissed_by"))
-    row.dismissed_at = parse_time(data.get("dismissed_at"), to_utc=True)
+    row.dismissed_by = dismissal.dismissed_by
+    row.dismissed_at = dismissal.dismissed_at
     row.dismissal_seq = entry.seq
     row.save()
 
 
-@projects("gitlab.approval")
-def project_gitlab_approvals(entry: Entry) -> None:
-    """The approvals of a merge request as harvested: approvers no longer listed are revoked."""
-    data = entry.data
-    repository, number = data["repository"], int(data["iid"])
-    pull = _change("gitlab", repository, number)
-    current = set()
-    for approver in data.get("approved_by") or []:
-        username = _str(approver.get("username"))
-        current.add(f"approval:{username}")
-        Approval.objects.update_or_create(
-            forge="gitlab",
-            repository=repository,
-            number=number,
-            review_id=f"approval:{username}",
-            defaults={
-                "pull_request": pull,
-                "reviewer": username,
-                "state": "APPROVED",
-                "commit_id": _str(approver.get("commit_id")),
-                "submitted_at": parse_time(approver.get("approved_at"), to_utc=True),
-                "dismissed": False,
-                "dismissed_by": "",
-                "dismissed_at": None,
-                "dismissal_seq": None,
-                "entry_seq": entry.seq,
-            },
-        )
-    stale = Approval.objects.filter(forge="gitlab", repository=repository, number=number, dismissed=False)
-    stale.exclude(review_id__in=current).update(
-        state="REVOKED", dismissed=True, dismissed_at=entry.observed_at, dismissal_seq=entry.seq
-    )
-
-
-@projects("github.branch_protection", "gitlab.protected_branch")
+@projects(*kinds.entry_kinds(Protection))
 def project_protection(entry: Entry) -> None:
-    data = entry.data
-    forge = entry.kind.split(".")[0]
-    detail = {k: v for k, v in data.items() if k not in ("effective", "hash", "previous_hash", "repository", "branch")}
+    forge, protection = kinds.read_entry(entry.kind, entry.data)
     ProtectionSnapshot.objects.create(
-        forge=forge,
-        repository=data["repository"],
-        branch=data["branch"],
+        forge=forge.name,
+        repository=protection.repository,
+        branch=protection.branch,
         observed_at=entry.observed_at,
-        settings=data.get("effective") or {},
-        detail=detail,
-        content_hash=data["hash"],
-        previous_hash=_str(data.get("previous_hash")),
+        settings=protection.settings,
+        detail=protection.detail,
+        content_hash=protection.hash,
+        previous_hash=protection.previous_hash,
         entry_seq=entry.seq,
     )
 
@@ -167,7 +129,7 @@ def project_protection(entry: Entry) -> None:
 def project_observations(entry: Entry) -> None:
     """Each forge harvest run says which branches it looked at: the coverage between snapshots."""
     data = entry.data
-    if data.get("source_kind") not in ("github", "gitlab"):
+    if data.get("source_kind") not in kinds.FORGES:
         return
     observed = data.get("observed") or {}
     for branch, seen in sorted((observed.get("protection") or {}).items()):

@@ -1,4 +1,4 @@
-"""What the GitHub and GitLab harvesters share: protection history, picking fields, coverage.
+"""What the GitHub and GitLab packages share: protection history, picking fields, coverage.
 
 Protection history: a snapshot record is returned only when a branch's settings differ from the
 last ones recorded for it (kept in the cursor, which moves only after the append). Its key chains
@@ -14,6 +14,7 @@ from typing import Any
 
 from evidence.core.digests import canonical_hash32
 from evidence.core.jsonvalues import without_floats
+from evidence.sources.forges.base import Protection, text
 
 UNKNOWN = "unknown"  # a setting the credential could not read: never recorded as off
 
@@ -86,3 +87,16 @@ def most(values: list[Any]) -> Any:
     if all(isinstance(v, bool) for v in known):
         return any(known)
     return max(known)
+
+
+def read_snapshot(data: dict[str, Any]) -> Protection:
+    """A protection snapshot entry, as both forges record one: effective settings and the parts."""
+    detail = {k: v for k, v in data.items() if k not in ("effective", "hash", "previous_hash", "repository", "branch")}
+    return Protection(
+        repository=data["repository"],
+        branch=data["branch"],
+        settings=data.get("effective") or {},
+        detail=detail,
+        hash=data["hash"],
+        previous_hash=text(data.get("previous_hash")),
+    )

@@ -1,19 +1,21 @@
 """The harvester interface. A harvester reads a source and returns records; it writes nothing.
 
-Adding a harvester: a module in this package with a subclass of Harvester, and one line in
-`evidence/harvesters/__init__.py`. `evidence.sources.harvest` is the one place that stores what it returns.
+Adding a kind of source: a subclass of Harvester, a configuration schema (a SourceConfig), and one
+line in `evidence/sources/kinds.py`. `evidence.sources.harvest` is the one place that stores what it returns.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ledger.envelope import Record
 
 if TYPE_CHECKING:
     from evidence.sources.models import Source
+    from evidence.sources.schemas import SourceConfig
 
 
 class HarvestError(RuntimeError):
@@ -39,3 +41,29 @@ class Harvester(ABC):
     @abstractmethod
     def harvest(self, source: Source, target: str, cursor: dict[str, Any]) -> HarvestResult:
         """Read one target since cursor; raise HarvestError when nothing could be read."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceKind:
+    """What one kind of source supplies: its harvester and the configuration it accepts.
+
+    Classes are named by dotted path ("module:name") and imported when first used, so listing
+    the kinds does not pull in every client library.
+    """
+
+    name: str  # the Source.kind value, e.g. "oci"
+    harvester: str  # "module:Class", a Harvester subclass
+    schema: type[SourceConfig]  # what its config may hold (unknown keys are refused)
+    receiver: str = ""  # "module:function", the view of /hooks/<name>/ when the kind takes webhooks
+
+    def load_harvester(self) -> Harvester:
+        harvester: Harvester = _load(self.harvester)()
+        return harvester
+
+    def load_receiver(self) -> Any:
+        return _load(self.receiver)
+
+
+def _load(dotted: str) -> Any:
+    module, _, name = dotted.partition(":")
+    return getattr(import_module(module), name)

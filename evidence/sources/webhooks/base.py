@@ -36,6 +36,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from evidence.core.metrics import count_delivery
 from evidence.core.secrets import SecretFileError, read_secret
+from evidence.sources.kinds import FORGES
 from evidence.sources.models import Source
 from evidence.sources.webhooks.payloads import BodyError, M, parse_object, storable, validate
 from ledger.append import append_entry
@@ -232,11 +233,9 @@ def forge_source(kind: str, repository: str | None) -> Source | None:
     """The enabled source of this kind that watches the repository/project (listed, or its org/group)."""
     if not repository:
         return None
-    owner = repository.rsplit("/", 1)[0]
+    forge = FORGES[kind]
     for source in Source.objects.filter(kind=kind, enabled=True):
-        listed = source.setting("repositories" if kind == "github" else "projects", []) or []
-        parent = source.setting("organisation") or source.setting("organization") or source.setting("group")
-        if repository in listed or (parent and (owner == parent or owner.startswith(f"{parent}/"))):
+        if forge.watches(source.config, repository):
             return source
     return None
 

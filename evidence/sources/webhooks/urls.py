@@ -1,12 +1,13 @@
-"""Webhook receivers under /hooks/: one module per controller or forge, each on the base in base.py."""
+"""Webhook receivers under /hooks/: one module per controller or forge."""
 
 from django.urls import path
 
-from evidence.sources.webhooks import argocd, flux, github, gitlab
+from evidence.sources.kinds import FORGES
+from evidence.sources.webhooks import argocd, flux
 
-urlpatterns = [
+urlpatterns: list = []
+urlpatterns += [
     path("argocd/", argocd.receive, name="hook-argocd"),
     path("flux/", flux.receive, name="hook-flux"),
-    path("github/", github.receive, name="hooks-github"),
-    path("gitlab/", gitlab.receive, name="hooks-gitlab"),
 ]
+urlpatterns += [path(f"{name}/", forge.receive, name=f"hooks-{name}") for name, forge in FORGES.items()]

@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 
 from evidence.compliance.custody import Custody, build_changes, build_many
 from evidence.readmodels.models import Deployment, ProtectionSnapshot, PullRequest
+from evidence.sources import kinds
 
 from ... import figures
 from ..content import Finding, PackContent, Sample, Section, Table
@@ -144,8 +145,8 @@ def _branches(chains: Iterable[Custody]) -> set[tuple[str, str, str]]:
         for link in chain.links:
             if link.name.endswith("protection") and "@" in link.subject:
                 repository, _, branch = link.subject.rpartition("@")
-                forge = "gitlab" if link.url and "/-/" in link.url else "github"
-                out.add((forge, repository, branch))
+                forge = kinds.forge_of_url(link.url)
+                out.add((forge.name if forge else kinds.DEFAULT_FORGE, repository, branch))
     return out
 
 

@@ -17,16 +17,15 @@ import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError, GitlabListError
 
 from evidence.core.digests import canonical_hash32
-from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
     UNKNOWN,
     Observed,
     check_snapshot,
-    login,
     most,
-    pick,
+    parse_time,
     snapshot_key,
 )
+from evidence.sources.forges.gitlab.records import approval_payload, merge_request_payload
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
 
@@ -254,18 +253,7 @@ class _Run:
         subject = f"gitlab:{self.target}!{mr.iid}"
         # Reference: https://docs.gitlab.com/api/merge_requests/#get-single-merge-request-commits
         commits = [c.id for c in mr.commits()][::-1]  # GitLab lists newest first
-        data = {
-            "repository": self.target,
-            **pick(raw, "iid", "id", "title", "web_url", "state", "created_at", "merged_at", "squash"),
-            "author": login(raw.get("author")),
-            "base": raw.get("target_branch"),
-            "source_branch": raw.get("source_branch"),
-            "head_sha": raw.get("sha"),
-            "merge_commit_sha": raw.get("merge_commit_sha"),
-            "squash_commit_sha": raw.get("squash_commit_sha"),
-            "merged_by": login(raw.get("merge_user")) or login(raw.get("merged_by")),
-            "commits": commits,
-        }
+        data = merge_request_payload(self.target, raw, commits)
         self.record(
             "gitlab.merge_request",
             subject,
@@ -293,29 +281,9 @@ class _Run:
                 approved_at[note.author["username"]] = note.created_at
             elif note.body.startswith(UNAPPROVED_NOTE):
                 approved_at.pop(note.author["username"], None)
-        # GitLab does not say which commit an approval was given on. When approvals reset on push,
-        # an approval still standing at merge was given on the merged head.
         settings = self.settings["approval_settings"]
         resets = isinstance(settings, dict) and settings.get("reset_approvals_on_push") is True
-        approved_by = []
-        for item in approvals.get("approved_by") or []:
-            username = login(item.get("user"))
-            approved_by.append(
-                {
-                    "username": username,
-                    "approved_at": item.get("approved_at") or approved_at.get(username or ""),
-                    "commit_id": raw.get("sha") if resets else UNKNOWN,
-                    "commit_id_basis": "reset_approvals_on_push" if resets else UNKNOWN,
-                }
-            )
-        approval = {
-            "repository": self.target,
-            "iid": mr.iid,
-            "head_sha": raw.get("sha"),
-            **pick(approvals, "approvals_required", "approvals_left", "approved"),
-            "approved_by": approved_by,
-            "approval_state": approval_state,
-        }
+        approval = approval_payload(self.target, raw, approvals, approval_state, approved_at, resets)
         self.record(
             "gitlab.approval",
             subject,

@@ -26,16 +26,17 @@ from github.GithubException import (
 from requests.utils import parse_header_links
 
 from evidence.core.digests import canonical_hash32
-from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
     UNKNOWN,
     Observed,
     check_snapshot,
     login,
     most,
+    parse_time,
     pick,
     snapshot_key,
 )
+from evidence.sources.forges.github.records import dismissal_payload, pull_request_payload, review_payload
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
 
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from evidence.sources.models import Source
 
 DEFAULT_URL = "https://api.github.com"
-COMMITS_LIMIT = 250  # GitHub lists at most 250 commits of a pull request
 
 
 @dataclass
@@ -274,52 +274,20 @@ class _Run:
             merged_by = login(raw.get("merged_by"))
         # Reference: https://docs.github.com/en/rest/pulls/pulls#list-commits-on-a-pull-request
         commits = [c.sha for c in pull.get_commits()]
-        data = {
-            "repository": self.target,
-            **pick(raw, "number", "id", "title", "html_url", "state", "created_at", "closed_at", "merged_at"),
-            "author": login(raw.get("user")),
-            "base": raw["base"]["ref"],
-            "base_sha": raw["base"].get("sha"),
-            "head_ref": raw["head"].get("ref"),
-            "head_sha": raw["head"]["sha"],
-            "merge_commit_sha": raw.get("merge_commit_sha"),
-            "merged": raw.get("merged_at") is not None,
-            "merged_by": merged_by,
-            "commits": commits,
-            "commits_complete": len(commits) < COMMITS_LIMIT,
-        }
+        data = pull_request_payload(self.target, raw, merged_by, commits)
         key = f"github:pr:{self.target}#{number}:{canonical_hash32(data)}"
         self.record("github.pull_request", subject, key, data, raw.get("merged_at"))
         self.observed.pulls_harvested.append(number)
         # Reference: https://docs.github.com/en/rest/pulls/reviews#list-reviews-for-a-pull-request
         for review in pull.get_reviews():
             r = review.raw_data
-            review_data = {
-                "repository": self.target,
-                "number": number,
-                "id": r["id"],
-                "reviewer": login(r.get("user")),
-                "state": r.get("state"),
-                "commit_id": r.get("commit_id"),
-                **pick(r, "submitted_at", "author_association", "body", "html_url"),
-            }
+            review_data = review_payload(self.target, number, r)
             key = f"github:review:{r['id']}:{canonical_hash32(review_data)}"
             self.record("github.review", subject, key, review_data, r.get("submitted_at"))
         for event in events:
             if event.get("event") != "review_dismissed":
                 continue
-            dismissed = event.get("dismissed_review") or {}
-            dismissal = {
-                "repository": self.target,
-                "number": number,
-                "event_id": event["id"],
-                "review_id": dismissed.get("review_id"),
-                "dismissed_by": login(event.get("actor")),
-                "dismissed_at": event.get("created_at"),
-                "message": dismissed.get("dismissal_message"),
-                "review_state": dismissed.get("state"),
-                "dismissal_commit_id": dismissed.get("dismissal_commit_id"),
-            }
+            dismissal = dismissal_payload(self.target, number, event)
             key = f"github:review-dismissal:{self.target}:{event['id']}"
             self.record("github.review_dismissal", subject, key, dismissal, event.get("created_at"))
 
