@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence.core.times import parse_time
 from evidence.sources.forges.base import Approval, Approvals, Change, Dismissal, Normaliser, Protection, text
-from evidence.sources.forges.common import login, parse_time, pick, read_snapshot
+from evidence.sources.forges.common import login, pick, read_snapshot
 
 COMMITS_LIMIT = 250  # GitHub lists at most 250 commits of a pull request
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from evidence.core.times import parse_time
 from evidence.sources.forges.base import Approval, Approvals, Change, Normaliser, Protection, text
-from evidence.sources.forges.common import UNKNOWN, login, parse_time, pick, read_snapshot
+from evidence.sources.forges.common import UNKNOWN, login, pick, read_snapshot
 
 # --- API -> ledger payload ------------------------------------------------------------------
 
