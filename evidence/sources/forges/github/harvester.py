@@ -26,13 +26,13 @@ from github.GithubException import (
 from requests.utils import parse_header_links
 
 from evidence.core.digests import canonical_hash32
+from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
     UNKNOWN,
     Observed,
     check_snapshot,
     login,
     most,
-    parse_time,
     pick,
     snapshot_key,
 )

@@ -17,12 +17,12 @@ import requests
 from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetError, GitlabListError
 
 from evidence.core.digests import canonical_hash32
+from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
     UNKNOWN,
     Observed,
     check_snapshot,
     most,
-    parse_time,
     snapshot_key,
 )
 from evidence.sources.forges.gitlab.records import approval_payload, merge_request_payload
