@@ -125,7 +125,8 @@ def find_cycles(graph: grimp.ImportGraph, known: Iterable[Edge] = ()) -> list[st
 
 
 def test_it_has_no_import_cycles_in_production_code():
-    graph = grimp.build_graph(*PRODUCTION, cache_dir=None)
+    # Imports under `if TYPE_CHECKING:` never run, so they cannot form a cycle at import time.
+    graph = grimp.build_graph(*PRODUCTION, exclude_type_checking_imports=True, cache_dir=None)
     cycles = find_cycles(graph, KNOWN)
     assert not cycles, "import cycles (move the shared piece down, or pass a function in):\n" + "\n".join(cycles)
 

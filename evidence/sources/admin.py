@@ -11,7 +11,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Ou
 from django.http import HttpRequest
 
 from evidence.core.admin_base import ProjectionAdmin
-from evidence.sources.kinds import check_config
+from evidence.sources.kinds import check_config, kind_choices
 from evidence.sources.models import HarvestRun, Source
 from evidence.sources.tasks import harvest_source
 
@@ -21,6 +21,7 @@ class SourceForm(forms.ModelForm):
 
     # Django's default scheme for a URL typed without one, said out loud (6.0 changes it to https).
     url = forms.URLField(max_length=500, required=False, assume_scheme="http")
+    kind = forms.ChoiceField(choices=kind_choices)
 
     class Meta:
         model = Source

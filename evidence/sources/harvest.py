@@ -7,7 +7,8 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from evidence.sources.harvesters import HarvestError, HarvestResult, get_harvester
+from evidence.sources.harvesters import HarvestError, HarvestResult
+from evidence.sources.kinds import get_harvester
 from evidence.sources.models import HarvestCursor, HarvestRun, Source
 from ledger.append import append_entries, append_entry
 from ledger.envelope import Record

@@ -11,7 +11,7 @@ from typing import Any
 from evidence.sources.controllers.schemas import ArgoCDConfig, FluxConfig, KubernetesConfig
 from evidence.sources.forges import github, gitlab
 from evidence.sources.forges.base import Forge
-from evidence.sources.harvesters.base import SourceKind
+from evidence.sources.harvesters.base import Harvester, HarvestError, SourceKind
 from evidence.sources.oci.schema import OciConfig
 from evidence.sources.schemas import config_problem
 
@@ -58,6 +58,14 @@ def forge_choices() -> list[tuple[str, str]]:
 
 def get_kind(name: str) -> SourceKind | None:
     return KINDS.get(name)
+
+
+def get_harvester(kind: str) -> Harvester:
+    """The harvester of a kind, imported on first use (each pulls in its client library)."""
+    found = get_kind(kind)
+    if found is None:
+        raise HarvestError(f"no harvester for sources of kind {kind!r}")
+    return found.load_harvester()
 
 
 def get_forge(name: str) -> Forge | None:

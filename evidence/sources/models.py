@@ -7,14 +7,15 @@ from typing import Any
 from django.db import models
 
 from evidence.core.secrets import read_secret
-from evidence.sources.kinds import kind_choices
 
 
 class Source(models.Model):
     """Where evidence comes from. Credentials are never stored: only the variable that holds one."""
 
     name = models.SlugField(max_length=100, unique=True)
-    kind = models.CharField(max_length=20, choices=kind_choices)  # evidence.sources.kinds
+    # One of evidence.sources.kinds.KINDS, checked where sources are declared (the sources file, the
+    # admin form): the registry imports the harvesters, which import this module, so no choices here.
+    kind = models.CharField(max_length=20, help_text="A kind of evidence.sources.kinds (github, gitlab, oci, ...).")
     url = models.URLField(max_length=500, blank=True)
     credential_env = models.CharField(
         max_length=100, blank=True, help_text="Name of the environment variable (or VAR_FILE) holding the credential."

@@ -14,7 +14,7 @@ from .models import HarvestRun, Source
 @shared_task(name="evidence.tasks.harvest_source", acks_late=True)
 def harvest_source(source_id: int) -> None:
     """Fan out one task per target of the source."""
-    from .harvesters import get_harvester
+    from .kinds import get_harvester
 
     source = Source.objects.filter(pk=source_id, enabled=True).first()
     if source is None:

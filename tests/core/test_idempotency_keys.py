@@ -514,21 +514,23 @@ def test_it_keeps_the_key_and_payload_of_a_source_configuration(db, tmp_path):
         "  url: https://argocd.example\n"
         "  credential_env: ARGO_TOKEN\n"
         "  environment: prod\n"
-        "  timeout: 2.5\n"
-        "  applications: [payments, 7, 1.0]\n"
+        "  webhook_token_env: ARGO_HOOK_TOKEN\n"
+        "  applications: [payments, orders]\n"  # the kind's schema wants names (numbers were taken before)
     )
     load_sources_file(path)
     entry = Entry.objects.get(kind="source.configuration")
-    assert entry.idempotency_key == "sources-file:9cf93477880c970f66c41cc1fca5bd88a959b1990e475d0d7aa080d9e653e31f"
-    assert entry.data["sources"] == [  # floats as decimal strings
+    assert (
+        entry.idempotency_key == "sources-file:a1ca3bf885728c9b46d630073316fdc1bee95b0a7a4b5098d4226d737bd0f1f8"
+    )  # sha256 of the file
+    assert entry.data["sources"] == [  # as written (each kind's schema refuses unknown keys, floats among them)
         {
             "name": "argo-prod",
             "kind": "argocd",
             "url": "https://argocd.example",
             "credential_env": "ARGO_TOKEN",
             "environment": "prod",
-            "timeout": "2.5",
-            "applications": ["payments", 7, "1.0"],
+            "webhook_token_env": "ARGO_HOOK_TOKEN",
+            "applications": ["payments", "orders"],
         }
     ]
 

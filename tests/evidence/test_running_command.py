@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 
@@ -53,7 +54,11 @@ def test_it_exits_non_zero_from_the_shell(tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
-        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/cli.sqlite3",
+            "SECRET_KEY_FILE": os.environ["SECRET_KEY_FILE"],  # made by devkit.settings for the test run
+        },
     )
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1].startswith("CommandError: running: at '~x'")

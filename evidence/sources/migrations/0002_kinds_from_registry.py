@@ -1,9 +1,7 @@
-"""State only: Source.kind's choices come from evidence.sources.kinds (a callable), so a new kind
-of source needs no migration. Choices are not in the database: nothing is altered there."""
+"""State only: Source.kind lists no choices; the kinds registry (evidence.sources.kinds) checks the
+kind where a source is declared, so a new kind needs no migration. Nothing is altered in the database."""
 
 from django.db import migrations, models
-
-import evidence.sources.kinds
 
 
 class Migration(migrations.Migration):
@@ -15,6 +13,8 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="source",
             name="kind",
-            field=models.CharField(choices=evidence.sources.kinds.kind_choices, max_length=20),
+            field=models.CharField(
+                help_text="A kind of evidence.sources.kinds (github, gitlab, oci, ...).", max_length=20
+            ),
         ),
     ]
