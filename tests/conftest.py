@@ -59,6 +59,7 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen[bytes]]:
 def signing_key(tmp_path, settings):
     """Each test signs with a key of its own, created on demand by tests that need one."""
     settings.LEDGER_SIGNING_KEY = str(tmp_path / "keys" / "ledger.key")
+    settings.LEDGER_CHECKPOINT_DIR = str(tmp_path / "checkpoints")  # and a copy of its checkpoints outside the db
     return settings.LEDGER_SIGNING_KEY
 
 
