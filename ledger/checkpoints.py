@@ -109,8 +109,16 @@ def _opened(note: str, verifiers: list[Verifier], where: str, size: int, root: b
     return signer.key_id.hex()
 
 
-def sign_checkpoint_if_due() -> Checkpoint | None:
-    """Sign when the unsigned tail is LEDGER_CHECKPOINT_ENTRIES long or older than LEDGER_CHECKPOINT_INTERVAL.
+def sign_after_batch() -> Checkpoint | None:
+    """A producer finished a batch (a harvest run): without a broker, sign any unsigned tail now."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return None  # the beat schedule signs (ledger.tasks.checkpoint)
+    return sign_checkpoint_if_due(force=True)
+
+
+def sign_checkpoint_if_due(force: bool = False) -> Checkpoint | None:
+    """Sign when the unsigned tail is LEDGER_CHECKPOINT_ENTRIES long or older than LEDGER_CHECKPOINT_INTERVAL
+    (force: whenever there is one).
 
     For the embedded default (no broker, so no beat schedule): called after inline appends commit.
     Two indexed reads when nothing is due. Never raises: a refusal is logged (verify_ledger says more).
@@ -122,7 +130,8 @@ def sign_checkpoint_if_due() -> Checkpoint | None:
     if tail <= 0:
         return None
     interval = timedelta(seconds=settings.LEDGER_CHECKPOINT_INTERVAL)
-    if tail < settings.LEDGER_CHECKPOINT_ENTRIES and signed_at is not None and timezone.now() - signed_at < interval:
+    recent = signed_at is not None and timezone.now() - signed_at < interval
+    if not force and tail < settings.LEDGER_CHECKPOINT_ENTRIES and recent:
         return None
     try:
         return sign_checkpoint()

@@ -55,6 +55,12 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait(timeout=30)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _checkpoints_outside_the_project(tmp_path_factory):
+    """Session fixtures that sign checkpoints write their notes here, never into the project's var/."""
+    settings.LEDGER_CHECKPOINT_DIR = str(tmp_path_factory.mktemp("checkpoints"))
+
+
 @pytest.fixture(autouse=True)
 def signing_key(tmp_path, settings):
     """Each test signs with a key of its own, created on demand by tests that need one."""
