@@ -14,13 +14,15 @@ from __future__ import annotations
 import os
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
-from .note import NoteError, split_notes
+from .note import Checkpoint, NoteError, split_notes
 
 LATEST = "latest"
 FETCH_TIMEOUT = 30
+API_PAGE = 1000  # ledger.api.CheckpointNotes.LIMIT
 
 
 class CheckpointFileError(RuntimeError):
@@ -93,10 +95,13 @@ def _sync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def load_notes(source: str) -> list[tuple[str, str]]:
-    """(where, note) for every signed note at source: a directory of *.note files, a file, or a URL."""
+def load_notes(source: str, token: str = "") -> list[tuple[str, str]]:
+    """(where, note) for every signed note at source: a directory of *.note files, a file, or a URL.
+
+    A URL is read as one bundle of notes; the ledger API's /checkpoints/notes/ is read page by page.
+    """
     if source.startswith(("http://", "https://")):
-        return [(source, note) for note in split_notes(fetch_text(source))]
+        return [(source, note) for note in _fetch_notes(source, token)]
     path = Path(source)
     if path.is_dir():
         found = []
@@ -106,6 +111,18 @@ def load_notes(source: str) -> list[tuple[str, str]]:
     if path.is_file():
         return [(str(path), note) for note in split_notes(path.read_text())]
     raise NoteError(f"{source}: no such file, directory or http(s) URL")
+
+
+def _fetch_notes(url: str, token: str) -> list[str]:
+    notes = split_notes(fetch_text(url, token))
+    if not urlsplit(url).path.endswith("/checkpoints/notes/") or urlsplit(url).query:
+        return notes
+    page = notes
+    while len(page) >= API_PAGE:  # the API serves at most API_PAGE notes an answer, in size order
+        last = Checkpoint.parse(page[-1].rpartition("\n\n")[0] + "\n").size
+        page = split_notes(fetch_text(f"{url}?after={last}", token))
+        notes += page
+    return notes
 
 
 def fetch_text(url: str, token: str = "") -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,14 @@ from .checkpoint_files import fetch_text
 from .note import Checkpoint, NoteError, Verifier, note_signers, split_notes
 
 PAGE = 1000
+
+
+def api_token() -> str:
+    """LEDGER_MONITOR_TOKEN, or the file named by LEDGER_MONITOR_TOKEN_FILE: an auditor's API token."""
+    path = os.environ.get("LEDGER_MONITOR_TOKEN_FILE", "")
+    if path:
+        return Path(path).read_text().strip()
+    return os.environ.get("LEDGER_MONITOR_TOKEN", "").strip()
 
 
 @dataclass

@@ -139,6 +139,40 @@ def test_it_reads_outside_checkpoints_from_a_url(ledger):
     assert lines[1:] == [f"checkpoint 17 held at {url} is beyond the log's 12 entries: the database was rolled back"]
 
 
+def test_it_pages_through_the_api_listing_of_notes(ledger, monkeypatch):
+    from ledger import checkpoint_files
+
+    notes = {c.size: c.note for c in Checkpoint.objects.all()}
+    asked = []
+
+    class Api(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            after = int(self.path.partition("after=")[2] or -1)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(join_notes([notes[s] for s in sorted(notes) if s > after][:1]).encode())
+
+        def log_message(self, *args):
+            pass
+
+    monkeypatch.setattr(checkpoint_files, "API_PAGE", 1)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/api/v1/checkpoints/notes/"
+        held = checkpoint_files.load_notes(url)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [note for _, note in held] == [notes[10], notes[17]]
+    assert asked == [
+        "/api/v1/checkpoints/notes/",
+        "/api/v1/checkpoints/notes/?after=10",
+        "/api/v1/checkpoints/notes/?after=17",
+    ]
+
+
 def test_it_reports_a_held_checkpoint_with_a_bad_signature(ledger, tmp_path):
     forged = Signer.generate("test.ledger/log").sign(CheckpointBody(settings.LEDGER_ORIGIN, 10, b"\x01" * 32).body())
     (tmp_path / "forged.note").write_text(forged)

@@ -1,4 +1,3 @@
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -7,16 +6,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from ledger.monitor import run_monitor
+from ledger.monitor import api_token, run_monitor
 from ledger.note import NoteError, parse_verifiers
-
-
-def _token() -> str:
-    """LEDGER_MONITOR_TOKEN, or the file named by LEDGER_MONITOR_TOKEN_FILE (an auditor's API token)."""
-    path = os.environ.get("LEDGER_MONITOR_TOKEN_FILE", "")
-    if path:
-        return Path(path).read_text().strip()
-    return os.environ.get("LEDGER_MONITOR_TOKEN", "").strip()
 
 
 class Command(BaseCommand):
@@ -38,7 +29,7 @@ class Command(BaseCommand):
         state_path = Path(state) if state else Path(settings.BASE_DIR) / "var" / "monitor" / f"{host}.json"
         try:
             pinned = parse_verifiers(Path(key).read_text()) if key else None
-            report = run_monitor(url, state_path, _token(), pinned)
+            report = run_monitor(url, state_path, api_token(), pinned)
         except (OSError, NoteError, ValueError, KeyError) as exc:
             raise CommandError(f"monitor: {url}: {exc}") from None
         for line in report.notes:

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ledger.checkpoint_files import checkpoint_dir, load_notes
 from ledger.keys import SigningKeyError, load_verifiers
+from ledger.monitor import api_token
 from ledger.note import NoteError, parse_verifiers
 from ledger.verification import HeldCheckpoint, verify_ledger
 
@@ -38,7 +39,7 @@ class Command(BaseCommand):
         sources = [str(checkpoint_dir())] if checkpoint_dir().is_dir() else []
         for source in [*sources, *checkpoints]:
             try:
-                held += [HeldCheckpoint(where, note) for where, note in load_notes(source)]
+                held += [HeldCheckpoint(where, note) for where, note in load_notes(source, api_token())]
             except (OSError, NoteError, UnicodeDecodeError) as exc:
                 raise CommandError(f"verify_ledger: --checkpoints {source}: {exc}") from None
         report = verify_ledger(verifiers, held)
