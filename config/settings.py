@@ -211,7 +211,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A producer never waits long on a broker outage: its record is already durable in the queue table.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+# Seconds between checkpoints: the beat schedule with a broker; without one, the longest an inline
+# append leaves the unsigned tail before it signs (or LEDGER_CHECKPOINT_ENTRIES entries, if sooner).
 LEDGER_CHECKPOINT_INTERVAL = envint("LEDGER_CHECKPOINT_INTERVAL", 300, minimum=1)
+LEDGER_CHECKPOINT_ENTRIES = envint("LEDGER_CHECKPOINT_ENTRIES", 1000, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "ledger-sequence": {"task": "ledger.tasks.sequence", "schedule": 10.0},
     "evidence-harvest-due": {"task": "evidence.tasks.harvest_due", "schedule": 60.0},
@@ -226,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
 LEDGER_SIGNING_KEY = os.getenv("LEDGER_SIGNING_KEY", str(BASE_DIR / "var" / "ledger-signing.key"))
 LEDGER_ORIGIN = os.getenv("LEDGER_ORIGIN", "evidence-ledger.local/ledger")
 LEDGER_MAX_PAYLOAD_BYTES = envint("LEDGER_MAX_PAYLOAD_BYTES", 1024 * 1024, minimum=1024)
+# Every signed checkpoint is also written here as <size>.note (create-only): the copy outside the database.
+LEDGER_CHECKPOINT_DIR = os.getenv("LEDGER_CHECKPOINT_DIR", str(BASE_DIR / "var" / "checkpoints"))
 
 # --- Audit packs ----------------------------------------------------------------------------
 PACK_STORAGE_DIR = os.getenv("PACK_STORAGE_DIR", str(BASE_DIR / "var" / "packs"))

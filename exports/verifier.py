@@ -179,9 +179,10 @@ class UsageError(ValueError):
     """The verifier cannot start: a bad key file or argument (exit 2, not a verdict on the pack)."""
 
 
-def parse_ledger_key(text: str) -> note.Verifier:
+def parse_ledger_key(text: str) -> list[note.Verifier]:
+    """The ledger's verifier keys, one a line (a rotated log publishes every key it signed with)."""
     try:
-        return note.Verifier.parse(text)
+        return note.parse_verifiers(text)
     except note.NoteError as exc:
         raise UsageError(f"--ledger-key: {exc}") from None
 
@@ -195,9 +196,10 @@ def check_evidence(
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """Checkpoint, entries, proofs; returns the attested figures (checkpoint, key) and the envelopes by seq."""
     attested: dict[str, Any] = {}
-    verifier = parse_ledger_key(ledger_key)
-    attested["ledger_key.fingerprint"] = verifier.fingerprint()
+    verifiers = parse_ledger_key(ledger_key)
     embedded_key = attachments[LEDGER_KEY].decode().strip()
+    verifier = next((v for v in verifiers if v.encode() == embedded_key), verifiers[0])
+    attested["ledger_key.fingerprint"] = verifier.fingerprint()
     if embedded_key != verifier.encode():
         embedded_name = "+".join(embedded_key.split("+")[:2])
         report.fail(

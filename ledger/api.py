@@ -14,8 +14,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .bounds import LARGEST, IdFilter
-from .keys import SigningKeyError, load_verifier
+from .keys import SigningKeyError, load_verifiers
 from .models import Checkpoint, Entry
+from .note import join_notes
 from .proofs import ProofUnavailable, consistency_proof, inclusion_proof
 from .serializers import CheckpointSerializer, EntrySerializer
 
@@ -135,14 +136,41 @@ class Consistency(APIView):
         return Response(proof.as_json())
 
 
+class CheckpointNotes(APIView):
+    LIMIT = 1000
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.INT, description="only sizes above this (default: all)"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"at most this many (default and cap {LIMIT})"),
+        ],
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        """Signed checkpoint notes in size order, one after another with a blank line between (text/plain).
+
+        What `manage.py monitor` and `verify_ledger --checkpoints URL` read; page with `after`.
+        """
+        after = _int_param(request, "after", required=False)
+        limit = min(_int_param(request, "limit", required=False) or self.LIMIT, self.LIMIT)
+        query = Checkpoint.objects.order_by("size")
+        if after is not None:
+            query = query.filter(size__gt=after)
+        notes = list(query.values_list("note", flat=True)[:limit])
+        return HttpResponse(join_notes(notes), content_type="text/plain; charset=utf-8")
+
+
 class PublicKey(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        """The ledger's verifier key (C2SP note format), to check checkpoints offline."""
+        """The ledger's verifier keys (C2SP note format), current first: a rotated-out key stays listed,
+        so checkpoints it signed still verify offline."""
         try:
-            verifier = load_verifier()
+            verifiers = load_verifiers()
         except SigningKeyError:
             raise NotFound("the ledger has no signing key yet") from None
-        return Response(
-            {"origin": settings.LEDGER_ORIGIN, "verifier_key": verifier.encode(), "fingerprint": verifier.fingerprint()}
-        )
+        keys = [
+            {"verifier_key": v.encode(), "fingerprint": v.fingerprint(), "current": i == 0}
+            for i, v in enumerate(verifiers)
+        ]
+        return Response({"origin": settings.LEDGER_ORIGIN, **keys[0], "keys": keys})

@@ -1,8 +1,9 @@
 """The one write path for producers: validate, canonicalise and queue records durably.
 
 A record is accepted once its queue row commits. The sequencer then gives it a seq. With no
-broker (REDIS_URL unset) the sequencer runs inline before this returns; with one, a task is sent
-on commit, and the beat schedule sweeps the queue as a safety net.
+broker (REDIS_URL unset) the sequencer runs inline before this returns, and on commit a checkpoint
+is signed when one is due (see checkpoints.sign_checkpoint_if_due); with one, a task is sent on
+commit, and the beat schedule sweeps the queue and signs checkpoints.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def append_entries(records: Sequence[Record]) -> list[Appended]:
 
             sequence_pending()
             existing.update(seqs_by_key(inserted))
+            # No beat schedule either: sign when the unsigned tail is long or old (cheap when not due).
+            transaction.on_commit(_sign_if_due, robust=True)
         elif inserted:
             # robust: a broker outage must not fail an append that is already durable; the beat sweep
             # (ledger.tasks.sequence every 10 s) sequences what was queued meanwhile.
@@ -131,6 +134,12 @@ def _queue(items: list[Sealed]) -> set[str]:
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", fresh)
             inserted = {r[0] for r in fresh}
     return inserted
+
+
+def _sign_if_due() -> None:
+    from .checkpoints import sign_checkpoint_if_due
+
+    sign_checkpoint_if_due()
 
 
 def _notify_sequencer() -> None:

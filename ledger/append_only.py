@@ -2,8 +2,10 @@
 
 PostgreSQL: triggers reject UPDATE, DELETE and TRUNCATE, with no setting that switches them off,
 and the application role may only INSERT and SELECT. SQLite: RAISE(ABORT) triggers.
-The head row may only move forward. An owner can still drop triggers: `verify_ledger` is what
-detects that kind of tampering.
+The head row may only move forward, and only to the log's own end: its size, chain hash and (on
+PostgreSQL) root must be those of the stored entries and tree nodes, so the application role cannot
+move it on its own; the sequencer inserts the entries, then moves the head in the same transaction.
+An owner can still drop triggers: `verify_ledger` is what detects that kind of tampering.
 """
 
 from __future__ import annotations
@@ -27,6 +29,54 @@ BEGIN
   END IF;
   RETURN NEW;
 END $$;
+-- The head must name the stored log's end: size = last seq + 1, that entry's chain hash, and the
+-- root folded from the stored frontier (one hash per set bit of the size: leaves in ledger_entry,
+-- complete subtrees in ledger_treenode), as ledger.merkle.Frontier does. Once per sequenced batch.
+CREATE OR REPLACE FUNCTION ledger_head_follows_log() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  last_seq bigint;
+  last_chain bytea;
+  start bigint := 0;
+  node bytea;
+  nodes bytea[] := '{}';
+  folded bytea;
+BEGIN
+  SELECT seq, chain_hash INTO last_seq, last_chain FROM ledger_entry ORDER BY seq DESC LIMIT 1;
+  IF NEW.size <> COALESCE(last_seq + 1, 0)
+     OR NEW.chain_hash <> COALESCE(last_chain, decode(repeat('00', 32), 'hex')) THEN
+    RAISE EXCEPTION 'ledger: ledger_head may only move the head forward to the last entry (size %, chain hash)',
+      COALESCE(last_seq + 1, 0) USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  IF NEW.size = 0 THEN
+    folded := sha256(''::bytea);
+  ELSE
+    FOR lvl IN REVERSE 62..0 LOOP
+      IF (NEW.size >> lvl) & 1 = 1 THEN
+        IF lvl = 0 THEN
+          SELECT leaf_hash INTO node FROM ledger_entry WHERE seq = start;
+        ELSE
+          SELECT t.hash INTO node FROM ledger_treenode t WHERE t.level = lvl AND t."index" = start >> lvl;
+        END IF;
+        IF node IS NULL THEN
+          RAISE EXCEPTION 'ledger: tree node (level %, from seq %) missing under the head', lvl, start
+            USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        nodes := nodes || node;
+        start := start + (1::bigint << lvl);
+        node := NULL;
+      END IF;
+    END LOOP;
+    folded := nodes[array_length(nodes, 1)];
+    FOR i IN REVERSE array_length(nodes, 1) - 1..1 LOOP
+      folded := sha256('\\x01'::bytea || nodes[i] || folded);
+    END LOOP;
+  END IF;
+  IF NEW.root <> folded THEN
+    RAISE EXCEPTION 'ledger: ledger_head may only move the head forward to the root of the stored tree'
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NEW;
+END $$;
 """
 
 
@@ -46,7 +96,14 @@ def postgresql_create() -> list[str]:
         f"CREATE TRIGGER {HEAD_TABLE}_forward_only BEFORE UPDATE OR DELETE ON {HEAD_TABLE} "
         "FOR EACH ROW EXECUTE FUNCTION ledger_head_forward_only()"
     )
+    sql.append(HEAD_FOLLOWS_LOG_PG)
     return sql
+
+
+HEAD_FOLLOWS_LOG_PG = (
+    f"CREATE TRIGGER {HEAD_TABLE}_follows_log BEFORE INSERT OR UPDATE ON {HEAD_TABLE} "
+    "FOR EACH ROW EXECUTE FUNCTION ledger_head_follows_log()"
+)
 
 
 def postgresql_grants(role: str) -> list[str]:
@@ -88,6 +145,7 @@ def postgresql_drop() -> list[str]:
     sql = [f"DROP TRIGGER IF EXISTS {t}_append_only ON {t}" for t in FROZEN_TABLES]
     sql += [f"DROP TRIGGER IF EXISTS {t}_no_truncate ON {t}" for t in (*FROZEN_TABLES, HEAD_TABLE)]
     sql.append(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_forward_only ON {HEAD_TABLE}")
+    sql.append(f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_follows_log ON {HEAD_TABLE}")
     return sql
 
 
@@ -108,13 +166,38 @@ def sqlite_create() -> list[str]:
         f"CREATE TRIGGER {HEAD_TABLE}_no_delete BEFORE DELETE ON {HEAD_TABLE} BEGIN "
         f"SELECT RAISE(ABORT, 'ledger: DELETE on {HEAD_TABLE} is not allowed'); END"
     )
+    sql += HEAD_FOLLOWS_LOG_SQLITE
     return sql
+
+
+# SQLite has no SHA-256 in SQL: the size and chain hash are held to the log; the root is checked by
+# the sequencer (it folds the stored frontier before it moves the head) and by verify_ledger.
+_SQLITE_LOG_END = (
+    "NEW.size <> COALESCE((SELECT MAX(seq) + 1 FROM ledger_entry), 0) OR NEW.chain_hash <> "
+    "COALESCE((SELECT chain_hash FROM ledger_entry WHERE seq = NEW.size - 1), zeroblob(32))"
+)
+HEAD_FOLLOWS_LOG_SQLITE = [
+    f"CREATE TRIGGER {HEAD_TABLE}_follows_log{suffix} BEFORE {op} ON {HEAD_TABLE} WHEN {_SQLITE_LOG_END} BEGIN "
+    f"SELECT RAISE(ABORT, 'ledger: {op} on {HEAD_TABLE} may only move the head forward to the last entry'); END"
+    for op, suffix in (("UPDATE", ""), ("INSERT", "_insert"))
+]
+
+
+_SQLITE_DROP_FOLLOWS_LOG = [f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_follows_log{s}" for s in ("", "_insert")]
 
 
 def sqlite_drop() -> list[str]:
     sql = [f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in FROZEN_TABLES for op in ("update", "delete")]
     sql += [f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_forward_only", f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_no_delete"]
+    sql += _SQLITE_DROP_FOLLOWS_LOG
     return sql
+
+
+def head_follows_log_statements(vendor: str) -> list[str]:
+    """Migration 0003 on a database made before it: (re)create just the head's log-end check."""
+    if vendor == "postgresql":
+        return [_PG_FUNCTIONS, f"DROP TRIGGER IF EXISTS {HEAD_TABLE}_follows_log ON {HEAD_TABLE}", HEAD_FOLLOWS_LOG_PG]
+    return [*_SQLITE_DROP_FOLLOWS_LOG, *HEAD_FOLLOWS_LOG_SQLITE]
 
 
 def create_statements(vendor: str, role: str) -> list[str]:

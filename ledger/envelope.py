@@ -21,6 +21,9 @@ DEFAULT_MAX_PAYLOAD_BYTES = 1024 * 1024
 KIND_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")  # e.g. github.review
 MAX_KEY_LENGTH = 512
 MAX_SUBJECT_LENGTH = 1024
+# Entry (and queue) columns that repeat an envelope field: indexes for queries, never the proof.
+ENVELOPE_COLUMNS = ("kind", "source", "subject", "observed_at", "occurred_at", "idempotency_key")
+_TIME_COLUMNS = frozenset({"observed_at", "occurred_at"})
 
 
 class EnvelopeError(ValueError):
@@ -106,3 +109,30 @@ def open_envelope(payload: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise EnvelopeError("stored payload is not an object")
     return value
+
+
+def column_text(name: str, value: Any) -> Any:
+    """A column's value in the envelope's own form (times as RFC 3339 text; a naive time is UTC)."""
+    if name in _TIME_COLUMNS and isinstance(value, datetime):
+        return format_time(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return value
+
+
+def differing_columns(columns: Mapping[str, Any], envelope: Mapping[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(name, column value, envelope value) for each denormalised column that disagrees with the payload."""
+    out = []
+    for name in ENVELOPE_COLUMNS:
+        stored, hashed = column_text(name, columns[name]), envelope.get(name)
+        if stored != hashed:
+            out.append((name, stored, hashed))
+    return out
+
+
+def envelope_columns(envelope: Mapping[str, Any]) -> dict[str, Any]:
+    """The column values the envelope implies (times parsed), e.g. to project from the payload alone."""
+    out = {name: envelope.get(name) for name in ENVELOPE_COLUMNS}
+    for name in _TIME_COLUMNS:
+        text = out[name]
+        if text is not None:
+            out[name] = parse_time(str(text))
+    return out

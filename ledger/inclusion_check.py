@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from . import merkle
-from .keys import SigningKeyError, load_verifier
+from .keys import SigningKeyError, load_verifiers
 from .models import Entry
 from .note import NoteError, verify_checkpoint
 from .proofs import ProofUnavailable, inclusion_proof
@@ -39,7 +39,7 @@ def check_inclusion(seq: int) -> InclusionCheck:
     if proof.checkpoint_note is None:
         return InclusionCheck(seq, False, f"no signed checkpoint for tree size {proof.tree_size}")
     try:
-        signed = verify_checkpoint(proof.checkpoint_note, load_verifier(), settings.LEDGER_ORIGIN)
+        signed = verify_checkpoint(proof.checkpoint_note, load_verifiers(), settings.LEDGER_ORIGIN)
     except SigningKeyError as exc:
         return InclusionCheck(seq, False, f"cannot check the signature: {exc}")
     except NoteError as exc:
@@ -53,6 +53,16 @@ def check_inclusion(seq: int) -> InclusionCheck:
         merkle.verify_inclusion(seq, signed.size, leaf, proof.path, signed.root)
     except merkle.ProofError as exc:
         return InclusionCheck(seq, False, f"entry {seq} is NOT in checkpoint {signed.size}: {exc}", signed.size)
+    edited = entry.align_with_payload()
+    if edited:
+        name, stored, hashed = edited[0]
+        return InclusionCheck(
+            seq,
+            False,
+            f"entry {seq}'s payload is in checkpoint {signed.size}, but its column {name} was edited "
+            f"({stored!r}; the payload says {hashed!r})",
+            signed.size,
+        )
     return InclusionCheck(
         seq,
         True,

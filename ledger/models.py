@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import models
 
-from .envelope import open_envelope
+from .envelope import ENVELOPE_COLUMNS, differing_columns, envelope_columns, open_envelope
 
 
 class QueuedEntry(models.Model):
@@ -64,6 +64,20 @@ class Entry(models.Model):
     @property
     def data(self) -> dict[str, Any]:
         return dict(self.envelope["data"])
+
+    def align_with_payload(self) -> list[tuple[str, Any, Any]]:
+        """Set the denormalised columns to what the canonical payload says; return those that differed.
+
+        The payload is what the hashes prove; kind, subject, source, the times and the key are copies
+        kept for indexes, which whoever owns the database can edit. Readers that derive conclusions
+        (the projectors) call this first, so they read the proven values.
+        """
+        envelope = self.envelope
+        wrong = differing_columns({name: getattr(self, name) for name in ENVELOPE_COLUMNS}, envelope)
+        if wrong:
+            for name, value in envelope_columns(envelope).items():
+                setattr(self, name, value)
+        return wrong
 
 
 class TreeNode(models.Model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -66,6 +67,14 @@ class Verifier:
     def fingerprint(self) -> str:
         """SHA-256 of the raw public key, hex: what a person compares by eye."""
         return hashlib.sha256(self.public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+
+
+def parse_verifiers(text: str) -> list[Verifier]:
+    """Verifier keys, one a line (blank lines and '#' comments skipped): a log's published keys."""
+    keys = [Verifier.parse(line) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not keys:
+        raise NoteError("no verifier key in the text")
+    return keys
 
 
 @dataclass(frozen=True)
@@ -123,8 +132,18 @@ def _check_text(text: str) -> None:
         raise NoteError("note text must end with a newline and contain no blank line")
 
 
-def open_note(note: str, verifiers: list[Verifier]) -> str:
+def open_note(note: str, verifiers: Sequence[Verifier]) -> str:
     """Return the note's text if at least one signature verifies with a known key, else raise."""
+    text, _ = _open(note, verifiers)
+    return text
+
+
+def note_signers(note: str, verifiers: Sequence[Verifier]) -> list[Verifier]:
+    """The known keys whose signatures on the note verify (raise if none does, or one fails)."""
+    return _open(note, verifiers)[1]
+
+
+def _open(note: str, verifiers: Sequence[Verifier]) -> tuple[str, list[Verifier]]:
     text, sep, signatures = note.rpartition("\n\n")
     if not sep:
         raise NoteError("note has no signature block")
@@ -133,7 +152,7 @@ def open_note(note: str, verifiers: list[Verifier]) -> str:
     if not signatures.endswith("\n"):
         raise NoteError("note does not end with a newline")
     known = {(v.name, v.key_id): v for v in verifiers}
-    verified = False
+    verified: list[Verifier] = []
     for line in signatures[:-1].split("\n"):
         if not line.startswith(SIGNATURE_PREFIX):
             raise NoteError(f"malformed signature line {line[:40]!r}")
@@ -151,10 +170,43 @@ def open_note(note: str, verifiers: list[Verifier]) -> str:
             verifier.public_key.verify(raw[4:], text.encode())
         except InvalidSignature:
             raise NoteError(f"signature by {name} ({raw[:4].hex()}) does not verify") from None
-        verified = True
+        verified.append(verifier)
     if not verified:
         raise NoteError("no signature by a known key")
-    return text
+    return text, verified
+
+
+def sign_note(text: str, signers: Sequence[Signer]) -> str:
+    """The signed note with one signature line per signer, in the order given (a key switch: two)."""
+    if not signers:
+        raise NoteError("a note needs at least one signer")
+    first = signers[0].sign(text)
+    return first + "".join(s.sign(text).rpartition("\n\n")[2] for s in signers[1:])
+
+
+def split_notes(text: str) -> list[str]:
+    """Signed notes written one after another, each followed by a blank line (a bundle) -> the notes."""
+    notes: list[str] = []
+    body: list[str] = []
+    signatures: list[str] = []
+    for line in text.split("\n"):
+        if signatures and not line.startswith(SIGNATURE_PREFIX):
+            notes.append("\n".join(body) + "\n\n" + "\n".join(signatures) + "\n")
+            body, signatures = [], []
+        if line.startswith(SIGNATURE_PREFIX) and body:
+            signatures.append(line)
+        elif line:
+            body.append(line)
+    if signatures:
+        notes.append("\n".join(body) + "\n\n" + "\n".join(signatures) + "\n")
+    elif body:
+        raise NoteError("bundle ends with a note that has no signature")
+    return notes
+
+
+def join_notes(notes: Sequence[str]) -> str:
+    """A bundle: each note followed by a blank line (split_notes reads it back)."""
+    return "".join(note + "\n" for note in notes)
 
 
 @dataclass(frozen=True)
@@ -189,9 +241,9 @@ class Checkpoint:
         return cls(origin, int(size_text), root, tuple(lines[3:-1]))
 
 
-def verify_checkpoint(note: str, verifier: Verifier, origin: str | None = None) -> Checkpoint:
-    """Open a signed checkpoint with one key; optionally insist on its origin."""
-    checkpoint = Checkpoint.parse(open_note(note, [verifier]))
+def verify_checkpoint(note: str, verifier: Verifier | Sequence[Verifier], origin: str | None = None) -> Checkpoint:
+    """Open a signed checkpoint with a key (or any of several: a rotated log); optionally insist on its origin."""
+    checkpoint = Checkpoint.parse(open_note(note, [verifier] if isinstance(verifier, Verifier) else verifier))
     if origin is not None and checkpoint.origin != origin:
         raise NoteError(f"checkpoint origin {checkpoint.origin!r} is not {origin!r}")
     return checkpoint

@@ -32,6 +32,14 @@ class SequencerConflict(RuntimeError):
     """The head moved under us: the batch was rolled back and may simply be retried."""
 
 
+class HeadMismatch(RuntimeError):
+    """The head row disagrees with the stored entries or tree: nothing is sequenced onto it.
+
+    The chain continues from the last entry, never from the head row's word, so a moved head
+    cannot make the next genuine entry look tampered; the queue keeps the records meanwhile.
+    """
+
+
 @dataclass(frozen=True)
 class HeadState:
     size: int
@@ -79,6 +87,7 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
             return 0, True
         done = seqs_by_key([r[1] for r in rows])
         frontier = load_frontier(head.size)
+        _check_head(cursor, head, frontier.root())
         now = timezone.now()
         entries: list[tuple[Any, ...]] = []
         nodes: list[tuple[int, int, bytes]] = []
@@ -103,6 +112,19 @@ def _sequence_batch(batch_size: int) -> tuple[int, bool]:
             # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
             transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
     return len(entries), len(rows) < batch_size
+
+
+def _check_head(cursor: CursorWrapper, head: HeadState, root: bytes) -> None:
+    last = GENESIS_CHAIN
+    if head.size:
+        cursor.execute(f"SELECT chain_hash FROM {Entry._meta.db_table} WHERE seq = %s", [head.size - 1])
+        row = cursor.fetchone()
+        last = bytes(row[0]) if row else b""
+    if last != head.chain or root != head.root:
+        what = "chain hash" if last != head.chain else "root"
+        raise HeadMismatch(
+            f"head row (size {head.size}) has another {what} than the stored log; nothing sequenced: run verify_ledger"
+        )
 
 
 def _insert(cursor: CursorWrapper, entries: list[tuple[Any, ...]], nodes: list[tuple[int, int, bytes]]) -> None:

@@ -12,5 +12,6 @@ urlpatterns = [
     path("checkpoints/latest/", api.CheckpointLatest.as_view(), name="checkpoint-latest"),
     path("checkpoints/consistency/", api.Consistency.as_view(), name="checkpoint-consistency"),
     path("checkpoints/key/", api.PublicKey.as_view(), name="checkpoint-key"),
+    path("checkpoints/notes/", api.CheckpointNotes.as_view(), name="checkpoint-notes"),
     path("checkpoints/<id:size>/", api.CheckpointBySize.as_view(), name="checkpoint-detail"),
 ]

@@ -1,22 +1,28 @@
 """verify_ledger: recompute every hash from the stored bytes and check every checkpoint.
 
-One pass in seq order: each payload's leaf hash, the chain, and every Merkle node it completes
-(compared with the stored node as it is produced, one streaming cursor per tree level), the root
-at every checkpoint size (and the checkpoint's signature), and finally the head row.
+One pass in seq order: each payload's leaf hash, the chain, every denormalised column against the
+payload it copies, and every Merkle node it completes (compared with the stored node as it is
+produced, one streaming cursor per tree level), the root at every checkpoint size (and the
+checkpoint's signature), and finally the head row. Then the checkpoints held outside the
+database (LEDGER_CHECKPOINT_DIR, and any copy given with --checkpoints) are held against the log:
+one signed outside but missing here, or naming another root, means rows were deleted, or the log
+was rolled back or forked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from . import merkle
+from .envelope import ENVELOPE_COLUMNS, differing_columns, open_envelope
 from .models import Checkpoint, Entry, Head, TreeNode
-from .note import NoteError, Verifier, verify_checkpoint
+from .note import Checkpoint as CheckpointBody
+from .note import NoteError, Verifier, note_signers, verify_checkpoint
 
 CHUNK = 5000
 
@@ -29,14 +35,32 @@ class Report:
     checkpoints: int
     problem: str = ""
     bad_seq: int | None = None
+    outside: int = 0  # checkpoints held outside the database that were compared
+    outside_problems: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         if self.ok:
+            held = f", {self.outside} held outside" if self.outside else ""
             return (
-                f"ledger OK: {self.entries} entries, {self.nodes} tree nodes, {self.checkpoints} checkpoints verified"
+                f"ledger OK: {self.entries} entries, {self.nodes} tree nodes, "
+                f"{self.checkpoints} checkpoints verified{held}"
             )
+        if not self.problem:
+            return f"ledger BROKEN: {len(self.outside_problems)} checkpoint(s) held outside disagree with the database"
         where = f"seq {self.bad_seq}: " if self.bad_seq is not None else ""
         return f"ledger BROKEN at {where}{self.problem}"
+
+    def lines(self) -> list[str]:
+        """The verdict, then one line per problem with the checkpoints held outside."""
+        return [self.line(), *self.outside_problems]
+
+
+@dataclass(frozen=True)
+class HeldCheckpoint:
+    """A signed note held outside the database, and where it was found (file or URL)."""
+
+    where: str
+    note: str
 
 
 class _Broken(Exception):
@@ -104,22 +128,41 @@ class _LevelStreams:
         return None
 
 
-def verify_ledger(verifier: Verifier | None) -> Report:
-    """Check everything; stop at the first problem. verifier=None skips signature checks."""
+def _verifiers(verifier: Verifier | Sequence[Verifier] | None) -> list[Verifier] | None:
+    if verifier is None:
+        return None
+    return [verifier] if isinstance(verifier, Verifier) else list(verifier)
+
+
+def verify_ledger(verifier: Verifier | Sequence[Verifier] | None, held: Sequence[HeldCheckpoint] = ()) -> Report:
+    """Check everything; stop at the first problem in the database, then compare what is held outside.
+
+    verifier: the published key(s), any of which may have signed a checkpoint; None skips signatures.
+    """
+    verifiers = _verifiers(verifier)
     checkpoints = {c.size: c for c in Checkpoint.objects.all()}
-    report = Report(True, 0, 0, 0)
+    outside = _open_held(held, verifiers)
+    report = Report(True, 0, 0, 0, outside=len(outside.by_size))
+    report.outside_problems = outside.problems
+    roots: dict[int, bytes] = {}  # recomputed root at each size a checkpoint (here or outside) names
+    wanted = set(checkpoints) | set(outside.by_size)
     levels = _LevelStreams()
     frontier = merkle.Frontier()
     chain = merkle.GENESIS_CHAIN
     entry_table = Entry._meta.db_table
     try:
         with transaction.atomic():  # one snapshot for every stream (PostgreSQL)
+            roots[0] = merkle.EMPTY_ROOT
             if 0 in checkpoints:
-                _check_checkpoint(checkpoints[0], merkle.EMPTY_ROOT, verifier)
+                _check_checkpoint(checkpoints[0], merkle.EMPTY_ROOT, verifiers)
                 report.checkpoints += 1
-            rows = _stream(f"SELECT seq, payload, leaf_hash, chain_hash FROM {entry_table} ORDER BY seq", [])
+            rows = _stream(
+                f"SELECT seq, payload, leaf_hash, chain_hash, {', '.join(ENVELOPE_COLUMNS)} "
+                f"FROM {entry_table} ORDER BY seq",
+                [],
+            )
             try:
-                _replay(rows, frontier, chain, levels, checkpoints, verifier, report)
+                chain = _replay(rows, frontier, chain, levels, checkpoints, wanted, roots, verifiers, report)
                 extra = levels.leftovers()
             finally:  # close server-side cursors while their transaction is still open
                 rows.close()  # type: ignore[attr-defined]
@@ -131,14 +174,32 @@ def verify_ledger(verifier: Verifier | None) -> Report:
             beyond = [size for size in checkpoints if size > frontier.size]
             if beyond:
                 raise _Broken(None, f"checkpoint for size {min(beyond)} but the log has {frontier.size} entries")
-            head = Head.objects.filter(id=1).first()
-            if head is not None and (head.size != frontier.size or bytes(head.root) != frontier.root()):
-                raise _Broken(
-                    None, f"head row says size {head.size}, the log has {frontier.size} entries / another root"
-                )
+            _check_head(frontier, chain)
     except _Broken as broken:
         report.ok, report.bad_seq, report.problem = False, broken.seq, broken.problem
+        report.entries = report.entries or frontier.size
+    report.outside_problems += _compare_held(outside, checkpoints, roots, frontier.size, report)
+    if report.outside_problems:
+        report.ok = False
     return report
+
+
+def _check_head(frontier: merkle.Frontier, chain: bytes) -> None:
+    """A head row that disagrees with verified entries is the head's problem, not theirs."""
+    head = Head.objects.filter(id=1).first()
+    if head is None:
+        return
+    for what, stored, actual in (
+        ("size", head.size, frontier.size),
+        ("root", bytes(head.root), frontier.root()),
+        ("chain hash", bytes(head.chain_hash), chain),
+    ):
+        if stored != actual:
+            raise _Broken(
+                None,
+                f"head row: its {what} disagrees with the entries (size {frontier.size}), which verify; "
+                "the head row was moved",
+            )
 
 
 def _replay(
@@ -147,34 +208,107 @@ def _replay(
     chain: bytes,
     levels: _LevelStreams,
     checkpoints: dict[int, Checkpoint],
-    verifier: Verifier | None,
+    wanted: set[int],
+    roots: dict[int, bytes],
+    verifiers: list[Verifier] | None,
     report: Report,
-) -> None:
-    for seq, payload, stored_leaf, stored_chain in rows:
+) -> bytes:
+    for row in rows:
+        seq, payload, stored_leaf, stored_chain = row[:4]
         if seq != frontier.size:
             raise _Broken(frontier.size, f"entry missing (next stored seq is {seq})")
-        leaf = merkle.leaf_hash(bytes(payload))
+        payload = bytes(payload)
+        leaf = merkle.leaf_hash(payload)
         if leaf != bytes(stored_leaf):
             raise _Broken(seq, "payload does not match its stored leaf hash (payload or leaf hash altered)")
         chain = merkle.chain_hash(chain, leaf)
         if chain != bytes(stored_chain):
             raise _Broken(seq, "chain hash does not follow from the previous entry")
+        _check_columns(seq, payload, row[4:])
         for level, index, digest in frontier.append(leaf):
             levels.check(level, index, digest, index << level, ((index + 1) << level) - 1)
-        if frontier.size in checkpoints:
-            _check_checkpoint(checkpoints[frontier.size], frontier.root(), verifier)
-            report.checkpoints += 1
+        if frontier.size in wanted:
+            root = roots[frontier.size] = frontier.root()
+            if frontier.size in checkpoints:
+                _check_checkpoint(checkpoints[frontier.size], root, verifiers)
+                report.checkpoints += 1
+    return chain
 
 
-def _check_checkpoint(checkpoint: Checkpoint, root: bytes, verifier: Verifier | None) -> None:
+def _check_columns(seq: int, payload: bytes, values: tuple[Any, ...]) -> None:
+    """kind, source, subject, the times and the key are copies of the payload's fields: prove each."""
+    try:
+        envelope = open_envelope(payload)
+    except ValueError:
+        raise _Broken(seq, "payload is not a JSON object") from None
+    wrong = differing_columns(dict(zip(ENVELOPE_COLUMNS, values, strict=True)), envelope)
+    if wrong:
+        name, stored, hashed = wrong[0]
+        raise _Broken(seq, f"column {name} is {stored!r} but the payload says {hashed!r} (the column was edited)")
+
+
+def _check_checkpoint(checkpoint: Checkpoint, root: bytes, verifiers: list[Verifier] | None) -> None:
     seq = checkpoint.size - 1 if checkpoint.size else None
     if bytes(checkpoint.root) != root:
         raise _Broken(seq, f"checkpoint {checkpoint.size}: stored root differs from the recomputed tree")
-    if verifier is None:
+    if verifiers is None:
         return
     try:
-        body = verify_checkpoint(checkpoint.note, verifier, settings.LEDGER_ORIGIN)
+        body = verify_checkpoint(checkpoint.note, verifiers, settings.LEDGER_ORIGIN)
+        signers = note_signers(checkpoint.note, verifiers)
     except NoteError as exc:
         raise _Broken(seq, f"checkpoint {checkpoint.size}: {exc}") from None
     if body.size != checkpoint.size or body.root != root:
         raise _Broken(seq, f"checkpoint {checkpoint.size}: signed note names another size or root")
+    if checkpoint.key_id not in {s.key_id.hex() for s in signers}:
+        raise _Broken(seq, f"checkpoint {checkpoint.size}: column key_id {checkpoint.key_id!r} did not sign the note")
+
+
+@dataclass
+class _Outside:
+    by_size: dict[int, tuple[HeldCheckpoint, CheckpointBody]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _open_held(held: Sequence[HeldCheckpoint], verifiers: list[Verifier] | None) -> _Outside:
+    out = _Outside()
+    for item in held:
+        try:
+            if verifiers is None:
+                body = CheckpointBody.parse(item.note.rpartition("\n\n")[0] + "\n")
+            else:
+                body = verify_checkpoint(item.note, verifiers)
+        except NoteError as exc:
+            out.problems.append(f"checkpoint held at {item.where}: bad signature or form: {exc}")
+            continue
+        if body.origin != settings.LEDGER_ORIGIN:
+            out.problems.append(f"checkpoint held at {item.where}: origin {body.origin!r} is not this log's")
+            continue
+        seen = out.by_size.get(body.size)
+        if seen is not None and seen[1].root != body.root:
+            out.problems.append(
+                f"checkpoint {body.size}: {seen[0].where} and {item.where} name two different roots (a split view)"
+            )
+            continue
+        out.by_size.setdefault(body.size, (item, body))
+    return out
+
+
+def _compare_held(
+    outside: _Outside, checkpoints: dict[int, Checkpoint], roots: dict[int, bytes], size: int, report: Report
+) -> list[str]:
+    problems = []
+    for held_size in sorted(outside.by_size):
+        item, body = outside.by_size[held_size]
+        name = f"checkpoint {held_size} held at {item.where}"
+        if held_size > size:
+            problems.append(f"{name} is beyond the log's {size} entries: the database was rolled back")
+            continue
+        root = roots.get(held_size)
+        if root is None and held_size in checkpoints and not report.ok:
+            root = bytes(checkpoints[held_size].root)  # the replay stopped early; compare with the row
+        if root is not None and root != body.root:
+            problems.append(f"{name} names another root than the log's: the database was rolled back or forked")
+        elif held_size not in checkpoints:
+            problems.append(f"{name} is missing from the database (its row was deleted)")
+    return problems

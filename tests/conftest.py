@@ -55,10 +55,17 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen[bytes]]:
         proc.wait(timeout=30)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _checkpoints_outside_the_project(tmp_path_factory):
+    """Session fixtures that sign checkpoints write their notes here, never into the project's var/."""
+    settings.LEDGER_CHECKPOINT_DIR = str(tmp_path_factory.mktemp("checkpoints"))
+
+
 @pytest.fixture(autouse=True)
 def signing_key(tmp_path, settings):
     """Each test signs with a key of its own, created on demand by tests that need one."""
     settings.LEDGER_SIGNING_KEY = str(tmp_path / "keys" / "ledger.key")
+    settings.LEDGER_CHECKPOINT_DIR = str(tmp_path / "checkpoints")  # and a copy of its checkpoints outside the db
     return settings.LEDGER_SIGNING_KEY
 
 

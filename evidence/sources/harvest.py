@@ -11,6 +11,7 @@ from evidence.sources.harvesters import HarvestError, HarvestResult
 from evidence.sources.kinds import get_harvester
 from evidence.sources.models import HarvestCursor, HarvestRun, Source
 from ledger.append import append_entries, append_entry
+from ledger.checkpoints import sign_after_batch
 from ledger.envelope import Record
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,9 @@ log = logging.getLogger(__name__)
 def harvest_source(source: Source) -> list[HarvestRun]:
     """Harvest every target of a source inline, one run each."""
     harvester = get_harvester(source.kind)
-    return [harvest_target(source, target) for target in harvester.targets(source)]
+    runs = [harvest_target(source, target) for target in harvester.targets(source)]
+    sign_after_batch()  # embedded default (no beat schedule): the run's tail is signed when it ends
+    return runs
 
 
 def harvest_target(source: Source, target: str) -> HarvestRun:

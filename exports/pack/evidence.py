@@ -12,7 +12,8 @@ from typing import Any
 
 from ledger import merkle, note
 from ledger.checkpoints import sign_checkpoint
-from ledger.keys import load_verifier
+from ledger.envelope import open_envelope
+from ledger.keys import load_verifiers
 from ledger.models import Checkpoint, Entry
 from ledger.store import fetch_nodes
 
@@ -81,12 +82,13 @@ def collect_evidence(seqs: list[int], checkpoint: Checkpoint) -> Evidence:
     entries = []
     for chunk in _chunks(wanted):
         rows = Entry.objects.filter(seq__in=chunk).order_by("seq")
-        for seq, kind, subject, leaf, payload in rows.values_list("seq", "kind", "subject", "leaf_hash", "payload"):
-            entries.append(EvidenceEntry(seq, kind, subject, bytes(leaf), bytes(payload)))
+        for seq, leaf, payload in rows.values_list("seq", "leaf_hash", "payload"):
+            envelope = open_envelope(bytes(payload))  # kind and subject as hashed, not as the columns say
+            entries.append(EvidenceEntry(seq, envelope["kind"], envelope["subject"], bytes(leaf), bytes(payload)))
     missing = sorted(set(wanted) - {e.seq for e in entries})
     if missing:
         raise PackError(f"entries {missing[:5]} are not in the ledger")
-    key = load_verifier()
+    key = note.note_signers(checkpoint.note, load_verifiers())[-1]  # the key that signed it (keys rotate)
     proofs = inclusion_proofs(entries, size, bytes(checkpoint.root))
     return Evidence(checkpoint, key.encode(), key.fingerprint(), entries, proofs)
 

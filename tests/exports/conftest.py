@@ -114,7 +114,11 @@ def shared(django_db_setup, django_db_blocker, tmp_path_factory, operator_signer
 
     folder = tmp_path_factory.mktemp("shared-ledger")
     # Session fixtures come before the autouse inline_tasks one: ask for inline sequencing here too.
-    inline = override_settings(LEDGER_SIGNING_KEY=str(folder / "ledger.key"), CELERY_TASK_ALWAYS_EAGER=True)
+    inline = override_settings(
+        LEDGER_SIGNING_KEY=str(folder / "ledger.key"),
+        LEDGER_CHECKPOINT_DIR=str(folder / "checkpoints"),
+        CELERY_TASK_ALWAYS_EAGER=True,
+    )
     with django_db_blocker.unblock(), inline:
         with transaction.atomic():
             _, public, _ = create_signing_key("test.ledger/log")

@@ -68,3 +68,10 @@ def test_it_refuses_a_checkpoint_signed_by_another_key(auditor_client, ledger, s
     create_signing_key("other.ledger/log")
     text = verify(auditor_client, 3)
     assert "Not verified</strong>" in text and "checkpoint 10 does not verify" in text
+
+
+def test_it_says_which_column_the_database_owner_edited(auditor_client, ledger):
+    with triggers_suspended(), connection.cursor() as cursor:
+        cursor.execute("UPDATE ledger_entry SET subject = 'repo/elsewhere' WHERE seq = 5")
+    text = verify(auditor_client, 5)
+    assert "Not verified</strong>" in text and "its column subject was edited" in text

@@ -11,7 +11,7 @@ from ledger import merkle
 from ledger.append import append_entries
 from ledger.checkpoints import sign_checkpoint
 from ledger.models import Entry
-from ledger.note import Verifier, verify_checkpoint
+from ledger.note import Verifier, split_notes, verify_checkpoint
 
 from .helpers import records
 
@@ -113,6 +113,16 @@ def test_it_serves_checkpoints_as_json_and_as_signed_note_text(auditor, ledger):
     assert auditor.get("/api/v1/checkpoints/12/").status_code == 404
 
 
+def test_it_serves_the_signed_notes_one_after_another_for_monitors(auditor, ledger):
+    response = auditor.get("/api/v1/checkpoints/notes/")
+    assert response["Content-Type"].startswith("text/plain")
+    notes = split_notes(response.content.decode())
+    assert [verify_checkpoint(n, ledger.verifier()).size for n in notes] == [11, 14]
+    later = split_notes(auditor.get("/api/v1/checkpoints/notes/?after=11").content.decode())
+    assert [verify_checkpoint(n, ledger.verifier()).size for n in later] == [14]
+    assert auditor.get("/api/v1/checkpoints/notes/?after=-1").status_code == 400
+
+
 def test_it_publishes_the_verifier_key(auditor, ledger):
     body = auditor.get("/api/v1/checkpoints/key/").json()
     assert Verifier.parse(body["verifier_key"]) == ledger.verifier()
@@ -126,6 +136,7 @@ def test_it_publishes_the_verifier_key(auditor, ledger):
         "/api/v1/entries/0/proof/",
         "/api/v1/checkpoints/",
         "/api/v1/checkpoints/key/",
+        "/api/v1/checkpoints/notes/",
     ],
 )
 def test_it_tells_the_outsider_nothing(outsider, ledger, url):

@@ -33,7 +33,7 @@ def owner_executes(sql, params=()):
 def test_it_reports_a_clean_ledger_in_one_line(ledger, capsys):
     call_command("verify_ledger")
     out = capsys.readouterr().out
-    assert out == "ledger OK: 17 entries, 15 tree nodes, 2 checkpoints verified\n"
+    assert out == "ledger OK: 17 entries, 15 tree nodes, 2 checkpoints verified, 2 held outside\n"
 
 
 def test_it_catches_one_flipped_payload_byte_and_names_its_seq(ledger):

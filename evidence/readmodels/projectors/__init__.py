@@ -72,21 +72,47 @@ def project_pending() -> int:
     while True:
         with transaction.atomic():
             cursor, _ = ProjectionCursor.objects.select_for_update().get_or_create(id=1)
-            # Only entries some projector reads are loaded; the cursor still moves past the others.
-            head = Entry.objects.filter(seq__gt=cursor.last_seq).order_by("seq").values_list("seq", flat=True)
-            window = list(head[:BATCH])
+            # Every entry of the window, dispatched by the kind its payload says: the kind column is an
+            # index anyone who owns the database can edit, so it may not decide what gets projected.
+            window = list(Entry.objects.filter(seq__gt=cursor.last_seq).order_by("seq")[:BATCH])
             if not window:
                 if total:
                     for settle in _SETTLERS:
                         settle()
                 return total
-            batch = Entry.objects.filter(seq__gte=window[0], seq__lte=window[-1], kind__in=list(_PROJECTORS))
-            for entry in batch.order_by("seq"):
+            for entry in window:
+                if not _align(entry):
+                    continue
                 for fn in _PROJECTORS.get(entry.kind, ()):
                     _apply(fn, entry)
-            cursor.last_seq = window[-1]
+            cursor.last_seq = window[-1].seq
             cursor.save(update_fields=["last_seq"])
             total += len(window)
+
+
+def _align(entry: Entry) -> bool:
+    """Read kind, subject, source, times and key from the payload; record columns that disagree.
+
+    The entry is still projected (from its payload, which the hashes prove); the error row tells
+    whoever reads projection errors that the database was edited. False: the payload is unreadable.
+    """
+    from evidence.readmodels.models import ProjectionError
+
+    try:
+        wrong = entry.align_with_payload()
+    except ValueError as exc:
+        ProjectionError.objects.create(seq=entry.seq, kind=entry.kind, projector="ledger.payload", error=repr(exc))
+        return False
+    if wrong:
+        said = "; ".join(f"column {name} says {stored!r}, the payload {hashed!r}" for name, stored, hashed in wrong)
+        log.error("entry %d: %s", entry.seq, said)
+        ProjectionError.objects.create(
+            seq=entry.seq,
+            kind=entry.kind,
+            projector="ledger.columns",
+            error=f"projected from the payload; {said} (the row was edited: run verify_ledger)"[:2000],
+        )
+    return True
 
 
 def _apply(fn: Projector, entry: Entry) -> None:
