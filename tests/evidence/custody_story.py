@@ -87,8 +87,10 @@ class Story:
         key = f"github:pull:{repo}:{number}:{hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]}"
         self.add("github.pull_request", "github-acme", f"github:{repo}", key, data, merged_at)
 
-    def review(self, repo: str, number: int, reviewer: str, commit: str, at: datetime, state: str = "APPROVED") -> None:
-        rid = int(hashlib.sha256(f"{repo}{number}{reviewer}{commit}".encode()).hexdigest()[:8], 16)
+    def review(
+        self, repo: str, number: int, reviewer: str, commit: str, at: datetime, state: str = "APPROVED", rid: int = 0
+    ) -> int:
+        rid = rid or int(hashlib.sha256(f"{repo}{number}{reviewer}{commit}".encode()).hexdigest()[:8], 16)
         data = {
             "repository": repo,
             "number": number,
@@ -99,6 +101,22 @@ class Story:
             "submitted_at": stamp(at),
         }
         self.add("github.review", "github-acme", f"github:{repo}", f"github:review:{rid}:{state}", data, at)
+        return rid
+
+    def dismissal(self, repo: str, number: int, rid: int, at: datetime, by: str = "octo-admin") -> None:
+        """A review dismissed at `at` (GitHub's review_dismissed timeline event)."""
+        data = {
+            "repository": repo,
+            "number": number,
+            "event_id": rid + 1,
+            "review_id": rid,
+            "dismissed_by": by,
+            "dismissed_at": stamp(at),
+            "message": "dismissed",
+            "review_state": "approved",
+        }
+        key = f"github:review-dismissal:{repo}:{rid + 1}"
+        self.add("github.review_dismissal", "github-acme", f"github:{repo}", key, data, at)
 
     def protection(self, repo: str, settings: dict[str, Any], at: datetime, branch: str = "main") -> str:
         content = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
@@ -129,7 +147,9 @@ class Story:
         )
 
     # --- registry --------------------------------------------------------------------------
-    def signature(self, image: str, verdict: str = "verified", signer: str = TRUSTED_SIGNER, n: int = 0) -> None:
+    def signature(
+        self, image: str, verdict: str = "verified", signer: str = TRUSTED_SIGNER, n: int = 0, at: datetime | None = None
+    ) -> None:
         data = {
             "registry": REGISTRY,
             "repository": IMAGE_REPO,
@@ -145,7 +165,7 @@ class Story:
             f"oci:{REGISTRY}/{IMAGE_REPO}",
             f"oci:sig:{image}:{verdict}:{signer}:{n}",
             data,
-            T0 + timedelta(minutes=30 + n),
+            at or T0 + timedelta(minutes=30 + n),
         )
 
     def provenance(
@@ -155,6 +175,7 @@ class Story:
         builder: str = BUILDER,
         repo: str = "https://github.com/acme/payments",
         n: int = 0,
+        at: datetime | None = None,
     ) -> None:
         prov = {
             "builder_id": builder,
@@ -175,7 +196,7 @@ class Story:
             f"oci:{REGISTRY}/{IMAGE_REPO}",
             f"oci:prov:{image}:{commit}:{builder}:{n}",
             data,
-            T0 + timedelta(minutes=31 + n),
+            at or T0 + timedelta(minutes=31 + n),
         )
 
     def artifact(self, image: str) -> None:
@@ -252,7 +273,9 @@ class Story:
         self.review(CONFIG, a + 1, "dave", self.config_head, T0 + timedelta(minutes=50))
         self.artifact(self.image)
         if "signature" not in skip:
-            self.signature(self.image, *broken.get("signature", ("verified", TRUSTED_SIGNER)))
+            self.signature(
+                self.image, *broken.get("signature", ("verified", TRUSTED_SIGNER)), at=broken.get("signature_at")
+            )
         if "provenance" not in skip:
             self.provenance(self.image, broken.get("provenance_commit", merge), broken.get("builder", BUILDER))
         if "deploy" not in skip:

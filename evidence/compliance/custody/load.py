@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from evidence.compliance.models import Policy, RiskAcceptance
 from evidence.readmodels.models import (
@@ -62,6 +62,10 @@ class Loaded:
     gaps: dict[tuple[str, str], list[DeploymentGap]] = field(default_factory=dict)
     policies: dict[str, list[Policy]] = field(default_factory=dict)
     acceptances: dict[str, list[RiskAcceptance]] = field(default_factory=dict)
+    # Registry coverage: when an oci.artifact entry first showed each digest (seq, observed_at).
+    artifact_seen: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    # Forge coverage: per harvest-run subject ("github:owner/repo"), the latest run (seq, observed_at).
+    forge_harvests: dict[str, tuple[int, datetime]] = field(default_factory=dict)
 
 
 def _group(rows: Any, key: Any) -> dict[Any, list[Any]]:
@@ -87,6 +91,12 @@ def load(deployments: list[Deployment]) -> Loaded:
         SignatureVerdict.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest
     )
     out.provenance = _group(Provenance.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
+    first_seqs = {a.first_seq: a.digest for rows in out.artifacts.values() for a in rows}
+    if first_seqs:
+        for seq, observed in Entry.objects.filter(seq__in=list(first_seqs)).values_list("seq", "observed_at"):
+            seen = out.artifact_seen.get(first_seqs[seq])
+            if seen is None or observed < seen[1]:
+                out.artifact_seen[first_seqs[seq]] = (seq, observed)
 
     shas = {s for d in deployments for s in revision_shas(d.revision)}
     shas |= {p.source_commit.lower() for rows in out.provenance.values() for p in rows if p.source_commit}
@@ -127,6 +137,14 @@ def load(deployments: list[Deployment]) -> Loaded:
     out.live_times = {k: [r[2] for r in v] for k, v in out.live_times.items()}
     out.gaps = _group(DeploymentGap.objects.filter(which_app).order_by("entry_seq"), app_key)
     load_policies(out, sorted({d.environment for d in deployments}))
+    forge_runs = (
+        Entry.objects.filter(kind="harvest.run")
+        .filter(Q(subject__startswith="github:") | Q(subject__startswith="gitlab:"))
+        .values("subject")
+        .annotate(last=Max("observed_at"), seq=Max("seq"))
+        .values_list("subject", "seq", "last")
+    )
+    out.forge_harvests = {subject: (seq, last) for subject, seq, last in forge_runs}
     return out
 
 

@@ -68,24 +68,33 @@ def _change(forge: str, repository: str, number: int) -> PullRequest | None:
     return PullRequest.objects.filter(forge=forge, repository=repository, number=number).first()
 
 
+def _sighting(row: Approval, entry: Entry, state: str, at: Any = None) -> None:
+    """Add this entry to the row's history once (seq order is the ledger's, so replays agree)."""
+    if any(item.get("seq") == entry.seq for item in row.history):
+        return
+    when = at or entry.observed_at
+    row.history = [*row.history, {"seq": entry.seq, "at": when.isoformat(), "state": state}]
+
+
 @projects("github.review")
 def project_review(entry: Entry) -> None:
     data = entry.data
     repository, number = data["repository"], int(data["number"])
     state = _str(data.get("state")).upper()
-    defaults = {
-        "pull_request": _change("github", repository, number),
-        "reviewer": _str(data.get("reviewer")),
-        "state": state,
-        "commit_id": _str(data.get("commit_id")),
-        "submitted_at": parse_time(data.get("submitted_at")),
-        "entry_seq": entry.seq,
-    }
-    if state == "DISMISSED":
-        defaults["dismissed"] = True
-    Approval.objects.update_or_create(
-        forge="github", repository=repository, number=number, review_id=str(data["id"]), defaults=defaults
-    )
+    row = Approval.objects.filter(forge="github", repository=repository, number=number, review_id=str(data["id"]))
+    review = row.first() or Approval(forge="github", repository=repository, number=number, review_id=str(data["id"]))
+    review.pull_request = _change("github", repository, number)
+    review.reviewer = _str(data.get("reviewer"))
+    review.state = state
+    review.commit_id = _str(data.get("commit_id"))
+    review.submitted_at = parse_time(data.get("submitted_at"))
+    review.entry_seq = entry.seq
+    if state != "DISMISSED":
+        review.submitted_state = state
+    else:
+        review.dismissed = True
+    _sighting(review, entry, state)
+    review.save()
 
 
 @projects("github.review_dismissal")
@@ -108,12 +117,15 @@ def project_dismissal(entry: Entry) -> None:
     row.dismissed_by = _str(data.get("dismissed_by"))
     row.dismissed_at = parse_time(data.get("dismissed_at"))
     row.dismissal_seq = entry.seq
+    row.submitted_state = row.submitted_state or _str(data.get("review_state")).upper()
+    _sighting(row, entry, "DISMISSED", row.dismissed_at)
     row.save()
 
 
 @projects("gitlab.approval")
 def project_gitlab_approvals(entry: Entry) -> None:
-    """The approvals of a merge request as harvested: approvers no longer listed are revoked."""
+    """The approvals of a merge request as harvested: approvers no longer listed are revoked (at
+    some time between the last harvest that listed them and this one)."""
     data = entry.data
     repository, number = data["repository"], int(data["iid"])
     pull = _change("gitlab", repository, number)
@@ -121,28 +133,23 @@ def project_gitlab_approvals(entry: Entry) -> None:
     for approver in data.get("approved_by") or []:
         username = _str(approver.get("username"))
         current.add(f"approval:{username}")
-        Approval.objects.update_or_create(
-            forge="gitlab",
-            repository=repository,
-            number=number,
-            review_id=f"approval:{username}",
-            defaults={
-                "pull_request": pull,
-                "reviewer": username,
-                "state": "APPROVED",
-                "commit_id": _str(approver.get("commit_id")),
-                "submitted_at": parse_time(approver.get("approved_at")),
-                "dismissed": False,
-                "dismissed_by": "",
-                "dismissed_at": None,
-                "dismissal_seq": None,
-                "entry_seq": entry.seq,
-            },
-        )
+        row = Approval.objects.filter(
+            forge="gitlab", repository=repository, number=number, review_id=f"approval:{username}"
+        ).first() or Approval(forge="gitlab", repository=repository, number=number, review_id=f"approval:{username}")
+        row.pull_request = pull
+        row.reviewer = username
+        row.state = row.submitted_state = "APPROVED"
+        row.commit_id = _str(approver.get("commit_id"))
+        row.submitted_at = parse_time(approver.get("approved_at"))
+        row.dismissed, row.dismissed_by, row.dismissed_at, row.dismissal_seq = False, "", None, None
+        row.entry_seq = entry.seq
+        _sighting(row, entry, "APPROVED")
+        row.save()
     stale = Approval.objects.filter(forge="gitlab", repository=repository, number=number, dismissed=False)
-    stale.exclude(review_id__in=current).update(
-        state="REVOKED", dismissed=True, dismissed_at=entry.observed_at, dismissal_seq=entry.seq
-    )
+    for row in stale.exclude(review_id__in=current).order_by("id"):
+        row.state, row.dismissed, row.dismissed_at, row.dismissal_seq = "REVOKED", True, entry.observed_at, entry.seq
+        _sighting(row, entry, "REVOKED")
+        row.save()
 
 
 @projects("github.branch_protection", "gitlab.protected_branch")

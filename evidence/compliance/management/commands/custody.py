@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from evidence.compliance.custody import build_custody
 from evidence.readmodels.models import Deployment
 
-MARK = {"present": "ok", "missing": "MISSING", "failing": "FAILING"}
+MARK = {"satisfied": "ok", "violated": "VIOLATED", "not_evidenced": "NOT EVIDENCED"}
 
 
 class Command(BaseCommand):
