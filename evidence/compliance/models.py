@@ -107,3 +107,37 @@ class Finding(models.Model):
 
     def status_at(self, now: datetime) -> str:
         return "accepted" if self.accepted_until is not None and self.accepted_until > now else "open"
+
+
+VERDICT_CHOICES = [(v, v) for v in ("compliant", "exception", "incomplete", "attempt")]
+
+
+class DeploymentVerdict(models.Model):
+    """The verdict on one deployment, stored beside its findings (same judgement, same rebuild):
+    compliant, exception (a violation, open or accepted), incomplete evidence, or attempt (a sync
+    that failed or never finished, never judged). Lets lists and period figures count in SQL."""
+
+    deployment = models.OneToOneField(
+        "readmodels.Deployment", on_delete=models.CASCADE, related_name="verdict_row", primary_key=True
+    )
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    deployed_at = models.DateTimeField()
+    verdict = models.CharField(max_length=20, choices=VERDICT_CHOICES)
+    reason = models.TextField(help_text="The verdict in one sentence")
+    policy_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deployed_at"]
+        indexes = [models.Index(fields=["environment", "deployed_at"], name="verdict_env_at")]
+
+    def __str__(self) -> str:
+        return f"{self.environment}/{self.application} {self.verdict}"
+
+
+class JudgeCursor(models.Model):
+    """The last ledger seq whose entries findings were re-judged for (cleared by a rebuild, after
+    which every deployment is judged again)."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=-1)

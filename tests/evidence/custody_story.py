@@ -148,7 +148,12 @@ class Story:
 
     # --- registry --------------------------------------------------------------------------
     def signature(
-        self, image: str, verdict: str = "verified", signer: str = TRUSTED_SIGNER, n: int = 0, at: datetime | None = None
+        self,
+        image: str,
+        verdict: str = "verified",
+        signer: str = TRUSTED_SIGNER,
+        n: int = 0,
+        at: datetime | None = None,
     ) -> None:
         data = {
             "registry": REGISTRY,

@@ -25,9 +25,12 @@ def test_it_prints_each_link_with_its_status_and_entries():
     assert lines[0].startswith(f"Deployment {deployment().pk}: payments in prod at 2026-03-02 14:00 UTC")
     assert lines[1].split()[:3] == ["PATH", "LINK", "STATUS"]
     signature = next(line for line in lines if line.split()[:2] == ["image", "signature"])
-    assert "FAILING" in signature
+    assert "VIOLATED" in signature
     assert "[high] signature_invalid" in text
-    assert "SOC 2 CC8.1; ISO/IEC 27001:2022 A.8.32; PCI DSS v4.0 6.5; SOX ITGC change management" in text
+    assert (
+        "SOC 2 CC7.2; SOC 2 CC8.1; ISO/IEC 27001:2022 A.8.25; PCI DSS v4.0 11.5.2; SOX ITGC change management" in text
+    )
+    assert lines[-1] == "Verdict: exception. 1 control(s) violated: signature_invalid."
 
 
 def test_it_prints_json_on_request():

@@ -13,8 +13,8 @@ import pytest
 
 from evidence.compliance.custody import build_custody
 from evidence.compliance.findings.codes import CODES, REQUIREMENTS
-from ledger.models import Entry
 from evidence.compliance.models import Finding
+from ledger.models import Entry
 
 from .custody_story import APP, PROTECTED, T0, Story, deployment, digest, prod_policy, sha
 

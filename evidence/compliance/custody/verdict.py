@@ -47,12 +47,12 @@ def decide(findings: Iterable[FindingLike], outcome: str, attempt: bool) -> tupl
     if violations:
         accepted = sorted({f.code for f in rows if f.code not in EVIDENCE_CODES and f.accepted_until is not None})
         note = f" (risk accepted for {_listed(accepted)})" if accepted else ""
-        return EXCEPTION, f"Exception: {len(violations)} control(s) violated: {_listed(violations)}{note}."
+        return EXCEPTION, f"{len(violations)} control(s) violated: {_listed(violations)}{note}."
     if gaps:
         subjects = sorted({f.subject for f in rows if f.code in EVIDENCE_CODES})
         why = "evidence recorded only after the deployment" if gaps == ["evidence_recorded_late"] else "evidence gaps"
-        return INCOMPLETE, f"Incomplete evidence: no violation, but {why} for {_listed(subjects, 2)}."
-    return COMPLIANT, "Compliant: every link of the chain is satisfied by evidence recorded before the deployment."
+        return INCOMPLETE, f"No violation, but {why} for {_listed(subjects, 2)}."
+    return COMPLIANT, "Every link of the chain is satisfied by evidence recorded before the deployment."
 
 
 def rate(compliant: int, judged: int) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from evidence.compliance.custody import build_custody
+from evidence.compliance.custody.chain import REASONS
 from evidence.readmodels.models import Deployment
 
 MARK = {"satisfied": "ok", "violated": "VIOLATED", "not_evidenced": "NOT EVIDENCED"}
@@ -42,7 +43,8 @@ class Command(BaseCommand):
         for link in chain.links:
             subject = link.subject if len(link.subject) <= 30 else link.subject[:27] + "..."
             seqs = ",".join(map(str, sorted(set(link.entry_seqs)))) or "-"
-            rows.append((link.path, link.name, MARK[link.status], subject, seqs, link.explanation))
+            status = MARK[link.status] + (f" ({REASONS[link.reason]})" if link.reason in REASONS else "")
+            rows.append((link.path, link.name, status, subject, seqs, link.explanation))
         widths = [max(len(r[i]) for r in rows) for i in range(5)]
         indent = sum(widths) + 2 * 5
         for row in rows:
@@ -54,7 +56,11 @@ class Command(BaseCommand):
         self.stdout.write("")
         if not chain.findings:
             self.stdout.write("Findings: none.")
-            return
+        else:
+            self.print_findings(chain, now)
+        self.stdout.write(f"Verdict: {chain.verdict}. {chain.verdict_reason}")
+
+    def print_findings(self, chain: Any, now: datetime) -> None:
         self.stdout.write(f"Findings ({len(chain.findings)}):")
         for f in chain.findings:
             status = f.status_at(now)
