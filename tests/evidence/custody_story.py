@@ -233,6 +233,21 @@ class Story:
             at,
         )
 
+    def sync_operation(self, revision: str, started: datetime, phase: str, application: str = "payments") -> None:
+        """An Argo CD sync operation (operationState) that ended in `phase` (Failed, Error, Succeeded)."""
+        finished = started + timedelta(minutes=1)
+        operation = {
+            "phase": phase,
+            "startedAt": stamp(started),
+            "finishedAt": stamp(finished),
+            "message": "one or more objects failed to apply" if phase != "Succeeded" else "successfully synced",
+            "syncResult": {"revision": revision},
+            "operation": {"sync": {"revision": revision}, "initiatedBy": {"automated": True}},
+        }
+        data = {"environment": "prod", "application": application, "operationState": operation}
+        key = f"argocd:operation:{application}:{stamp(started)}:{phase}"
+        self.add("argocd.sync_operation", "argo-prod", f"argocd:{application}", key, data, finished)
+
     def pods(self, images: list[str], at: datetime, application: str = "payments") -> None:
         containers = [
             {"name": "app", "image": f"{REGISTRY}/{IMAGE_REPO}:1.0", "imageID": f"{REGISTRY}/{IMAGE_REPO}@{d}"}
@@ -260,7 +275,8 @@ class Story:
 
     # --- the clean story ---------------------------------------------------------------------
     def clean(self, **broken: Any) -> Story:
-        """Every fact of the clean change; `broken` names the facts to leave out or replace."""
+        """Every fact of the clean change; `broken` names the facts to leave out (`skip`: artifact,
+        signature, provenance, deploy, app_protection, app_observed_after) or replace."""
         skip = broken.get("skip", set())
         a, merge = self.number, self.merge
         if "app_protection" not in skip:
@@ -276,7 +292,8 @@ class Story:
         self.observe(CONFIG, config, T0 + timedelta(days=1))
         self.pull(CONFIG, a + 1, "carol", self.config_head, self.config_merge, T0 + timedelta(hours=1))
         self.review(CONFIG, a + 1, "dave", self.config_head, T0 + timedelta(minutes=50))
-        self.artifact(self.image)
+        if "artifact" not in skip:
+            self.artifact(self.image)
         if "signature" not in skip:
             self.signature(
                 self.image, *broken.get("signature", ("verified", TRUSTED_SIGNER)), at=broken.get("signature_at")
