@@ -76,7 +76,8 @@ def test_it_filters_by_environment_application_outcome_period_and_findings(clien
     assert found(client, started_at__gte="2026-03-01", started_at__lt="2026-03-02") == {"pr42", "direct"}
     assert found(client, started_at__gte="2026-04-01") == set()
     # The filter reads the judged Finding rows: clear PR #42's to have one of each.
-    assert Finding.objects.filter(deployment__revision=sha(101), code="no_pull_request").exists()
+    # No forge harvest is in this ledger, so the missing pull request is a gap, not a direct push.
+    assert Finding.objects.filter(deployment__revision=sha(101), code="evidence_gap").exists()
     Finding.objects.filter(deployment__revision=sha(1)).delete()
     assert found(client, findings="yes") == {"direct"}
     assert found(client, findings="no") == {"pr42"}
