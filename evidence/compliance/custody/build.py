@@ -24,6 +24,7 @@ from evidence.compliance.custody.load import (
     load_changes,
     load_policies,
     revision_shas,
+    running_snapshots,
 )
 from evidence.compliance.custody.rules import RULES
 from evidence.compliance.custody.rules.base import Case, Rule
@@ -183,5 +184,20 @@ class Context:
             self.run(rule, case)
 
     def digests(self) -> list[tuple[str, Any]]:
+        """Each image digest deployed, with its DeploymentImage row; where the controller named none,
+        the digests pods ran while this deployment was the latest (rows None: see `pod_digests`)."""
         rows = {i.digest: i for i in self.loaded.images.get(self.d.id, [])}
-        return [(digest, rows.get(digest)) for digest in sorted(set(rows) | set(self.d.image_digests))]
+        named = sorted(set(rows) | set(self.d.image_digests))
+        if named or self.custody.attempt:
+            return [(digest, rows.get(digest)) for digest in named]
+        return [(digest, None) for digest in sorted(self.pod_digests())]
+
+    def pod_digests(self) -> dict[str, Any]:
+        """Digest -> the pods snapshot that showed it: the first one after the deployment finished
+        (what it rolled out; later snapshots may show drift, which the running rule judges)."""
+        snapshots = self.running_snapshots()
+        return {digest: snapshots[0] for digest in snapshots[0].digests} if snapshots else {}
+
+    def running_snapshots(self) -> list[Any]:
+        """Pods observed from the deployment's finish until the next deployment of the application."""
+        return running_snapshots(self.loaded, self.d)

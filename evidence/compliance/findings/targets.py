@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Q
 
 from evidence.compliance.custody.load import OBSERVATION_WINDOW
-from evidence.readmodels.models import Deployment, DeploymentImage, Provenance, PullRequest
+from evidence.readmodels.models import Deployment, DeploymentImage, Provenance, PullRequest, WorkloadSnapshot
 from evidence.sources.forges.common import parse_time
 from ledger.models import Entry
 
@@ -166,6 +166,11 @@ def touched_deployments(first_seq: int, last_seq: int) -> set[int]:
         ids |= set(deployments.filter(which).values_list("id", flat=True))
     for chunk in _chunks(digests):
         ids |= set(DeploymentImage.objects.filter(digest__in=chunk).values_list("deployment_id", flat=True))
+    for digest in sorted(keys.digests):  # deployments that named no digest are traced through their pods
+        ran = WorkloadSnapshot.objects.filter(digests__icontains=digest)
+        for environment, application, at in ran.values_list("environment", "application", "observed_at")[:50]:
+            live = deployments.filter(environment=environment, application=application, finished_at__lte=at)
+            ids |= set(live.filter(image_digests=[]).order_by("-finished_at", "-id").values_list("id", flat=True)[:1])
     return ids
 
 

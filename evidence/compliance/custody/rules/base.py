@@ -119,13 +119,14 @@ def registry_seen(loaded: Any, digest: str) -> tuple[int, datetime] | None:
 
 
 def forge_seen(loaded: Any, repository: str, since: datetime) -> tuple[int, datetime] | None:
-    """The latest forge harvest of `repository` (of any repository when it is not known), if it
-    ran at or after `since`: the coverage that tells "no pull request" from "never looked"."""
+    """The first forge harvest of `repository` (of any repository when it is not known) at or after
+    `since`: the coverage that tells "no pull request" from "never looked"."""
     best: tuple[int, datetime] | None = None
-    for subject, (seq, last) in loaded.forge_harvests.items():
+    for subject, runs in loaded.forge_harvests.items():
         target = subject.split(":", 1)[1].lower()
         if repository and not (target == repository or repository.endswith("/" + target)):
             continue
-        if last >= since and (best is None or last > best[1]):
-            best = (seq, last)
+        after = next(((seq, at) for seq, at in runs if at >= since), None)
+        if after is not None and (best is None or after[1] < best[1]):
+            best = after
     return best

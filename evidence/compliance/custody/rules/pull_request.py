@@ -28,8 +28,8 @@ def check(ctx: Context, case: Case) -> None:
         seqs = [prov.entry_seq] if prov else list(ctx.d.entry_seqs)
         if seen is not None:
             text = (
-                f"No merged pull request contains {sha[:12]}, though {where} was harvested {stamp(seen[1])}, after the "
-                "deployment started: a direct push or an unreviewed commit."
+                f"No merged pull request contains {sha[:12]}, though {where} {'was' if repository else 'were'} "
+                f"harvested {stamp(seen[1])}, after the deployment started: a direct push or an unreviewed commit."
             )
             ctx.add(Link(name, VIOLATED, text, [*seqs, seen[0]], subject=case.about, codes=["no_pull_request"]))
         else:

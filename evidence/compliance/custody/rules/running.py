@@ -15,20 +15,13 @@ def check(ctx: Context, case: Case) -> None:
     d = ctx.d
     if d.finished_at is None or ctx.custody.attempt:
         return
-    key = (d.environment, d.application)
-    later = [t for t in ctx.loaded.live_times.get(key, []) if t > d.finished_at]
-    until = later[0] if later else None
-    snaps = [
-        s
-        for s in ctx.loaded.workloads.get(key, [])
-        if s.observed_at >= d.finished_at and (until is None or s.observed_at < until)
-    ]
+    snaps = ctx.running_snapshots()
     subject = f"{d.environment}/{d.application}"
     if not snaps:
         text = "No pods were observed while this deployment was the latest, so what ran is not evidenced."
         ctx.add(Link("running", NOT_EVIDENCED, text, subject=subject, reason=NOT_LOOKED))
         return
-    deployed = set(d.image_digests)
+    deployed = set(d.image_digests) or set(ctx.pod_digests())  # named by the controller, else first seen running
     strays = [s for s in snaps if deployed and set(s.digests) - deployed]
     if strays:
         extra = sorted({x for s in strays for x in s.digests} - deployed)
