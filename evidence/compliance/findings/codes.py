@@ -157,6 +157,7 @@ _C = (
         f"{SOC2} CC8.1",
         f"{ISO} A.8.25",
         f"{PCI} 6.5.1",
+        SOX,
     ),
     _code(
         "provenance_commit_mismatch",
@@ -214,6 +215,7 @@ _C = (
         f"{SOC2} CC8.1",
         f"{ISO} A.8.15",
         f"{ISO} A.8.32",
+        f"{PCI} 6.5.1",
         SOX,
     ),
 )
