@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from evidence.compliance.admin.deployments import DeploymentAdmin
 from evidence.compliance.custody import build_custody
-from evidence.compliance.models import Finding
+from evidence.compliance.models import DeploymentVerdict, Finding
 from evidence.readmodels.models import Deployment
 
 from .admin_world import auditor, build_world  # noqa: F401
@@ -65,6 +65,8 @@ def test_it_lists_each_deployment_with_its_pull_request_and_findings(client, two
     for revision, row in by_revision.items():
         count = Finding.objects.filter(deployment__revision=revision).count()
         assert count and f">{count}</a></td>" in row
+        judged = DeploymentVerdict.objects.get(deployment__revision=revision)
+        assert f'<span title="{judged.reason}">{judged.verdict}</span>' in row
 
 
 def test_it_filters_by_environment_application_outcome_period_and_findings(client, two, auditor):

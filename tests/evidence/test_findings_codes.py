@@ -224,3 +224,21 @@ def test_it_sees_no_bypass_when_protection_itself_counted_a_stale_approval():
     codes = codes_of(story.clean(app_reviews=[("bob", sha("older head"))], app_settings=settings))
 
     assert codes == ["insufficient_approvals", "stale_approval"]  # the policy's verdict, not the forge's
+
+
+def test_the_docs_table_gives_each_codes_requirements():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "custody.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 6 and cells[0] in CODES:
+            rows[cells[0]] = cells
+    for code, meta in CODES.items():
+        _, severity, soc2, iso, pci, sox = rows[code]
+        named = [f"SOC 2 {c}" for c in soc2.split(", ") if c != "-"]
+        named += [f"ISO/IEC 27001:2022 {c}" for c in iso.split(", ") if c != "-"]
+        named += [f"PCI DSS v4.0 {c}" for c in pci.split(", ") if c != "-"]
+        named += ["SOX ITGC change management"] if sox == "yes" else []
+        assert (severity, sorted(named)) == (meta.severity, sorted(meta.controls)), code
