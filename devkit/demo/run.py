@@ -437,8 +437,8 @@ class ReplayFigures:
 
 def moments(world: World, with_registry: bool) -> list[tuple[datetime, str, str]]:
     """(when, what, target) in time order: the forges every three days and after each protection
-    change, Argo CD or Flux and the pods right after each sync (not during the outage), the registry at
-    quarter end."""
+    change, Argo CD or Flux and the pods right after each sync (not during the outage), the registry's
+    repository ten minutes after each build, and everything at quarter end."""
     out: list[tuple[datetime, str, str]] = []
     t = START + timedelta(hours=6)
     while t < END:
@@ -457,7 +457,8 @@ def moments(world: World, with_registry: bool) -> list[tuple[datetime, str, str]
         out.append((world.drift[0] + timedelta(minutes=5), "pods", "payments-prod"))
     out.append((END - timedelta(minutes=30), "forges", ""))
     out.append((END - timedelta(minutes=20), "argocd", "*"))
-    if with_registry:
+    if with_registry:  # each repository soon after each build (so signatures predate deployments), and at the end
+        out += [(i.built_at + timedelta(minutes=10), "registry", i.repository) for i in world.images]
         out.append((END - timedelta(minutes=10), "registry", ""))
     return sorted(set(out))
 
@@ -496,7 +497,7 @@ def _targets(sources: dict[str, Source], what: str, target: str) -> list[tuple[S
         return [(sources["demo-pods"], target)]
     if what == "registry" and "demo-registry" in sources:
         registry = sources["demo-registry"]
-        return [(registry, r) for r in registry.setting("images")]
+        return [(registry, r) for r in registry.setting("images") if not target or r == target]
     return []
 
 

@@ -4,13 +4,14 @@ Policy and RiskAcceptance rows are projected from `policy.version` and `finding.
 ledger entries (see `evidence.compliance.projectors`); every version of a policy is an entry, so a
 deployment is judged by the version in force when it happened.
 
-Finding rows are a stored judgement, not evidence: `evidence.compliance.judgement.refresh_findings`
+Finding and verdict rows are a stored judgement, not evidence: `evidence.compliance.judgement`
 recomputes them from the chain of custody (itself read from projection rows) after each
-projection run, replacing a deployment's rows wholesale. They are a pure function of the ledger's
-content, so `rebuild_projections` (which clears them with the other read models and replays)
-gives the same rows; each cites the entry seqs behind it. Storing them (rather than computing on
-every request) keeps `GET /findings/` filterable and paginated in SQL, and keeps reads read-only.
-The status (open/accepted) depends on the clock (an acceptance runs until a date), so only the
+projection run, for the deployments the new entries touch, replacing those deployments' rows.
+They are a pure function of the ledger's content, so `rebuild_projections` (which clears them
+with the other read models and replays) gives the same rows; each cites the entry seqs behind
+it. Storing them (rather than computing on every request) keeps `GET /findings/` filterable and
+paginated in SQL, and keeps reads read-only. The status (open/accepted) depends on the clock (an
+acceptance runs until a date), so only the
 acceptance is stored and the status is decided when read.
 """
 
@@ -73,7 +74,8 @@ class RiskAcceptance(models.Model):
 
 
 class Finding(models.Model):
-    """A failing link of a deployment's chain of custody, judged by the policy in force then."""
+    """A violated or not-evidenced link of a deployment's chain of custody, judged by the policy in
+    force then; `controls` names the requirements it bears on."""
 
     key = models.CharField(max_length=64, unique=True, help_text="Stable: hash of deployment identity, code, subject")
     deployment = models.ForeignKey("readmodels.Deployment", on_delete=models.CASCADE, related_name="findings")
@@ -107,3 +109,37 @@ class Finding(models.Model):
 
     def status_at(self, now: datetime) -> str:
         return "accepted" if self.accepted_until is not None and self.accepted_until > now else "open"
+
+
+VERDICT_CHOICES = [(v, v) for v in ("compliant", "exception", "incomplete", "attempt")]
+
+
+class DeploymentVerdict(models.Model):
+    """The verdict on one deployment, stored beside its findings (same judgement, same rebuild):
+    compliant, exception (a violation, open or accepted), incomplete evidence, or attempt (a sync
+    that failed or never finished, never judged). Lets lists and period figures count in SQL."""
+
+    deployment = models.OneToOneField(
+        "readmodels.Deployment", on_delete=models.CASCADE, related_name="verdict_row", primary_key=True
+    )
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    deployed_at = models.DateTimeField()
+    verdict = models.CharField(max_length=20, choices=VERDICT_CHOICES)
+    reason = models.TextField(help_text="The verdict in one sentence")
+    policy_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-deployed_at"]
+        indexes = [models.Index(fields=["environment", "deployed_at"], name="verdict_env_at")]
+
+    def __str__(self) -> str:
+        return f"{self.environment}/{self.application} {self.verdict}"
+
+
+class JudgeCursor(models.Model):
+    """The last ledger seq whose entries findings were re-judged for (cleared by a rebuild, after
+    which every deployment is judged again)."""
+
+    id = models.SmallIntegerField(primary_key=True, default=1)
+    last_seq = models.BigIntegerField(default=-1)

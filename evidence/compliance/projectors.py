@@ -1,12 +1,13 @@
 """policy.version -> Policy rows; finding.acceptance -> RiskAcceptance rows (each citing its seq).
 
-Finding rows are registered here too, so `rebuild_projections` clears them with the rest; they
-are re-judged after every projection run (see evidence.compliance.judgement).
+Finding and verdict rows and the judge cursor are registered here too, so `rebuild_projections`
+clears them with the rest; after every projection run the deployments that the new entries touch
+are re-judged, and all of them after a rebuild (see evidence.compliance.judgement).
 """
 
 from __future__ import annotations
 
-from evidence.compliance.models import Finding, Policy, RiskAcceptance
+from evidence.compliance.models import DeploymentVerdict, Finding, JudgeCursor, Policy, RiskAcceptance
 from evidence.core.times import parse_time
 from evidence.readmodels.projectors import after_projection, projection_model, projects
 from ledger.models import Entry
@@ -14,6 +15,8 @@ from ledger.models import Entry
 projection_model(Policy)
 projection_model(RiskAcceptance)
 projection_model(Finding)
+projection_model(DeploymentVerdict)
+projection_model(JudgeCursor)
 
 
 @projects("policy.version")
@@ -56,6 +59,6 @@ def project_acceptance(entry: Entry) -> None:
 
 @after_projection
 def judge_findings() -> None:
-    from evidence.compliance.judgement import refresh_findings
+    from evidence.compliance.judgement import judge_pending
 
-    refresh_findings()
+    judge_pending()

@@ -20,6 +20,7 @@ urlpatterns += [
 urlpatterns += [
     path("deployments/<id:pk>/custody/", api_custody.CustodyView.as_view(), name="deployment-custody"),
     path("findings/", api_custody.FindingList.as_view(), name="findings"),
+    path("findings/summary/", api_custody.FindingSummary.as_view(), name="findings-summary"),
     path("findings/<id:pk>/accept/", api_custody.FindingAccept.as_view(), name="finding-accept"),
     path("policies/", api_custody.PolicyList.as_view(), name="policies"),
 ]

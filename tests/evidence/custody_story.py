@@ -87,8 +87,10 @@ class Story:
         key = f"github:pull:{repo}:{number}:{hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]}"
         self.add("github.pull_request", "github-acme", f"github:{repo}", key, data, merged_at)
 
-    def review(self, repo: str, number: int, reviewer: str, commit: str, at: datetime, state: str = "APPROVED") -> None:
-        rid = int(hashlib.sha256(f"{repo}{number}{reviewer}{commit}".encode()).hexdigest()[:8], 16)
+    def review(
+        self, repo: str, number: int, reviewer: str, commit: str, at: datetime, state: str = "APPROVED", rid: int = 0
+    ) -> int:
+        rid = rid or int(hashlib.sha256(f"{repo}{number}{reviewer}{commit}".encode()).hexdigest()[:8], 16)
         data = {
             "repository": repo,
             "number": number,
@@ -99,6 +101,22 @@ class Story:
             "submitted_at": stamp(at),
         }
         self.add("github.review", "github-acme", f"github:{repo}", f"github:review:{rid}:{state}", data, at)
+        return rid
+
+    def dismissal(self, repo: str, number: int, rid: int, at: datetime, by: str = "octo-admin") -> None:
+        """A review dismissed at `at` (GitHub's review_dismissed timeline event)."""
+        data = {
+            "repository": repo,
+            "number": number,
+            "event_id": rid + 1,
+            "review_id": rid,
+            "dismissed_by": by,
+            "dismissed_at": stamp(at),
+            "message": "dismissed",
+            "review_state": "approved",
+        }
+        key = f"github:review-dismissal:{repo}:{rid + 1}"
+        self.add("github.review_dismissal", "github-acme", f"github:{repo}", key, data, at)
 
     def protection(self, repo: str, settings: dict[str, Any], at: datetime, branch: str = "main") -> str:
         content = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
@@ -129,7 +147,14 @@ class Story:
         )
 
     # --- registry --------------------------------------------------------------------------
-    def signature(self, image: str, verdict: str = "verified", signer: str = TRUSTED_SIGNER, n: int = 0) -> None:
+    def signature(
+        self,
+        image: str,
+        verdict: str = "verified",
+        signer: str = TRUSTED_SIGNER,
+        n: int = 0,
+        at: datetime | None = None,
+    ) -> None:
         data = {
             "registry": REGISTRY,
             "repository": IMAGE_REPO,
@@ -145,7 +170,7 @@ class Story:
             f"oci:{REGISTRY}/{IMAGE_REPO}",
             f"oci:sig:{image}:{verdict}:{signer}:{n}",
             data,
-            T0 + timedelta(minutes=30 + n),
+            at or T0 + timedelta(minutes=30 + n),
         )
 
     def provenance(
@@ -155,6 +180,7 @@ class Story:
         builder: str = BUILDER,
         repo: str = "https://github.com/acme/payments",
         n: int = 0,
+        at: datetime | None = None,
     ) -> None:
         prov = {
             "builder_id": builder,
@@ -175,7 +201,7 @@ class Story:
             f"oci:{REGISTRY}/{IMAGE_REPO}",
             f"oci:prov:{image}:{commit}:{builder}:{n}",
             data,
-            T0 + timedelta(minutes=31 + n),
+            at or T0 + timedelta(minutes=31 + n),
         )
 
     def artifact(self, image: str) -> None:
@@ -207,6 +233,21 @@ class Story:
             at,
         )
 
+    def sync_operation(self, revision: str, started: datetime, phase: str, application: str = "payments") -> None:
+        """An Argo CD sync operation (operationState) that ended in `phase` (Failed, Error, Succeeded)."""
+        finished = started + timedelta(minutes=1)
+        operation = {
+            "phase": phase,
+            "startedAt": stamp(started),
+            "finishedAt": stamp(finished),
+            "message": "one or more objects failed to apply" if phase != "Succeeded" else "successfully synced",
+            "syncResult": {"revision": revision},
+            "operation": {"sync": {"revision": revision}, "initiatedBy": {"automated": True}},
+        }
+        data = {"environment": "prod", "application": application, "operationState": operation}
+        key = f"argocd:operation:{application}:{stamp(started)}:{phase}"
+        self.add("argocd.sync_operation", "argo-prod", f"argocd:{application}", key, data, finished)
+
     def pods(self, images: list[str], at: datetime, application: str = "payments") -> None:
         containers = [
             {"name": "app", "image": f"{REGISTRY}/{IMAGE_REPO}:1.0", "imageID": f"{REGISTRY}/{IMAGE_REPO}@{d}"}
@@ -234,7 +275,8 @@ class Story:
 
     # --- the clean story ---------------------------------------------------------------------
     def clean(self, **broken: Any) -> Story:
-        """Every fact of the clean change; `broken` names the facts to leave out or replace."""
+        """Every fact of the clean change; `broken` names the facts to leave out (`skip`: artifact,
+        signature, provenance, deploy, app_protection, app_observed_after) or replace."""
         skip = broken.get("skip", set())
         a, merge = self.number, self.merge
         if "app_protection" not in skip:
@@ -250,9 +292,12 @@ class Story:
         self.observe(CONFIG, config, T0 + timedelta(days=1))
         self.pull(CONFIG, a + 1, "carol", self.config_head, self.config_merge, T0 + timedelta(hours=1))
         self.review(CONFIG, a + 1, "dave", self.config_head, T0 + timedelta(minutes=50))
-        self.artifact(self.image)
+        if "artifact" not in skip:
+            self.artifact(self.image)
         if "signature" not in skip:
-            self.signature(self.image, *broken.get("signature", ("verified", TRUSTED_SIGNER)))
+            self.signature(
+                self.image, *broken.get("signature", ("verified", TRUSTED_SIGNER)), at=broken.get("signature_at")
+            )
         if "provenance" not in skip:
             self.provenance(self.image, broken.get("provenance_commit", merge), broken.get("builder", BUILDER))
         if "deploy" not in skip:

@@ -105,7 +105,7 @@ def test_it_shows_the_auditor_a_deployments_chain_of_custody(live_db, projected_
         colour = badge.evaluate("node => getComputedStyle(node).backgroundColor")
         assert (
             colour
-            == {"present": "rgb(46, 125, 50)", "missing": "rgb(158, 106, 0)", "failing": "rgb(186, 33, 33)"}[
+            == {"satisfied": "rgb(46, 125, 50)", "not_evidenced": "rgb(158, 106, 0)", "violated": "rgb(186, 33, 33)"}[
                 link.status
             ]
         )

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from evidence.compliance.admin.deployments import DeploymentAdmin
 from evidence.compliance.custody import build_custody
-from evidence.compliance.models import Finding
+from evidence.compliance.models import DeploymentVerdict, Finding
 from evidence.readmodels.models import Deployment
 
 from .admin_world import auditor, build_world  # noqa: F401
@@ -65,6 +65,8 @@ def test_it_lists_each_deployment_with_its_pull_request_and_findings(client, two
     for revision, row in by_revision.items():
         count = Finding.objects.filter(deployment__revision=revision).count()
         assert count and f">{count}</a></td>" in row
+        judged = DeploymentVerdict.objects.get(deployment__revision=revision)
+        assert f'<span title="{judged.reason}">{judged.verdict}</span>' in row
 
 
 def test_it_filters_by_environment_application_outcome_period_and_findings(client, two, auditor):
@@ -76,7 +78,8 @@ def test_it_filters_by_environment_application_outcome_period_and_findings(clien
     assert found(client, started_at__gte="2026-03-01", started_at__lt="2026-03-02") == {"pr42", "direct"}
     assert found(client, started_at__gte="2026-04-01") == set()
     # The filter reads the judged Finding rows: clear PR #42's to have one of each.
-    assert Finding.objects.filter(deployment__revision=sha(101), code="no_pull_request").exists()
+    # No forge harvest is in this ledger, so the missing pull request is a gap, not a direct push.
+    assert Finding.objects.filter(deployment__revision=sha(101), code="evidence_gap").exists()
     Finding.objects.filter(deployment__revision=sha(1)).delete()
     assert found(client, findings="yes") == {"direct"}
     assert found(client, findings="no") == {"pr42"}

@@ -26,11 +26,14 @@ def test_it_returns_the_chain_to_auditors_and_engineers(persona, chain_url, requ
     body = response.json()
     assert body["links"][0]["name"] == "deployment"
     signature = next(link for link in body["links"] if link["name"] == "signature")
-    assert signature["status"] == "missing"
+    assert signature["status"] == "violated"  # the registry was read and found no signature
+    assert signature["rule"] == "signature"
     assert signature["findings"] == ["image_unsigned"]
     assert [f["code"] for f in body["findings"]] == ["image_unsigned"]
     assert body["findings"][0]["status"] == "open"
     assert body["findings"][0]["controls"][0] == "SOC 2 CC8.1"
+    assert body["verdict"] == "exception"
+    assert body["verdict_reason"] == "1 control(s) violated: image_unsigned."
 
 
 def test_it_refuses_an_outsider_with_403_and_no_chain(outsider, chain_url):  # noqa: F811

@@ -65,7 +65,7 @@ def test_it_marks_a_stale_approval_and_says_why():
     story.clean(app_reviews=[("bob", sha("older head")), ("erin", story.head)]).append()
     approvals = [link for link in build_custody(deployment()).links if link.name == "approval"]
 
-    assert [(link.status, link.codes) for link in approvals] == [("failing", ["stale_approval"]), ("present", [])]
+    assert [(link.status, link.codes) for link in approvals] == [("violated", ["stale_approval"]), ("satisfied", [])]
     assert "stale: the merged head is" in approvals[0].explanation
 
 
@@ -74,7 +74,7 @@ def test_it_shows_an_unobserved_protection_as_a_gap():
     Story().clean(skip={"app_observed_after"}).append()
     gap = next(link for link in build_custody(deployment()).links if link.name == "protection observed")
 
-    assert gap.status == "missing"
+    assert gap.status == "not_evidenced"
     assert "No harvest looked at main's protection after the merge" in gap.explanation
 
 
@@ -87,6 +87,7 @@ def _story_with(tag: str, images: int, approvals: int, day: int) -> None:
         story.signature(image)
         story.provenance(image, story.merge)
     story.deploy(story.config_merge, [story.image, *extra], story.deployed_at)
+    story.pods([story.image, *extra], story.deployed_at + timedelta(minutes=5))
     story.append()
 
 

@@ -18,7 +18,12 @@ from .custody_story import Story, deployment, prod_policy
 from .personas import auditor  # noqa: F401
 
 pytestmark = pytest.mark.django_db
-READ_PATHS = ["/api/v1/deployments/{id}/custody/", "/api/v1/findings/", "/api/v1/policies/"]
+READ_PATHS = [
+    "/api/v1/deployments/{id}/custody/",
+    "/api/v1/findings/",
+    "/api/v1/findings/summary/",
+    "/api/v1/policies/",
+]
 
 
 def _parameters() -> dict[str, list[dict[str, Any]]]:

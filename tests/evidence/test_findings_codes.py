@@ -12,8 +12,9 @@ from datetime import timedelta
 import pytest
 
 from evidence.compliance.custody import build_custody
-from evidence.compliance.findings.codes import CHANGE_CONTROLS, CODES
+from evidence.compliance.findings.codes import CODES, REQUIREMENTS
 from evidence.compliance.models import Finding
+from ledger.models import Entry
 
 from .custody_story import APP, PROTECTED, T0, Story, deployment, digest, prod_policy, sha
 
@@ -32,7 +33,7 @@ def test_it_finds_nothing_wrong_with_a_clean_change():
     chain = build_custody(deployment())
 
     assert chain.findings == []
-    assert {link.status for link in chain.links} == {"present"}
+    assert {link.status for link in chain.links} == {"satisfied"}
     assert Finding.objects.count() == 0
 
 
@@ -49,6 +50,8 @@ CASES = {
     "builder_untrusted": {"builder": "https://ci.example.net/unknown-runner"},
     "drift": {"running": [digest("a-image"), digest("hotfix built on a laptop")]},
     "evidence_gap": {"skip": {"app_observed_after"}},
+    # the registry first recorded the signature a day after the deployment started
+    "evidence_recorded_late": {"signature_at": T0 + timedelta(days=1)},
 }
 # What each broken fact must give: the code it is about, and what follows from it.
 EXPECTED = {
@@ -60,10 +63,12 @@ EXPECTED = {
     "image_unsigned": ["image_unsigned"],
     "signature_invalid": ["signature_invalid"],
     "signer_untrusted": ["signer_untrusted"],
-    "no_provenance": ["no_pull_request", "no_provenance"],  # no commit known: no PR can be traced
+    # No provenance: the image is not traced to a commit; that is not evidence of a direct push.
+    "no_provenance": ["no_provenance"],
     "builder_untrusted": ["builder_untrusted"],
     "drift": ["drift"],
     "evidence_gap": ["evidence_gap"],
+    "evidence_recorded_late": ["evidence_recorded_late"],  # a gap in time, never a pass nor a violation
 }
 
 
@@ -92,6 +97,34 @@ def test_it_finds_a_bypass_recorded_by_a_rule_suite():
     assert codes_of(story) == ["protection_bypassed"]
     finding = build_custody(deployment()).findings[0]
     assert "octo-admin bypassed the rules" in finding.explanation
+
+
+def test_it_finds_provenance_naming_another_commit_than_the_deployed_revision():
+    prod_policy()
+    story = Story().clean(skip={"provenance", "deploy"})
+    unreviewed = sha("built from an unreviewed branch")
+    story.provenance(story.image, unreviewed)
+    story.deploy(story.merge, [story.image], story.deployed_at)  # the app repo's reviewed merge commit
+    story.pods([story.image], story.deployed_at + timedelta(minutes=5))
+    seqs = story.append()
+
+    # the mismatch, and (true as well) no pull request merged the commit the image was built from
+    assert codes_of(story) == ["no_pull_request", "provenance_commit_mismatch"]
+    finding = next(f for f in build_custody(deployment()).findings if f.code == "provenance_commit_mismatch")
+    kinds = dict(Entry.objects.filter(seq__in=finding.entry_seqs).values_list("kind", "seq"))
+    assert {"oci.provenance", "argocd.deployment", "github.pull_request"} <= set(kinds)
+    assert set(finding.entry_seqs) <= set(seqs)
+    assert finding.severity == "high"
+    assert unreviewed[:12] in finding.explanation and story.merge[:12] in finding.explanation
+
+
+def test_it_finds_provenance_naming_the_head_rather_than_the_merge_commit():
+    prod_policy()
+    story = Story().clean(provenance_commit=Story().head)
+
+    assert codes_of(story) == ["provenance_commit_mismatch"]
+    link = next(link for link in build_custody(deployment()).links if link.name == "pull request")
+    assert link.status == "violated" and "not the commit it merged as" in link.explanation
 
 
 def test_it_finds_provenance_naming_two_commits():
@@ -139,6 +172,8 @@ def test_it_finds_a_manual_sync():
     }
     story.add("argocd.application", "argo-prod", "argocd:payments", "argocd:app:payments:1", app, finished)
 
+    story.pods([story.image], finished + timedelta(minutes=5))
+
     assert codes_of(story) == ["manual_sync"]
     link = next(link for link in build_custody(deployment()).links if link.name == "sync")
     assert "mallory@example.test" in link.explanation
@@ -158,10 +193,21 @@ def test_it_cites_entries_and_controls_for_each_finding():
     finding = Finding.objects.get()
 
     assert finding.code == "image_unsigned"
-    assert finding.controls == CHANGE_CONTROLS
+    assert finding.controls == list(CODES["image_unsigned"].controls)
+    assert "PCI DSS v4.0 6.5" not in finding.controls  # a section, not a requirement
     signature_seq = seqs[[r.kind for r in Story().clean(signature=("no_signature", "")).records].index("oci.signature")]
     assert signature_seq in finding.entry_seqs
     assert set(finding.entry_seqs) <= set(seqs)
+
+
+def test_it_names_specific_requirements_for_each_code():
+    mappings = {code: meta.controls for code, meta in CODES.items()}
+
+    assert all(controls and set(controls) <= set(REQUIREMENTS) for controls in mappings.values())
+    assert len(set(mappings.values())) > len(mappings) // 2  # a mapping per code, not one list for all
+    assert "ISO/IEC 27001:2022 A.5.3" in mappings["self_approved"]  # segregation of duties
+    assert "PCI DSS v4.0 11.5.2" in mappings["drift"]  # change detection
+    assert "SOC 2 CC7.2" in mappings["evidence_gap"] and "SOC 2 CC8.1" not in mappings["evidence_gap"]
 
 
 def _policy():
@@ -178,3 +224,21 @@ def test_it_sees_no_bypass_when_protection_itself_counted_a_stale_approval():
     codes = codes_of(story.clean(app_reviews=[("bob", sha("older head"))], app_settings=settings))
 
     assert codes == ["insufficient_approvals", "stale_approval"]  # the policy's verdict, not the forge's
+
+
+def test_the_docs_table_gives_each_codes_requirements():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "custody.md").read_text()
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 6 and cells[0] in CODES:
+            rows[cells[0]] = cells
+    for code, meta in CODES.items():
+        _, severity, soc2, iso, pci, sox = rows[code]
+        named = [f"SOC 2 {c}" for c in soc2.split(", ") if c != "-"]
+        named += [f"ISO/IEC 27001:2022 {c}" for c in iso.split(", ") if c != "-"]
+        named += [f"PCI DSS v4.0 {c}" for c in pci.split(", ") if c != "-"]
+        named += ["SOX ITGC change management"] if sox == "yes" else []
+        assert (severity, sorted(named)) == (meta.severity, sorted(meta.controls)), code

@@ -138,9 +138,12 @@ class Command(BaseCommand):
             say("custody and findings: not installed in this build (evidence.compliance.custody)")
             return
         findings: Counter[tuple[str, str]] = Counter()
+        verdicts: Counter[str] = Counter()
         deployments = list(Deployment.objects.filter(environment="prod").order_by("finished_at", "id"))
         for deployment in deployments:
-            findings.update((f.severity, f.code) for f in build_custody(deployment).findings)
+            chain = build_custody(deployment)
+            findings.update((f.severity, f.code) for f in chain.findings)
+            verdicts[getattr(chain, "verdict", "")] += 1
         sample = next((d for d in deployments if d.outcome == "succeeded" and d.image_digests), None)
         if sample is not None:
             custody = build_custody(sample)
@@ -151,6 +154,8 @@ class Command(BaseCommand):
         say(f"findings over {len(deployments)} prod deployments:")
         for (severity, code), n in sorted(findings.items()):
             say(f"  {severity:<8} {code:<32} {n}")
+        if verdicts.get("", 0) < len(deployments):
+            say("verdicts of prod deployments: " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
 
     def pack(self, dir: Path, say) -> None:
         from exports.pack.providers import PROVIDERS

@@ -19,7 +19,7 @@ from django.utils.html import format_html
 
 from evidence.compliance.admin.running import running_view
 from evidence.compliance.custody import build_custody
-from evidence.compliance.models import Finding
+from evidence.compliance.models import DeploymentVerdict, Finding
 from evidence.core.admin_base import ProjectionAdmin, ReadOnlyInline, entry_links
 from evidence.readmodels.models import (
     Approval,
@@ -162,9 +162,12 @@ def add_columns(rows: list[Deployment]) -> None:
                 merged_by_sha[sha] = pull
     found = Finding.objects.filter(deployment_id__in=[row.pk for row in rows]).values("deployment_id")
     counts = dict(found.annotate(n=Count("*")).values_list("deployment_id", "n"))
+    judged = DeploymentVerdict.objects.filter(deployment_id__in=[row.pk for row in rows])
+    verdicts = {pk: (v, reason) for pk, v, reason in judged.values_list("deployment_id", "verdict", "reason")}
     for row in rows:
         row.pull_request = merged_by_sha.get(row.revision)
         row.findings_n = counts.get(row.pk, 0)
+        row.verdict_judged = verdicts.get(row.pk)
 
 
 class DeploymentImageInline(ReadOnlyInline):
@@ -185,6 +188,7 @@ class DeploymentAdmin(ProjectionAdmin):
         "image_count",
         "pull_request_link",
         "finding_count",
+        "verdict",
     ]
     list_filter = [
         EnvironmentFilter,
@@ -226,6 +230,13 @@ class DeploymentAdmin(ProjectionAdmin):
             return "-"
         url = reverse("admin:readmodels_pullrequest_change", args=[pull.pk])
         return format_html('<a href="{}">{}#{}</a>', url, pull.repository, pull.number)
+
+    @admin.display(description="verdict")
+    def verdict(self, obj: Deployment) -> str:
+        judged = getattr(obj, "verdict_judged", None)
+        if judged is None:
+            return "-"
+        return format_html('<span title="{}">{}</span>', judged[1], judged[0])
 
     @admin.display(description="findings")
     def finding_count(self, obj: Deployment) -> str:

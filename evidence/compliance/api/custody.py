@@ -3,6 +3,8 @@
 GET  /api/v1/deployments/<id>/custody/   the chain, its links and findings
 GET  /api/v1/findings/                   filters: environment, application, severity, code, status,
                                          repository, deployment, since, until (deployment time)
+GET  /api/v1/findings/summary/           per environment and period: deployments by verdict, the
+                                         compliance rate, findings by code and status
 POST /api/v1/findings/<id>/accept/       engineers: record a risk acceptance {reason, until}
 GET/POST /api/v1/policies/               versions of environment policies; engineers record one
 
@@ -25,8 +27,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from evidence.compliance.custody import build_custody
+from evidence.compliance.custody.chain import REASONS, STATUSES
+from evidence.compliance.custody.verdict import VERDICTS, tally
 from evidence.compliance.findings import CODES, PolicyError, accept_finding, record_policy
-from evidence.compliance.models import SEVERITIES, Finding, Policy
+from evidence.compliance.models import SEVERITIES, DeploymentVerdict, Finding, Policy
 from evidence.core.permissions import EngineersWrite, ReadsEvidence
 from evidence.readmodels.models import Deployment
 from ledger.bounds import IdFilter
@@ -34,9 +38,13 @@ from ledger.bounds import IdFilter
 
 class LinkSerializer(serializers.Serializer):
     name = serializers.CharField()
-    path = serializers.ChoiceField(choices=["deployment", "image", "config"])
+    rule = serializers.CharField(help_text="The rule module that judged it (evidence.compliance.custody.rules)")
+    path = serializers.ChoiceField(choices=["deployment", "image", "config", "change"])
     subject = serializers.CharField()
-    status = serializers.ChoiceField(choices=["present", "missing", "failing"])
+    status = serializers.ChoiceField(choices=list(STATUSES))
+    reason = serializers.ChoiceField(
+        choices=["", *REASONS], help_text="Why a link is not evidenced: not looked, could not read, looked too late"
+    )
     explanation = serializers.CharField()
     entry_seqs = serializers.ListField(child=serializers.IntegerField())
     url = serializers.CharField(allow_blank=True)
@@ -66,6 +74,10 @@ class CustodySerializer(serializers.Serializer):
     application = serializers.CharField()
     revision = serializers.CharField()
     deployed_at = serializers.DateTimeField()
+    outcome = serializers.CharField()
+    attempt = serializers.BooleanField(help_text="A failed or unfinished sync: shown, never judged")
+    verdict = serializers.ChoiceField(choices=list(VERDICTS))
+    verdict_reason = serializers.CharField(help_text="The verdict in one sentence")
     policy = serializers.DictField()
     links = LinkSerializer(many=True)
     findings = ChainFindingSerializer(many=True)
@@ -145,6 +157,58 @@ class FindingList(generics.ListAPIView):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "now": datetime.now(UTC)}
+
+
+class SummaryQuery(serializers.Serializer):
+    environment = serializers.CharField(required=False)
+    since = serializers.DateTimeField(required=False, help_text="Deployed at or after")
+    until = serializers.DateTimeField(required=False, help_text="Deployed before")
+
+
+class VerdictCountsSerializer(serializers.Serializer):
+    deployments = serializers.IntegerField(help_text="Judged deployments (attempts excluded)")
+    compliant = serializers.IntegerField()
+    exception = serializers.IntegerField(help_text="With a violation, open or accepted")
+    incomplete = serializers.IntegerField(help_text="No violation, some link not evidenced")
+    attempts = serializers.IntegerField(help_text="Failed or unfinished syncs, never judged")
+    compliance_rate = serializers.CharField(allow_null=True, help_text="compliant / deployments, a decimal string")
+
+
+class SummarySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+    environments = serializers.DictField(child=VerdictCountsSerializer())
+    findings = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
+
+
+class FindingSummary(APIView):
+    """Per environment over a period: deployments by verdict, the compliance rate, findings by code."""
+
+    permission_classes = [IsAuthenticated, ReadsEvidence]
+
+    @extend_schema(parameters=[SummaryQuery], responses=SummarySerializer, summary="Verdicts and findings by period")
+    def get(self, request: Request) -> Response:
+        form = SummaryQuery(data=request.query_params)
+        form.is_valid(raise_exception=True)
+        since, until = form.validated_data.get("since"), form.validated_data.get("until")
+        where = Q()
+        if form.validated_data.get("environment"):
+            where &= Q(environment=form.validated_data["environment"])
+        if since is not None:
+            where &= Q(deployed_at__gte=since)
+        if until is not None:
+            where &= Q(deployed_at__lt=until)
+        verdicts = DeploymentVerdict.objects.filter(where).values_list("environment", "verdict")
+        findings: dict[str, dict[str, int]] = {}
+        now = datetime.now(UTC)
+        for environment, code, accepted_until in Finding.objects.filter(where).values_list(
+            "environment", "code", "accepted_until"
+        ):
+            counts = findings.setdefault(environment, {})
+            key = f"{code}:{'accepted' if accepted_until is not None and accepted_until > now else 'open'}"
+            counts[key] = counts.get(key, 0) + 1
+        body = {"since": since, "until": until, "environments": tally(verdicts), "findings": findings}
+        return Response(SummarySerializer(body).data)
 
 
 class AcceptSerializer(serializers.Serializer):

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from evidence.compliance.custody.verdict import VERDICTS
+from evidence.compliance.models import DeploymentVerdict
 from evidence.compliance.running import BadTime, diff_running, parse_at, running_at
 from evidence.readmodels.models import Deployment, DeploymentImage
 from evidence.readmodels.models.deployments import OUTCOMES
@@ -27,6 +29,23 @@ class DeploymentImageSerializer(serializers.ModelSerializer):
 
 class DeploymentSerializer(serializers.ModelSerializer):
     images = DeploymentImageSerializer(many=True, read_only=True)
+    verdict = serializers.SerializerMethodField(help_text="compliant, exception, incomplete or attempt")
+    verdict_reason = serializers.SerializerMethodField(help_text="The verdict in one sentence")
+
+    def _verdict(self, row: Deployment) -> DeploymentVerdict | None:
+        try:
+            return row.verdict_row
+        except DeploymentVerdict.DoesNotExist:
+            return None  # not judged yet (the projector's settler has not run)
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(VERDICTS), allow_null=True))
+    def get_verdict(self, row: Deployment) -> str | None:
+        verdict = self._verdict(row)
+        return verdict.verdict if verdict else None
+
+    def get_verdict_reason(self, row: Deployment) -> str:
+        verdict = self._verdict(row)
+        return verdict.reason if verdict else ""
 
     class Meta:
         model = Deployment
@@ -52,6 +71,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "automated",
             "message",
             "entry_seqs",
+            "verdict",
+            "verdict_reason",
         ]
 
 
@@ -66,6 +87,7 @@ class DeploymentFilter(filters.FilterSet):
     started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     finished_after = filters.IsoDateTimeFilter(field_name="finished_at", lookup_expr="gte")
     finished_before = filters.IsoDateTimeFilter(field_name="finished_at", lookup_expr="lt")
+    verdict = filters.ChoiceFilter(field_name="verdict_row__verdict", choices=[(v, v) for v in VERDICTS])
 
     class Meta:
         model = Deployment
@@ -80,7 +102,12 @@ class DeploymentViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = DeploymentFilter
 
     def get_queryset(self) -> QuerySet[Deployment]:
-        return Deployment.objects.prefetch_related("images").order_by("-started_at", "-id").distinct()
+        return (
+            Deployment.objects.select_related("verdict_row")
+            .prefetch_related("images")
+            .order_by("-started_at", "-id")
+            .distinct()
+        )
 
 
 AT_HELP = "ISO 8601 time (2026-03-01T12:00Z), 'now', 'N days ago' (seconds...weeks) or '~N' (N deployments back)."

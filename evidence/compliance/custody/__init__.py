@@ -2,12 +2,26 @@
 
 from evidence.compliance.custody import build_custody, Custody, Link
 chain = build_custody(deployment)
-chain.links      # in chain order: name, status, explanation, entry_seqs, url, subject
-chain.findings   # the failing links, with codes, severities and controls
+chain.links      # in chain order: name, rule, status (satisfied / violated / not_evidenced), reason,
+                 # explanation, entry_seqs, url, subject
+chain.findings   # violations and evidence gaps, with codes, severities and the requirements they bear on
+chain.verdict    # compliant / exception / incomplete / attempt, with chain.verdict_reason
 chain.as_json()
+
+The rules are one per module in `custody.rules` (listed in `rules.RULES`).
 """
 
 from evidence.compliance.custody.build import build_changes, build_custody, build_many
-from evidence.compliance.custody.chain import Custody, Finding, Link
+from evidence.compliance.custody.chain import NOT_EVIDENCED, SATISFIED, VIOLATED, Custody, Finding, Link
 
-__all__ = ["Custody", "Finding", "Link", "build_changes", "build_custody", "build_many"]
+__all__ = [
+    "NOT_EVIDENCED",
+    "SATISFIED",
+    "VIOLATED",
+    "Custody",
+    "Finding",
+    "Link",
+    "build_changes",
+    "build_custody",
+    "build_many",
+]

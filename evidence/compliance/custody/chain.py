@@ -1,8 +1,12 @@
-"""The chain of custody of one deployment as plain data: links in chain order, and findings.
+"""The chain of custody of one deployment as plain data: links in chain order, findings, a verdict.
 
-Each link says what it is about (`subject`), whether it holds (`status`: present, missing or
-failing), why in plain words, which ledger entries prove it, and where to look upstream. A link
-that fails a control carries the finding codes it raises; `Custody.findings` gathers them.
+Each link says what it is about (`subject`), which rule judged it (`rule`), and one of three
+outcomes (`status`): satisfied, violated, or not evidenced, the last with a reason (`reason`:
+not looked, could not read, looked too late). It says why in plain words, which ledger entries
+prove it, and where to look upstream. A violated link carries the codes of the findings it
+raises; a link that is not evidenced always raises `evidence_gap` (or `evidence_recorded_late`
+when the evidence exists but was recorded only after what it would vouch for): a gap is never a
+violation and never a pass. `Custody.findings` gathers them; `Custody.verdict` sums them up.
 """
 
 from __future__ import annotations
@@ -11,10 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from evidence.compliance.findings.codes import CHANGE_CONTROLS, CODES, SEVERITY_ORDER
+from evidence.compliance.findings.codes import CODES, SEVERITY_ORDER
 from evidence.core.digests import short_hash32
 
-PRESENT, MISSING, FAILING = "present", "missing", "failing"
+SATISFIED, VIOLATED, NOT_EVIDENCED = "satisfied", "violated", "not_evidenced"
+STATUSES = (SATISFIED, VIOLATED, NOT_EVIDENCED)
+NOT_LOOKED, UNREADABLE, RECORDED_LATE = "not_looked", "could_not_read", "recorded_late"
+REASONS = {NOT_LOOKED: "not looked", UNREADABLE: "could not read", RECORDED_LATE: "looked too late"}
+# The names before the three outcomes were spelled out; kept for callers that import them.
+PRESENT, FAILING, MISSING = SATISFIED, VIOLATED, NOT_EVIDENCED
 
 
 @dataclass
@@ -28,13 +37,17 @@ class Link:
     path: str = ""  # deployment, image (the built artifact) or config (the deployed Git revision)
     codes: list[str] = field(default_factory=list)
     repository: str = ""
+    reason: str = ""  # for not_evidenced: not_looked, could_not_read or recorded_late
+    rule: str = ""  # the rule module that judged it
 
     def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
+            "rule": self.rule,
             "path": self.path,
             "subject": self.subject,
             "status": self.status,
+            "reason": self.reason,
             "explanation": self.explanation,
             "entry_seqs": sorted(set(self.entry_seqs)),
             "url": self.url,
@@ -52,7 +65,7 @@ class Finding:
     entry_seqs: list[int]
     key: str
     repository: str = ""
-    controls: list[str] = field(default_factory=lambda: list(CHANGE_CONTROLS))
+    controls: list[str] = field(default_factory=list)
     accepted_until: datetime | None = None
     accepted_by: str = ""
     acceptance_reason: str = ""
@@ -88,7 +101,7 @@ def finding_key(deployment_identity: str, code: str, subject: str) -> str:
 
 @dataclass
 class Custody:
-    deployment_id: int
+    deployment_id: int | None
     identity: str
     environment: str
     application: str
@@ -97,6 +110,11 @@ class Custody:
     policy: dict[str, Any]
     links: list[Link] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    deployment_seqs: list[int] = field(default_factory=list)
+    outcome: str = "succeeded"
+    attempt: bool = False  # a failed or unfinished sync: shown, never judged
+    verdict: str = ""
+    verdict_reason: str = ""
 
     @property
     def entry_seqs(self) -> list[int]:
@@ -105,11 +123,24 @@ class Custody:
         return sorted(seqs)
 
     def add(self, link: Link) -> Link:
+        if link.status not in STATUSES:
+            raise ValueError(f"link {link.name}: status {link.status!r} is not one of {STATUSES}")
+        if link.status == NOT_EVIDENCED:
+            gap = "evidence_recorded_late" if link.reason == RECORDED_LATE else "evidence_gap"
+            link.reason = link.reason or NOT_LOOKED
+            if gap not in link.codes:
+                link.codes.append(gap)
         self.links.append(link)
         return link
 
     def judge(self, explanations: dict[tuple[str, str], str]) -> None:
-        """One finding per (code, subject): the failing links that raise it, with their entries."""
+        """One finding per (code, subject): the links that raise it, with their entries. An
+        attempt (a sync that failed or never finished) raises none: it is shown, not judged."""
+        if self.attempt:
+            for link in self.links:
+                link.codes = []
+            self.findings = []
+            return
         found: dict[tuple[str, str], Finding] = {}
         for link in self.links:
             for code in link.codes:
@@ -125,11 +156,12 @@ class Custody:
                         entry_seqs=[],
                         key=finding_key(self.identity, code, link.subject),
                         repository=link.repository,
+                        controls=list(meta.controls),
                     )
+                elif (code, link.subject) not in explanations and link.explanation not in item.explanation:
+                    item.explanation += " " + link.explanation
                 item.entry_seqs = sorted({*item.entry_seqs, *link.entry_seqs, *self.deployment_seqs})
         self.findings = sorted(found.values(), key=lambda f: (SEVERITY_ORDER[f.severity], f.code, f.subject))
-
-    deployment_seqs: list[int] = field(default_factory=list)
 
     def as_json(self, now: datetime | None = None) -> dict[str, Any]:
         return {
@@ -139,6 +171,10 @@ class Custody:
             "application": self.application,
             "revision": self.revision,
             "deployed_at": self.deployed_at.isoformat(),
+            "outcome": self.outcome,
+            "attempt": self.attempt,
+            "verdict": self.verdict,
+            "verdict_reason": self.verdict_reason,
             "policy": self.policy,
             "links": [link.as_json() for link in self.links],
             "findings": [f.as_json(now) for f in self.findings],

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Max, Q
 
 from evidence.compliance.models import Policy, RiskAcceptance
 from evidence.readmodels.models import (
@@ -35,6 +35,8 @@ SHA = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
 # How far either side of a merge we look for the harvests that saw the branch; nobody looking
 # for longer than this is a gap whatever was recorded.
 OBSERVATION_WINDOW = timedelta(days=30)
+# Forge harvest runs read in full this long after the deployments; beyond it only each subject's latest.
+FORGE_WINDOW = timedelta(days=7)
 
 
 def revision_shas(revision: str) -> list[str]:
@@ -62,6 +64,10 @@ class Loaded:
     gaps: dict[tuple[str, str], list[DeploymentGap]] = field(default_factory=dict)
     policies: dict[str, list[Policy]] = field(default_factory=dict)
     acceptances: dict[str, list[RiskAcceptance]] = field(default_factory=dict)
+    # Registry coverage: when an oci.artifact entry first showed each digest (seq, observed_at).
+    artifact_seen: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    # Forge coverage: per harvest-run subject ("github:owner/repo"), runs (seq, observed_at) in time order.
+    forge_harvests: dict[str, list[tuple[int, datetime]]] = field(default_factory=dict)
 
 
 def _group(rows: Any, key: Any) -> dict[Any, list[Any]]:
@@ -79,14 +85,38 @@ def load(deployments: list[Deployment]) -> Loaded:
     out.images = _group(
         DeploymentImage.objects.filter(deployment_id__in=ids).order_by("digest"), lambda r: r.deployment_id
     )
+    apps = {(d.environment, d.application) for d in deployments}
+    which_app = Q()
+    for environment, application in apps:
+        which_app |= Q(environment=environment, application=application)
+    first = min(deployed_at(d) for d in deployments)
+    app_key = lambda r: (r.environment, r.application)  # noqa: E731
+    out.workloads = _group(
+        WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first).order_by("observed_at", "id"), app_key
+    )
+    live = (
+        Deployment.objects.filter(which_app, finished_at__gt=first, outcome__in=LIVE_OUTCOMES)
+        .order_by("finished_at")
+        .values_list("environment", "application", "finished_at")
+    )
+    out.live_times = _group(live, lambda r: (r[0], r[1]))
+    out.live_times = {k: [r[2] for r in v] for k, v in out.live_times.items()}
     digests = sorted(
-        {i.digest for rows in out.images.values() for i in rows} | {x for d in deployments for x in d.image_digests}
+        {i.digest for rows in out.images.values() for i in rows}
+        | {x for d in deployments for x in d.image_digests}
+        | {x for d in deployments if not d.image_digests for s in running_snapshots(out, d)[:1] for x in s.digests}
     )
     out.artifacts = _group(Artifact.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
     out.signatures = _group(
         SignatureVerdict.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest
     )
     out.provenance = _group(Provenance.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
+    first_seqs = {a.first_seq: a.digest for rows in out.artifacts.values() for a in rows}
+    if first_seqs:
+        for seq, observed in Entry.objects.filter(seq__in=list(first_seqs)).values_list("seq", "observed_at"):
+            seen = out.artifact_seen.get(first_seqs[seq])
+            if seen is None or observed < seen[1]:
+                out.artifact_seen[first_seqs[seq]] = (seq, observed)
 
     shas = {s for d in deployments for s in revision_shas(d.revision)}
     shas |= {p.source_commit.lower() for rows in out.provenance.values() for p in rows if p.source_commit}
@@ -109,25 +139,37 @@ def load(deployments: list[Deployment]) -> Loaded:
     out.pulls_by_sha = dict(by_sha)
     load_changes(out, pulls)
 
-    apps = {(d.environment, d.application) for d in deployments}
-    which_app = Q()
-    for environment, application in apps:
-        which_app |= Q(environment=environment, application=application)
-    first = min(deployed_at(d) for d in deployments)
-    app_key = lambda r: (r.environment, r.application)  # noqa: E731
-    out.workloads = _group(
-        WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first).order_by("observed_at", "id"), app_key
-    )
-    live = (
-        Deployment.objects.filter(which_app, finished_at__gt=first, outcome__in=LIVE_OUTCOMES)
-        .order_by("finished_at")
-        .values_list("environment", "application", "finished_at")
-    )
-    out.live_times = _group(live, lambda r: (r[0], r[1]))
-    out.live_times = {k: [r[2] for r in v] for k, v in out.live_times.items()}
     out.gaps = _group(DeploymentGap.objects.filter(which_app).order_by("entry_seq"), app_key)
     load_policies(out, sorted({d.environment for d in deployments}))
+    forge = Entry.objects.filter(kind="harvest.run").filter(
+        Q(subject__startswith="github:") | Q(subject__startswith="gitlab:")
+    )
+    starts = [d.started_at for d in deployments]
+    # The runs soon after the deployments (the first one after each is cited), else the latest of each.
+    window = forge.filter(observed_at__gte=min(starts), observed_at__lte=max(starts) + FORGE_WINDOW)
+    runs: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
+    for subject, seq, at in window.order_by("observed_at", "seq").values_list("subject", "seq", "observed_at"):
+        runs[subject].append((seq, at))
+    latest = forge.values("subject").annotate(last=Max("observed_at"), seq=Max("seq"))
+    for subject, seq, last in latest.values_list("subject", "seq", "last"):
+        if last > max(starts) + FORGE_WINDOW:
+            runs[subject].append((seq, last))
+    out.forge_harvests = dict(runs)
     return out
+
+
+def running_snapshots(out: Loaded, d: Deployment) -> list[WorkloadSnapshot]:
+    """Pods observed from the deployment's finish until the next deployment of the application."""
+    if d.finished_at is None:
+        return []
+    key = (d.environment, d.application)
+    later = [t for t in out.live_times.get(key, []) if t > d.finished_at]
+    until = later[0] if later else None
+    return [
+        s
+        for s in out.workloads.get(key, [])
+        if s.observed_at >= d.finished_at and (until is None or s.observed_at < until)
+    ]
 
 
 def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:

@@ -1,18 +1,42 @@
-"""The finding catalogue: stable codes, severities, titles and the controls each bears on.
+"""The finding catalogue: stable codes, severities, titles and the requirements each bears on.
 
 Codes are part of the API and of audit packs (figures count them): rename none, only add.
+
+Each code names the specific requirements it is evidence against, in four frameworks (the
+editions are fixed; docs/custody.md gives the table and why each mapping holds):
+SOC 2: AICPA Trust Services Criteria (2017, points of focus revised 2022);
+ISO/IEC 27001:2022 Annex A; PCI DSS v4.0 (requirement numbers); SOX: the IT general
+control "change management" (program changes) as auditors test it under PCAOB AS 2201.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-CHANGE_CONTROLS = [
-    "SOC 2 CC8.1",
-    "ISO/IEC 27001:2022 A.8.32",
-    "PCI DSS v4.0 6.5",
-    "SOX ITGC change management",
-]
+SOC2 = "SOC 2"
+ISO = "ISO/IEC 27001:2022"
+PCI = "PCI DSS v4.0"
+SOX = "SOX ITGC change management"
+REQUIREMENTS = {
+    f"{SOC2} CC6.1": "logical access security over protected assets (who may change or sign)",
+    f"{SOC2} CC7.1": "detection of configuration changes and of unauthorised components",
+    f"{SOC2} CC7.2": "monitoring of system components, including the monitoring itself",
+    f"{SOC2} CC8.1": "changes are authorised, designed, tested, approved and implemented",
+    f"{ISO} A.5.3": "segregation of duties",
+    f"{ISO} A.8.9": "configuration management",
+    f"{ISO} A.8.15": "logging",
+    f"{ISO} A.8.16": "monitoring activities",
+    f"{ISO} A.8.25": "secure development life cycle",
+    f"{ISO} A.8.32": "change management",
+    f"{PCI} 6.5.1": "changes follow procedures: reason, impact, approval by authorised parties, testing",
+    f"{PCI} 6.5.2": "after a significant change, the applicable requirements are confirmed in place",
+    f"{PCI} 6.5.4": "roles separated so that only reviewed and approved changes are deployed",
+    f"{PCI} 10.7.2": "failures of critical security control systems (audit logging) are detected",
+    f"{PCI} 11.5.2": "a change-detection mechanism alerts on unauthorised modification",
+    SOX: "program changes are authorised, tested, approved and migrated by someone else",
+}
+# Kept for callers of the old single list: the requirements every change finding used to name.
+CHANGE_CONTROLS = [f"{SOC2} CC8.1", f"{ISO} A.8.32", f"{PCI} 6.5.1", SOX]
 
 
 @dataclass(frozen=True)
@@ -20,27 +44,182 @@ class Code:
     code: str
     severity: str
     title: str
+    controls: tuple[str, ...] = ()
 
 
-CODES: dict[str, Code] = {
-    c.code: c
-    for c in (
-        Code("no_pull_request", "high", "No pull request: a direct push or an unknown commit"),
-        Code("insufficient_approvals", "high", "Merged without the required approvals"),
-        Code("self_approved", "high", "Approved only by its author"),
-        Code("stale_approval", "medium", "Approval given on an older head; commits came after it"),
-        Code("protection_off", "high", "Branch protection off at merge time"),
-        Code("protection_weaker_than_policy", "medium", "Branch protection weaker than policy at merge time"),
-        Code("protection_bypassed", "high", "Branch protection bypassed at merge time"),
-        Code("image_unsigned", "high", "Image not signed"),
-        Code("signature_invalid", "high", "Image signature invalid"),
-        Code("signer_untrusted", "high", "Image signed by an untrusted key or identity"),
-        Code("no_provenance", "medium", "No verified build provenance"),
-        Code("provenance_commit_mismatch", "high", "Provenance names another commit or repository"),
-        Code("builder_untrusted", "high", "Built by an untrusted builder"),
-        Code("drift", "high", "Running digest not produced by the recorded deployment"),
-        Code("manual_sync", "medium", "Synced by hand rather than by the controller following Git"),
-        Code("evidence_gap", "medium", "Evidence gap: a source was not observed when it mattered"),
-    )
-}
+def _code(code: str, severity: str, title: str, *controls: str) -> Code:
+    unknown = [c for c in controls if c not in REQUIREMENTS]
+    if unknown:
+        raise ValueError(f"{code}: unknown requirement(s) {unknown}")
+    return Code(code, severity, title, tuple(controls))
+
+
+_C = (
+    _code(
+        "no_pull_request",
+        "high",
+        "No pull request: a direct push or an unknown commit",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.32",
+        f"{PCI} 6.5.1",
+        SOX,
+    ),
+    _code(
+        "insufficient_approvals",
+        "high",
+        "Merged without the required approvals",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.32",
+        f"{PCI} 6.5.1",
+        SOX,
+    ),
+    _code(
+        "self_approved",
+        "high",
+        "Approved only by its author",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.5.3",
+        f"{PCI} 6.5.4",
+        SOX,
+    ),
+    _code(
+        "stale_approval",
+        "medium",
+        "Approval given on an older head; commits came after it",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.32",
+        f"{PCI} 6.5.1",
+        SOX,
+    ),
+    _code(
+        "protection_off",
+        "high",
+        "Branch protection off at merge time",
+        f"{SOC2} CC6.1",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.9",
+        f"{ISO} A.8.32",
+        f"{PCI} 6.5.1",
+        SOX,
+    ),
+    _code(
+        "protection_weaker_than_policy",
+        "medium",
+        "Branch protection weaker than policy at merge time",
+        f"{SOC2} CC6.1",
+        f"{ISO} A.8.9",
+        f"{PCI} 6.5.2",
+        SOX,
+    ),
+    _code(
+        "protection_bypassed",
+        "high",
+        "Branch protection bypassed at merge time",
+        f"{SOC2} CC6.1",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.5.3",
+        f"{PCI} 6.5.4",
+        SOX,
+    ),
+    _code(
+        "image_unsigned",
+        "high",
+        "Image not signed",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.25",
+        f"{PCI} 6.5.1",
+        SOX,
+    ),
+    _code(
+        "signature_invalid",
+        "high",
+        "Image signature invalid",
+        f"{SOC2} CC7.2",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.25",
+        f"{PCI} 11.5.2",
+        SOX,
+    ),
+    _code(
+        "signer_untrusted",
+        "high",
+        "Image signed by an untrusted key or identity",
+        f"{SOC2} CC6.1",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.25",
+        f"{PCI} 6.5.4",
+        SOX,
+    ),
+    _code(
+        "no_provenance",
+        "medium",
+        "No verified build provenance",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.25",
+        f"{PCI} 6.5.1",
+        SOX,
+    ),
+    _code(
+        "provenance_commit_mismatch",
+        "high",
+        "Provenance names another commit or repository",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.25",
+        f"{ISO} A.8.32",
+        f"{PCI} 6.5.4",
+        SOX,
+    ),
+    _code(
+        "builder_untrusted",
+        "high",
+        "Built by an untrusted builder",
+        f"{SOC2} CC6.1",
+        f"{ISO} A.8.25",
+        f"{PCI} 6.5.1",
+    ),
+    _code(
+        "drift",
+        "high",
+        "Running digest not produced by the recorded deployment",
+        f"{SOC2} CC7.1",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.9",
+        f"{ISO} A.8.16",
+        f"{PCI} 11.5.2",
+        SOX,
+    ),
+    _code(
+        "manual_sync",
+        "medium",
+        "Synced by hand rather than by the controller following Git",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.5.3",
+        f"{ISO} A.8.32",
+        f"{PCI} 6.5.4",
+        SOX,
+    ),
+    _code(
+        "evidence_gap",
+        "medium",
+        "Evidence gap: a source was not observed when it mattered",
+        f"{SOC2} CC7.2",
+        f"{ISO} A.8.15",
+        f"{ISO} A.8.16",
+        f"{PCI} 10.7.2",
+    ),
+    _code(
+        "evidence_recorded_late",
+        "medium",
+        "Evidence recorded only after the deployment it would vouch for",
+        f"{SOC2} CC7.2",
+        f"{SOC2} CC8.1",
+        f"{ISO} A.8.15",
+        f"{ISO} A.8.32",
+        f"{PCI} 6.5.1",
+        SOX,
+    ),
+)
+CODES: dict[str, Code] = {c.code: c for c in _C}
+# Codes that say evidence is not there (or not in time); every other code is a violation.
+EVIDENCE_CODES = frozenset({"evidence_gap", "evidence_recorded_late"})
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}

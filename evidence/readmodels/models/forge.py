@@ -67,7 +67,12 @@ class PullRequestCommit(models.Model):
 
 
 class Approval(models.Model):
-    """A GitHub review or a GitLab approval, with the commit it was given on when known."""
+    """A GitHub review or a GitLab approval, with the commit it was given on when known.
+
+    `state` is the latest recorded; `submitted_state` what it was given as, and `history` every
+    sighting (seq, observed time, state), so custody can tell what stood at a merge: a dismissal
+    or revocation counts only when made (or, without its own time, first seen) before the merge.
+    """
 
     forge = models.CharField(max_length=10, choices=forge_choices)  # evidence.sources.kinds
     repository = models.CharField(max_length=300)
@@ -78,6 +83,12 @@ class Approval(models.Model):
     review_id = models.CharField(max_length=100, help_text="GitHub review id, or approval:<username> on GitLab")
     reviewer = models.CharField(max_length=200, blank=True)
     state = models.CharField(max_length=30, help_text="APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, REVOKED")
+    submitted_state = models.CharField(
+        max_length=30, blank=True, help_text="The state it was given with (kept when it is later dismissed)"
+    )
+    history = models.JSONField(
+        default=list, blank=True, help_text="Each entry that recorded it: {seq, at (observed), state}, in seq order"
+    )
     commit_id = models.CharField(max_length=64, blank=True, help_text="'unknown' when the forge does not say")
     submitted_at = models.DateTimeField(null=True)
     dismissed = models.BooleanField(default=False)

@@ -6,6 +6,8 @@ of the ledger by `rebuild_projections` gives the same rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 from evidence.readmodels.models import (
     Approval,
     ProtectionObservation,
@@ -61,31 +63,49 @@ def _change(forge: str, repository: str, number: int) -> PullRequest | None:
     return PullRequest.objects.filter(forge=forge, repository=repository, number=number).first()
 
 
+def _sighting(row: Approval, entry: Entry, state: str, at: Any = None) -> None:
+    """Add this entry to the row's history once (seq order is the ledger's, so replays agree)."""
+    if any(item.get("seq") == entry.seq for item in row.history):
+        return
+    when = at or entry.observed_at
+    row.history = [*row.history, {"seq": entry.seq, "at": when.isoformat(), "state": state}]
+
+
 @projects(*kinds.entry_kinds(Approvals))
 def project_approvals(entry: Entry) -> None:
-    """Reviews or approvals of a change. A complete list revokes the approvals it no longer names."""
+    """Reviews or approvals of a change, each sighting kept in the row's history (custody reads each
+    reviewer's state at the merge). A complete list revokes the approvals it no longer names."""
     forge, found = kinds.read_entry(entry.kind, entry.data)
     key = {"forge": forge.name, "repository": found.repository, "number": found.number}
     pull = _change(**key)
     for approval in found.approvals:
-        defaults = {
-            "pull_request": pull,
-            "reviewer": approval.reviewer,
-            "state": approval.state,
-            "commit_id": approval.commit_id,
-            "submitted_at": approval.submitted_at,
-            "entry_seq": entry.seq,
-        }
+        row = Approval.objects.filter(**key, review_id=approval.review_id).first()
+        row = row or Approval(**key, review_id=approval.review_id)
+        row.pull_request = pull
+        row.reviewer = approval.reviewer
+        row.state = approval.state
+        row.commit_id = approval.commit_id
+        row.submitted_at = approval.submitted_at
+        row.entry_seq = entry.seq
         if found.complete:  # listed as standing now: whatever revoked it before no longer holds
-            defaults |= {"dismissed": False, "dismissed_by": "", "dismissed_at": None, "dismissal_seq": None}
-        elif approval.state == "DISMISSED":
-            defaults["dismissed"] = True
-        Approval.objects.update_or_create(**key, review_id=approval.review_id, defaults=defaults)
+            row.dismissed, row.dismissed_by, row.dismissed_at, row.dismissal_seq = False, "", None, None
+        if approval.state == "DISMISSED":
+            row.dismissed = True
+        else:
+            row.submitted_state = approval.state
+        _sighting(row, entry, approval.state)
+        row.save()
     if found.complete:
         stale = Approval.objects.filter(**key, dismissed=False)
-        stale.exclude(review_id__in=[a.review_id for a in found.approvals]).update(
-            state="REVOKED", dismissed=True, dismissed_at=entry.observed_at, dismissal_seq=entry.seq
-        )
+        for row in stale.exclude(review_id__in=[a.review_id for a in found.approvals]).order_by("id"):
+            row.state, row.dismissed, row.dismissed_at, row.dismissal_seq = (
+                "REVOKED",
+                True,
+                entry.observed_at,
+                entry.seq,
+            )
+            _sighting(row, entry, "REVOKED")
+            row.save()
 
 
 @projects(*kinds.entry_kinds(Dismissal))
@@ -106,6 +126,8 @@ def project_dismissal(entry: Entry) -> None:
     row.dismissed_by = dismissal.dismissed_by
     row.dismissed_at = dismissal.dismissed_at
     row.dismissal_seq = entry.seq
+    row.submitted_state = row.submitted_state or dismissal.review_state
+    _sighting(row, entry, "DISMISSED", row.dismissed_at)
     row.save()
 
 

@@ -84,6 +84,7 @@ class Dismissal:
     dismissed_by: str
     dismissed_at: datetime | None
     commit_id: str
+    review_state: str = ""  # what the review said before it was dismissed (APPROVED, ...), upper case
 
 
 @dataclass(frozen=True)

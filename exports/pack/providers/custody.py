@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 
 from evidence.compliance.custody import Custody, build_changes, build_many
+from evidence.compliance.custody.verdict import tally
 from evidence.readmodels.models import Deployment, ProtectionSnapshot, PullRequest
 from evidence.sources import kinds
 
@@ -32,7 +33,7 @@ from .entries import select_entries
 
 MAX_DEPLOYMENTS = 5000  # a period pack lists its whole population; beyond this, narrow the period
 MAX_CHANGES = 5000
-STATUS = {"present": "present", "missing": "MISSING", "failing": "FAILING"}
+STATUS = {"satisfied": "satisfied", "violated": "VIOLATED", "not_evidenced": "NOT EVIDENCED"}
 SEVERITY_COUNTS = [("Findings", "findings.total"), ("Findings by severity", "findings.by_severity")]
 
 
@@ -175,8 +176,8 @@ class DeploymentPack:
                 title=f"Chain of custody of {row.application} in {row.environment}",
                 intro=(
                     f"Deployed at {chain.deployed_at:%Y-%m-%d %H:%M} UTC by {row.controller}, revision "
-                    f"{row.revision or '(none)'}. Each link is present, missing or failing, with the entries "
-                    "that prove it."
+                    f"{row.revision or '(none)'}. Verdict: {chain.verdict}. {chain.verdict_reason} Each link is "
+                    "satisfied, violated or not evidenced, with the entries that prove it."
                 ),
                 tables=[chain_table(chain, size)],
             ),
@@ -204,6 +205,15 @@ class DeploymentPack:
             findings=findings,
             counts=counts,
         )
+
+
+def _verdicts(chains: list[Custody]) -> str:
+    t = tally((c.environment, c.verdict) for c in chains)
+    return " ".join(
+        f"{env}: {v['compliant']} compliant, {v['exception']} exception, {v['incomplete']} incomplete evidence, "
+        f"{v['attempts']} attempt(s); compliance rate {v['compliance_rate'] or 'n/a'}."
+        for env, v in t.items()
+    )
 
 
 def _period(scope: Scope) -> tuple[datetime, datetime]:
@@ -235,7 +245,7 @@ class EnvironmentPeriodPack:
         findings = pack_findings(chains, size, now, where=True)
         table_rows = []
         for d, chain in zip(rows, chains, strict=True):
-            codes = ", ".join(sorted({f.code for f in chain.findings})) or "none"
+            codes = chain.verdict + ": " + (", ".join(sorted({f.code for f in chain.findings})) or "none")
             table_rows.append(
                 [
                     str(d.id),
@@ -250,7 +260,8 @@ class EnvironmentPeriodPack:
         sections = [
             Section(
                 title=f"Deployments to {scope.environment}",
-                intro="The whole population in the period, each with the codes of its findings and its first entry.",
+                intro="The whole population in the period, each with its verdict, the codes of its findings and its "
+                f"first entry. {_verdicts(chains)}",
                 tables=[
                     Table(
                         title="Population",

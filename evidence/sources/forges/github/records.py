@@ -111,6 +111,7 @@ def read_dismissal(data: dict[str, Any]) -> Dismissal:
         dismissed_by=text(data.get("dismissed_by")),
         dismissed_at=parse_time(data.get("dismissed_at"), to_utc=True),
         commit_id=text(data.get("dismissal_commit_id")),
+        review_state=text(data.get("review_state")).upper(),
     )
 
 

@@ -1,0 +1,48 @@
+"""The rules of a chain of custody, one per module, run in this order within each scope.
+
+A new rule is one module (a `RULE = Rule(...)`, see `base`) and one line here. Each declares
+what it reads, which codes it can raise and what it checks; docs/custody.md lists them.
+"""
+
+from __future__ import annotations
+
+from evidence.compliance.custody.rules import (
+    approvals,
+    bypass,
+    commit,
+    config_revision,
+    deployment,
+    history,
+    image,
+    image_digests,
+    policy,
+    protection,
+    protection_observed,
+    provenance,
+    pull_request,
+    running,
+    signature,
+    sync,
+)
+from evidence.compliance.custody.rules.base import Case, Rule
+
+RULES: list[Rule] = [
+    deployment.RULE,
+    policy.RULE,
+    image_digests.RULE,
+    image.RULE,
+    signature.RULE,
+    provenance.RULE,
+    commit.RULE,
+    pull_request.RULE,
+    approvals.RULE,
+    protection.RULE,
+    protection_observed.RULE,
+    bypass.RULE,
+    config_revision.RULE,
+    running.RULE,
+    sync.RULE,
+    history.RULE,
+]
+
+__all__ = ["RULES", "Case", "Rule"]
