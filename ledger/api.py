@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .bounds import LARGEST, IdFilter
+from .bounds import LARGEST, IdFilter, UtcIsoDateTimeFilter
 from .keys import SigningKeyError, load_verifiers
 from .models import Checkpoint, Entry
 from .note import join_notes
@@ -27,10 +27,10 @@ class EntryFilter(django_filters.FilterSet):  # type: ignore[misc]
     subject = django_filters.CharFilter()
     subject_prefix = django_filters.CharFilter(field_name="subject", lookup_expr="startswith")
     source = django_filters.CharFilter()
-    observed_after = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
-    observed_before = django_filters.IsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    observed_after = UtcIsoDateTimeFilter(field_name="observed_at", lookup_expr="gte")
+    observed_before = UtcIsoDateTimeFilter(field_name="observed_at", lookup_expr="lt")
+    occurred_after = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UtcIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     seq_from = IdFilter(field_name="seq", lookup_expr="gte")
 
     class Meta:

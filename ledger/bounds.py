@@ -7,6 +7,8 @@ Django's `<int:>` accepts any length of digits, and a 25-digit id then overflows
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import django_filters
 from django import forms
 from django.urls import register_converter
@@ -39,3 +41,23 @@ class IdFilter(django_filters.NumberFilter):  # type: ignore[misc]
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", LARGEST)
         super().__init__(*args, **kwargs)
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):  # type: ignore[misc]
+    """An ISO 8601 time, turned into UTC before any query: PostgreSQL refuses offsets past +-15:59,
+    and a time that cannot be written in UTC (around year 1 or 9999) is a 400, not a database error."""
+
+    def to_python(self, value: object) -> datetime | None:
+        moment: datetime | None = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+        except OverflowError:
+            raise forms.ValidationError(f"{value} cannot be written in UTC", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):  # type: ignore[misc]
+    """A time filter whose value is compared in UTC (see UtcIsoDateTimeField)."""
+
+    field_class = UtcIsoDateTimeField

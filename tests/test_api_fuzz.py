@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from django.contrib.auth.models import Group, User
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -15,6 +17,17 @@ from config.wsgi import application
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 schema.app = application
 EXAMPLES = 25  # per operation: bounded so ./bin/test stays quick; CI runs the same number
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Schemathesis calls the WSGI app directly, which closes the database connection when a request
+    finishes; Django's test client switches that off for the test's transaction, so do the same here."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -154,7 +154,9 @@ def test_it_reads_a_dismissal_and_both_forges_protection_snapshots():
         },
     }
     _, dismissal = kinds.read_entry("github.review_dismissal", dismissal_payload("acme/payments", 42, event))
-    assert dismissal == Dismissal("acme/payments", 42, "80", "dave", datetime(2026, 3, 2, 9, 45, tzinfo=UTC), HEAD)
+    assert dismissal == Dismissal(
+        "acme/payments", 42, "80", "dave", datetime(2026, 3, 2, 9, 45, tzinfo=UTC), HEAD, review_state="APPROVED"
+    )
 
     settings = {"protected": True, "required_approvals": 1}
     for kind, part in (("github.branch_protection", "classic"), ("gitlab.protected_branch", "protected_branch")):

@@ -165,3 +165,18 @@ def test_it_answers_absurd_paging_without_a_database_error(auditor, ledger, quer
     response = auditor.get(f"/api/v1/entries/?{query}")
     assert response.status_code == 200
     assert len(response.json()["results"]) <= 1000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", ["1923-04-03T12:56:08+16:25", "2026-03-01T00:00:00-23:59"])
+def test_it_compares_time_filters_in_utc_whatever_the_offset(at):
+    # PostgreSQL refuses offsets past +-15:59 (it answered 500); the filter converts to UTC first.
+    from django.contrib.auth.models import Group, User
+    from rest_framework.test import APIClient
+
+    user = User.objects.create_user("ada-offsets")
+    user.groups.add(Group.objects.get_or_create(name="auditors")[0])
+    client = APIClient()
+    client.force_authenticate(user)
+    assert client.get("/api/v1/entries/", {"observed_after": at}).status_code == 200
+    assert client.get("/api/v1/entries/", {"observed_after": "0001-01-01T00:00:00+05:00"}).status_code == 400

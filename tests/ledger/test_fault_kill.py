@@ -113,7 +113,12 @@ def test_it_verifies_a_ledger_restored_from_pg_dump_into_a_new_database(committe
     subprocess.run(["createdb", "-h", s["HOST"] or "127.0.0.1", "-U", s["USER"] or "root", restored], check=True)
     try:
         subprocess.run(["pg_restore", "--no-owner", f"--dbname={server}/{restored}", str(dump)], check=True)
-        env = {**os.environ, "DATABASE_URL": f"{server}/{restored}", "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY}
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"{server}/{restored}",
+            "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
+            "LEDGER_CHECKPOINT_DIR": str(settings.LEDGER_CHECKPOINT_DIR),  # this test's notes, not the project's
+        }
         env.pop("REDIS_URL", None)
         result = subprocess.run(
             [sys.executable, "manage.py", "verify_ledger"], cwd=ROOT, env=env, capture_output=True, text=True

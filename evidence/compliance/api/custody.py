@@ -33,7 +33,7 @@ from evidence.compliance.findings import CODES, PolicyError, accept_finding, rec
 from evidence.compliance.models import SEVERITIES, DeploymentVerdict, Finding, Policy
 from evidence.core.permissions import EngineersWrite, ReadsEvidence
 from evidence.readmodels.models import Deployment
-from ledger.bounds import IdFilter
+from ledger.bounds import IdFilter, UtcIsoDateTimeFilter
 
 
 class LinkSerializer(serializers.Serializer):
@@ -137,8 +137,8 @@ class FindingFilter(filters.FilterSet):
     severity = filters.ChoiceFilter(choices=SEVERITIES)
     code = filters.ChoiceFilter(choices=[(c, c) for c in CODES])
     status = filters.ChoiceFilter(choices=[("open", "open"), ("accepted", "accepted")], method="filter_status")
-    since = filters.IsoDateTimeFilter(field_name="deployed_at", lookup_expr="gte", label="Deployed at or after")
-    until = filters.IsoDateTimeFilter(field_name="deployed_at", lookup_expr="lt", label="Deployed before")
+    since = UtcIsoDateTimeFilter(field_name="deployed_at", lookup_expr="gte", label="Deployed at or after")
+    until = UtcIsoDateTimeFilter(field_name="deployed_at", lookup_expr="lt", label="Deployed before")
 
     class Meta:
         model = Finding

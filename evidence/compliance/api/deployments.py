@@ -19,6 +19,7 @@ from evidence.compliance.models import DeploymentVerdict
 from evidence.compliance.running import BadTime, diff_running, parse_at, running_at
 from evidence.readmodels.models import Deployment, DeploymentImage
 from evidence.readmodels.models.deployments import OUTCOMES
+from ledger.bounds import UtcIsoDateTimeFilter
 
 
 class DeploymentImageSerializer(serializers.ModelSerializer):
@@ -83,10 +84,10 @@ class DeploymentFilter(filters.FilterSet):
     outcome = filters.MultipleChoiceFilter(choices=[(o, o) for o in OUTCOMES])
     revision = filters.CharFilter(lookup_expr="startswith", help_text="Full revision or a prefix of it.")
     digest = filters.CharFilter(field_name="images__digest", help_text="An image digest, sha256:<hex>.")
-    started_after = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
-    finished_after = filters.IsoDateTimeFilter(field_name="finished_at", lookup_expr="gte")
-    finished_before = filters.IsoDateTimeFilter(field_name="finished_at", lookup_expr="lt")
+    started_after = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    finished_after = UtcIsoDateTimeFilter(field_name="finished_at", lookup_expr="gte")
+    finished_before = UtcIsoDateTimeFilter(field_name="finished_at", lookup_expr="lt")
     verdict = filters.ChoiceFilter(field_name="verdict_row__verdict", choices=[(v, v) for v in VERDICTS])
 
     class Meta:

@@ -11,6 +11,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from rest_framework import generics, serializers
 
 from evidence.readmodels.models import Approval, PullRequest
+from ledger.bounds import UtcIsoDateTimeFilter
 
 
 class ApprovalSerializer(serializers.ModelSerializer):
@@ -57,8 +58,8 @@ class PullRequestSerializer(serializers.ModelSerializer):
 
 class PullRequestFilter(django_filters.FilterSet):
     commit = django_filters.CharFilter(method="filter_commit", label="A commit SHA the change contains or made")
-    merged_after = django_filters.IsoDateTimeFilter(field_name="merged_at", lookup_expr="gte")
-    merged_before = django_filters.IsoDateTimeFilter(field_name="merged_at", lookup_expr="lte")
+    merged_after = UtcIsoDateTimeFilter(field_name="merged_at", lookup_expr="gte")
+    merged_before = UtcIsoDateTimeFilter(field_name="merged_at", lookup_expr="lte")
 
     class Meta:
         model = PullRequest
