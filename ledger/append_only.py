@@ -5,6 +5,10 @@ and the application role may only INSERT and SELECT. SQLite: RAISE(ABORT) trigge
 The head row may only move forward, and only to the log's own end: its size, chain hash and (on
 PostgreSQL) root must be those of the stored entries and tree nodes, so the application role cannot
 move it on its own; the sequencer inserts the entries, then moves the head in the same transaction.
+A trigger rather than a SECURITY DEFINER function: a trigger binds every writer, the owner's
+sessions included unless they drop it, and the sequencer keeps its one plain UPDATE under the head-row
+lock on PostgreSQL and SQLite alike; a definer function would need the role's UPDATE revoked, a second
+write path, and would only move the check into code the owner can replace just as easily.
 An owner can still drop triggers: `verify_ledger` is what detects that kind of tampering.
 """
 

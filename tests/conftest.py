@@ -59,6 +59,7 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen[bytes]]:
 def _checkpoints_outside_the_project(tmp_path_factory):
     """Session fixtures that sign checkpoints write their notes here, never into the project's var/."""
     settings.LEDGER_CHECKPOINT_DIR = str(tmp_path_factory.mktemp("checkpoints"))
+    os.environ["LEDGER_CHECKPOINT_DIR"] = settings.LEDGER_CHECKPOINT_DIR  # and subprocesses' notes
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ from evidence.readmodels.models import (
     PullRequestCommit,
     WorkloadSnapshot,
 )
-from ledger.models import Entry
+from ledger.models import Checkpoint, Entry
 
 from .gitops import projected_at_once  # noqa: F401 -- requested by name below
 
@@ -106,6 +106,8 @@ def test_it_runs_the_whole_story_twice_and_the_second_run_adds_only_harvest_runs
     assert "ledger OK" in output
     assert "pack OK" in output and (demo_settings / "packs" / "latest.pdf").exists()
     assert re.search(r"demo finished in \d+\.\d s", output)
+    # the packs' entries too: the demo leaves no unsigned tail
+    assert Checkpoint.objects.order_by("-size").values_list("size", flat=True).first() == Entry.objects.count()
     assert "DRIFT: pods also run" in output, output
     kinds = Counter(Entry.objects.values_list("kind", flat=True))
     assert kinds["github.pull_request"] == len([c for c in world.changes if c.forge == "github"])

@@ -38,6 +38,7 @@ def test_it_makes_one_gapless_chain_from_four_concurrent_producers(committed_db,
     env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("REDIS_URL", None)  # each producer also runs the sequencer inline, so sequencers contend too
     env["LEDGER_SIGNING_KEY"] = settings.LEDGER_SIGNING_KEY
+    env["LEDGER_CHECKPOINT_DIR"] = settings.LEDGER_CHECKPOINT_DIR  # producers sign inline: not into var/
     procs = [
         subprocess.Popen([sys.executable, "-c", PRODUCER, str(w)], cwd=ROOT, env=env, stderr=subprocess.PIPE)
         for w in range(4)

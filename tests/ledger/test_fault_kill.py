@@ -64,6 +64,7 @@ def test_it_loses_and_duplicates_nothing_when_the_sequencer_is_killed_mid_batch(
     # Producers have a broker, so they only queue (durably) and notify; no worker listens, so the only
     # sequencer is the process this test keeps killing with SIGKILL and starting again.
     env = {**os.environ, "DATABASE_URL": database_url(), "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY}
+    env["LEDGER_CHECKPOINT_DIR"] = settings.LEDGER_CHECKPOINT_DIR  # this test's notes, not the project's var/
     producers = [
         subprocess.Popen([sys.executable, "-c", PRODUCER, str(w)], cwd=ROOT, env=env, stderr=subprocess.PIPE)
         for w in range(4)
@@ -113,12 +114,8 @@ def test_it_verifies_a_ledger_restored_from_pg_dump_into_a_new_database(committe
     subprocess.run(["createdb", "-h", s["HOST"] or "127.0.0.1", "-U", s["USER"] or "root", restored], check=True)
     try:
         subprocess.run(["pg_restore", "--no-owner", f"--dbname={server}/{restored}", str(dump)], check=True)
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"{server}/{restored}",
-            "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
-            "LEDGER_CHECKPOINT_DIR": str(settings.LEDGER_CHECKPOINT_DIR),  # this test's notes, not the project's
-        }
+        env = {**os.environ, "DATABASE_URL": f"{server}/{restored}", "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY}
+        env["LEDGER_CHECKPOINT_DIR"] = settings.LEDGER_CHECKPOINT_DIR  # held against this test's checkpoint only
         env.pop("REDIS_URL", None)
         result = subprocess.run(
             [sys.executable, "manage.py", "verify_ledger"], cwd=ROOT, env=env, capture_output=True, text=True
