@@ -17,6 +17,23 @@ from .evidence import Evidence
 CSS_PATH = Path(__file__).resolve().parent.parent / "templates" / "exports" / "pack.css"
 PDF_VARIANT = "pdf/a-3b"  # PDF/A-3 is the level that allows arbitrary embedded files
 RELATIONSHIPS = {".py": "Supplement", ".pub": "Supplement"}  # the rest is the evidence itself ("Data")
+# The MIME type of each attachment, by suffix, stated here and never guessed from the host's MIME
+# table (which calls a .pub file "application/vnd.exstream-package"). PDF/A-3 requires one on
+# every embedded file; the verifier reads attachments by name, not by type.
+MIME_TYPES = {
+    ".jsonl": "application/jsonl",  # JSON Lines (jsonlines.org): entries.jsonl
+    ".json": "application/json",
+    ".note": "text/plain",  # a C2SP signed note
+    ".pub": "text/plain",  # a C2SP note verifier key: one line of text
+    ".py": "text/x-python",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+}
+OTHER_MIME_TYPE = "application/octet-stream"
+
+
+def mime_type(name: str) -> str:
+    return MIME_TYPES.get(Path(name).suffix, OTHER_MIME_TYPE)
 
 
 def _cell(value: str, mono: bool) -> str:
@@ -145,10 +162,12 @@ def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[byte
 
 
 def _pdfa_finisher(document: Any, pdf: Any) -> None:
-    """Two PDF/A details WeasyPrint and pyHanko leave inconsistent between them.
+    """Three PDF/A details WeasyPrint and pyHanko leave wrong or inconsistent between them.
 
     - The catalog's /AF lists every attachment twice (WeasyPrint 70 adds them from the name tree
       and from the file specs): keep one of each.
+    - WeasyPrint guesses each embedded file's /Subtype (MIME type) from the host's MIME table;
+      set the one MIME_TYPES states for its name instead.
     - pyHanko's signature rewrites the XMP producer to its own name but appends to the Info one;
       PDF/A wants the two equal, so the Info producer starts as pyHanko's name.
     """
@@ -157,4 +176,8 @@ def _pdfa_finisher(document: Any, pdf: Any) -> None:
 
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    for item in pdf.objects:
+        if isinstance(item, dict) and item.get("Type") == "/Filespec":
+            stream = pdf.objects[int(item["EF"]["F"].split()[0])]
+            stream.extra["Subtype"] = "/" + mime_type(item["UF"].string).replace("/", "#2f")
     pdf.info["Producer"] = pydyf.String(VENDOR)
