@@ -3,6 +3,12 @@
 Settings (environment): PACK_SIGNING_CERT (PEM certificate, or a PKCS#12 file when
 PACK_SIGNING_KEY is empty), PACK_SIGNING_KEY (PEM private key), PACK_SIGNING_KEY_PASSWORD or
 PACK_SIGNING_KEY_PASSWORD_FILE, PACK_TSA_URL (RFC 3161 timestamp authority, optional).
+
+The key type decides the PDF version of the signed pack. PDF/A-3 is based on PDF 1.7 (ISO
+32000-1), whose signatures are RSA or DSA; pyHanko signs with an ECDSA (or EdDSA) key only after
+registering the ISO 32002 extension and raising the catalog to PDF 2.0, and a PDF 2.0 file is
+not PDF/A-3b whatever its XMP says. So the operator's certificate should carry an RSA key; the
+demo certificate does (RSA 3072) unless ECDSA is asked for.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +26,12 @@ from django.conf import settings
 
 from .errors import PackError
 
+logger = logging.getLogger(__name__)
+
 SIGNATURE_FIELD = "AuditPackSignature"
+PDF_A_3_VERSION = (1, 7)  # ISO 19005-3 is based on ISO 32000-1
+KEY_TYPES = ("rsa", "ecdsa")  # the first is the default: it keeps a signed pack PDF 1.7, so PDF/A-3b
+RSA_BITS = 3072  # NIST SP 800-57: 128-bit security, acceptable beyond 2030
 
 
 @dataclass(frozen=True)
@@ -79,24 +91,44 @@ def sign_pdf(pdf: bytes, pack_signer: PackSigner) -> bytes:
     timestamper = timestamps.HTTPTimeStamper(pack_signer.tsa_url) if pack_signer.tsa_url else None
     out = io.BytesIO()
     signers.PdfSigner(meta, signer=pack_signer.signer, timestamper=timestamper).sign_pdf(writer, output=out)
+    if writer.output_version > PDF_A_3_VERSION:  # an ECDSA or EdDSA key: see the module docstring
+        version = ".".join(map(str, writer.output_version))
+        logger.warning(
+            "audit pack: signing with %s's key made the pack PDF %s, so it is not PDF/A-3b; use an RSA certificate",
+            pack_signer.subject,
+            version,
+        )
     return out.getvalue()
 
 
 def create_demo_certificate(
-    cert_path: Path, key_path: Path | None, common_name: str, password: str = "", days: int = 365
+    cert_path: Path,
+    key_path: Path | None,
+    common_name: str,
+    password: str = "",
+    days: int = 365,
+    key_type: str = KEY_TYPES[0],
 ) -> str:
     """A self-signed signing certificate; key_path None writes a PKCS#12 file at cert_path.
 
-    Returns the certificate's SHA-256 fingerprint (DER), for the operator to publish.
+    key_type "rsa" (RSA 3072) keeps signed packs PDF 1.7 and so PDF/A-3b; "ecdsa" (P-256) makes
+    them PDF 2.0 (see the module docstring). Returns the certificate's SHA-256 fingerprint (DER),
+    for the operator to publish.
     """
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
     from cryptography.hazmat.primitives.serialization import pkcs12
     from cryptography.x509.oid import NameOID
 
-    # ECDSA P-256: pdfsig (NSS), pyHanko and Acrobat accept it, and it loads and signs in milliseconds.
-    key = ec.generate_private_key(ec.SECP256R1())
+    if key_type not in KEY_TYPES:
+        raise PackError(f"key type: {key_type!r} is not one of {', '.join(KEY_TYPES)}")
+    # pdfsig (NSS), pyHanko and Acrobat accept both; RSA 3072 takes a fraction of a second to make.
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+        rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+        if key_type == "rsa"
+        else ec.generate_private_key(ec.SECP256R1())
+    )
     name = x509.Name(
         [x509.NameAttribute(NameOID.COMMON_NAME, common_name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Demo")]
     )

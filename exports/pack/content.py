@@ -10,17 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# A table cell: text, or a list of lines (e.g. settings, one "Name: value" a line).
+Cell = str | list[str]
+
 
 @dataclass
 class Table:
     title: str
     headers: list[str]
-    rows: list[list[str]]
-    # Relative column widths (table-layout: fixed, so WeasyPrint never measures every cell).
+    rows: list[list[Cell]]
+    # Relative column widths (table-layout: fixed, so WeasyPrint never measures every cell). Make
+    # each column as wide as its longest word: words never break inside (see pack.css).
     widths: list[int] | None = None
-    # Columns shown in monospace without wrapping (hashes, digests, seqs).
+    # Columns shown in monospace (digests, identifiers, seqs).
     mono: set[int] = field(default_factory=set)
     note: str = ""
+    # Digests in cells are shortened to their first hex digits, listed in full in an appendix;
+    # True shows them whole (an entry shown in full).
+    full_values: bool = False
 
 
 @dataclass

@@ -11,27 +11,84 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from .content import PackContent, Table
+from .content import Cell, PackContent, Table
 from .evidence import Evidence
 
 CSS_PATH = Path(__file__).resolve().parent.parent / "templates" / "exports" / "pack.css"
 PDF_VARIANT = "pdf/a-3b"  # PDF/A-3 is the level that allows arbitrary embedded files
 RELATIONSHIPS = {".py": "Supplement", ".pub": "Supplement"}  # the rest is the evidence itself ("Data")
+# The MIME type of each attachment, by suffix, stated here and never guessed from the host's MIME
+# table (which calls a .pub file "application/vnd.exstream-package"). PDF/A-3 requires one on
+# every embedded file; the verifier reads attachments by name, not by type.
+MIME_TYPES = {
+    ".jsonl": "application/jsonl",  # JSON Lines (jsonlines.org): entries.jsonl
+    ".json": "application/json",
+    ".note": "text/plain",  # a C2SP signed note
+    ".pub": "text/plain",  # a C2SP note verifier key: one line of text
+    ".py": "text/x-python",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+}
+OTHER_MIME_TYPE = "application/octet-stream"
+
+# Digests in tables: "sha256:" (or nothing) and 16 or more hex digits, shown as the first 12 and
+# an ellipsis; the full values are in an appendix of the pack and in its attachments.
+DIGEST = re.compile(r"\b((?:sha1|sha256|sha384|sha512):)?([0-9a-f]{16,})\b")
+SHORT_HEX = 12
+ELLIPSIS = "\u2026"
+# A run of 14 or more characters that is not a plain word (a digest, URL, identifier, path) may
+# break anywhere when it is wider than its cell (class "t", overflow-wrap: anywhere); words never
+# break inside, and columns are made as wide as their longest word.
+LONG_RUN = re.compile(r"\S{14,}")
+PLAIN_WORD = re.compile(r"[(\[\"'\u201c\u2018]*[^\W\d_]+(?:['\u2019-][^\W\d_]+)*[)\]\"'\u201d\u2019.,;:!?]*")
 
 
-def _cell(value: str, mono: bool) -> str:
-    if mono:
-        return f'<td class="mono">{escape(value)}</td>'
-    if "\n" in value:
-        return f"<td><pre>{escape(value)}</pre></td>"
-    return f'<td class="wrap">{escape(value)}</td>'
+def mime_type(name: str) -> str:
+    return MIME_TYPES.get(Path(name).suffix, OTHER_MIME_TYPE)
 
 
-def table_body(table: Table) -> str:
-    """Rows as HTML, built here rather than in a template loop: packs have tens of thousands of rows."""
+def shorten_digests(text: str, shortened: dict[str, str]) -> str:
+    """The text with each digest shortened; records full value -> short form in `shortened`."""
+
+    def short(match: re.Match[str]) -> str:
+        form = (match.group(1) or "") + match.group(2)[:SHORT_HEX] + ELLIPSIS
+        shortened[match.group(0)] = form
+        return form
+
+    return DIGEST.sub(short, text) if len(text) >= 16 else text
+
+
+def inline_html(text: str) -> str:
+    """Escaped text in which long runs that are not words may break anywhere (span class "t")."""
+    parts, at = [], 0
+    for match in LONG_RUN.finditer(text):
+        run = match.group(0)
+        parts.append(escape(text[at : match.start()]))
+        parts.append(escape(run) if PLAIN_WORD.fullmatch(run) else f'<span class="t">{escape(run)}</span>')
+        at = match.end()
+    parts.append(escape(text[at:]))
+    return "".join(parts)
+
+
+def _cell(value: Cell, mono: bool, shortened: dict[str, str] | None) -> str:
+    lines = value if isinstance(value, list) else [str(value)]
+    if shortened is not None:
+        lines = [shorten_digests(line, shortened) for line in lines]
+    if not isinstance(value, list) and "\n" in lines[0]:
+        return f"<td><pre>{escape(lines[0])}</pre></td>"  # a document shown whole (JSON)
+    body = "<br>".join(inline_html(line) for line in lines)
+    return f'<td class="mono">{body}</td>' if mono else f"<td>{body}</td>"
+
+
+def table_body(table: Table, shortened: dict[str, str]) -> str:
+    """Rows as HTML, built here rather than in a template loop: packs have tens of thousands of rows.
+
+    Digests are shortened (unless the table shows values in full) and recorded in `shortened`.
+    """
     mono = table.mono
+    into = None if table.full_values else shortened
     return "".join(
-        "<tr>" + "".join(_cell(str(v), i in mono) for i, v in enumerate(row)) + "</tr>" for row in table.rows
+        "<tr>" + "".join(_cell(v, i in mono, into) for i, v in enumerate(row)) + "</tr>" for row in table.rows
     )
 
 
@@ -40,10 +97,18 @@ def index_body(evidence: Evidence, anchored: set[int]) -> str:
     for e in evidence.entries:
         anchor = f' id="e-{e.seq}"' if e.seq in anchored else ""
         parts.append(
-            f'<tr{anchor}><td>{e.seq}</td><td class="wrap">{escape(e.kind)}</td>'
-            f'<td class="wrap">{escape(e.subject)}</td><td class="mono">{e.leaf_hash.hex()}</td></tr>'
+            f'<tr{anchor}><td>{e.seq}</td><td class="t">{escape(e.kind)}</td>'
+            f'<td class="t">{escape(e.subject)}</td><td class="leaf">{e.leaf_hash.hex()}</td></tr>'
         )
     return "".join(parts)
+
+
+def digests_body(shortened: dict[str, str]) -> str:
+    """The appendix of digests shown shortened: short form and full value, ordered by full value."""
+    return "".join(
+        f'<tr><td class="mono">{escape(short)}</td><td class="mono t">{escape(full)}</td></tr>'
+        for full, short in sorted(shortened.items())
+    )
 
 
 def format_figure(value: Any) -> str:
@@ -74,35 +139,40 @@ def render_html(
     signer_subject: str,
 ) -> str:
     figures = summary_doc["figures"]
+    shortened: dict[str, str] = {}  # full digest -> the short form a table shows
     sections: list[dict[str, Any]] = [
         {
             "title": s.title,
             "anchor": _anchor(s.title, i),
             "intro": s.intro,
-            "findings": [f.as_json() for f in s.findings],
+            "findings": [_finding(f.as_json()) for f in s.findings],
             "tables": [
                 {
                     "title": t.title,
                     "note": t.note,
                     "headers": t.headers,
                     "col_widths": _widths(t),
-                    "body": table_body(t),
+                    "body": table_body(t, shortened),
                 }
                 for t in s.tables
             ],
         }
         for i, s in enumerate(content.sections, 1)
     ]
-    findings = [f.as_json() for f in content.findings]
+    findings = [_finding(f.as_json()) for f in content.findings]
     cited = {seq for f in findings for seq in f["seqs"]}
     for section in sections:
         cited.update(seq for f in section["findings"] for seq in f["seqs"])
+    # Findings are shown once: in the providers' sections when any carries them, else on their own.
+    findings_in_sections = any(section["findings"] for section in sections) or any(
+        s.title == "Findings" for s in content.sections
+    )
     context = {
         "css": CSS_PATH.read_text(),
         "format": summary_doc["format"],
         "content": content,
         "sections": sections,
-        "findings": findings,
+        "findings": [] if findings_in_sections else findings,
         # Django templates cannot read dotted keys: the same figures, with underscores.
         "summary": {name.replace(".", "_"): value for name, value in figures.items()},
         "summary_rows": [(label, format_figure(figures[name])) for label, name in content.summary_rows],
@@ -111,6 +181,8 @@ def render_html(
         "ledger_key_name": "+".join(evidence.ledger_key.split("+")[:2]),
         "signer_subject": signer_subject,
         "index_body": index_body(evidence, cited),
+        "digests_body": digests_body(shortened),
+        "short_hex": SHORT_HEX,
         "attachment_names": attachment_names,
         "sample": summary_doc.get("sample"),
     }
@@ -118,10 +190,20 @@ def render_html(
     from django.utils.safestring import mark_safe
 
     context["index_body"] = mark_safe(context["index_body"])  # noqa: S308 - built from escaped cells
+    context["digests_body"] = mark_safe(context["digests_body"])  # noqa: S308 - built from escaped cells
     for section in sections:
         for table in section["tables"]:
             table["body"] = mark_safe(table["body"])  # noqa: S308 - built from escaped cells
     return render_to_string("exports/pack.html", context)
+
+
+def _finding(finding: dict[str, Any]) -> dict[str, Any]:
+    """A finding for the template, its explanation as HTML in which only digests and URLs break."""
+    from django.utils.safestring import mark_safe
+
+    shown = dict(finding)
+    shown["explanation_html"] = mark_safe(inline_html(finding["explanation"]))  # noqa: S308 - escaped there
+    return shown
 
 
 def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[bytes, int]:
@@ -145,10 +227,12 @@ def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[byte
 
 
 def _pdfa_finisher(document: Any, pdf: Any) -> None:
-    """Two PDF/A details WeasyPrint and pyHanko leave inconsistent between them.
+    """Three PDF/A details WeasyPrint and pyHanko leave wrong or inconsistent between them.
 
     - The catalog's /AF lists every attachment twice (WeasyPrint 70 adds them from the name tree
       and from the file specs): keep one of each.
+    - WeasyPrint guesses each embedded file's /Subtype (MIME type) from the host's MIME table;
+      set the one MIME_TYPES states for its name instead.
     - pyHanko's signature rewrites the XMP producer to its own name but appends to the Info one;
       PDF/A wants the two equal, so the Info producer starts as pyHanko's name.
     """
@@ -157,4 +241,8 @@ def _pdfa_finisher(document: Any, pdf: Any) -> None:
 
     if "AF" in pdf.catalog:
         pdf.catalog["AF"] = pydyf.Array(dict.fromkeys(pdf.catalog["AF"]))
+    for item in pdf.objects:
+        if isinstance(item, dict) and item.get("Type") == "/Filespec":
+            stream = pdf.objects[int(item["EF"]["F"].split()[0])]
+            stream.extra["Subtype"] = "/" + mime_type(item["UF"].string).replace("/", "#2f")
     pdf.info["Producer"] = pydyf.String(VENDOR)

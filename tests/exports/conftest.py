@@ -135,3 +135,49 @@ def ledger_pub(ledger_key, tmp_path):
     path = tmp_path / "ledger.pub"
     path.write_text(ledger_key.verifier().encode() + "\n")
     return path
+
+
+LAYOUT_STORIES = [  # (tag, broken facts): five deployments a day apart, four of them with findings
+    ("a", {}),
+    ("b", {"signature": ("no_signature", "")}),
+    ("c", {"skip": {"provenance"}}),
+    ("d", {"app_reviews": [("alice", "0" * 40)]}),
+    ("e", {"app_settings": {"protected": True, "required_approvals": 0, "dismiss_stale_reviews": False}}),
+]
+
+
+@pytest.fixture(scope="session")
+def custody_packs(django_db_setup, django_db_blocker, tmp_path_factory, operator_signer):
+    """An environment pack (population, findings, a sample of three chains in full, the protection
+    timeline), a repository pack and a deployment pack over the same history: image digests, commit
+    ids and custody explanations of every length. Built once in a rolled-back transaction, like
+    `shared`."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    from evidence.readmodels.models import Deployment
+    from exports.pack.build import build_pack
+    from exports.pack.scope import Scope
+    from ledger.keys import create_signing_key
+    from tests.evidence.custody_story import APP, T0, Story, prod_policy
+
+    folder = tmp_path_factory.mktemp("custody-ledger")
+    period = {"since": "2026-03-01T00:00:00Z", "until": "2026-04-01T00:00:00Z", "sample": 3, "seed": "q1"}
+    inline = override_settings(LEDGER_SIGNING_KEY=str(folder / "ledger.key"), CELERY_TASK_ALWAYS_EAGER=True)
+    with django_db_blocker.unblock(), inline:
+        with transaction.atomic():
+            create_signing_key("test.ledger/log")
+            prod_policy()
+            for day, (tag, broken) in enumerate(LAYOUT_STORIES):
+                story = Story(tag)
+                story.deployed_at = T0 + timedelta(days=day, hours=2)
+                story.clean(**broken).append()
+            packs = {
+                kind: build_pack(Scope.from_json({"type": kind, **extra, **period}), "auditor", operator_signer)
+                for kind, extra in (("environment", {"environment": "prod"}), ("repository", {"repository": APP}))
+            }
+            unsigned = Deployment.objects.order_by("finished_at")[1]  # story b
+            scope = Scope.from_json({"type": "deployment", "deployment": str(unsigned.pk)})
+            packs["deployment"] = build_pack(scope, "auditor", operator_signer)
+            transaction.set_rollback(True)
+    return packs

@@ -67,9 +67,11 @@ def test_it_repeats_table_headers_on_every_page_of_the_index(evidence, operator_
     append_entries([review(n, day=n % 20) for n in range(100, 260)])
 
     built = build_pack(Scope.from_json({"type": "entries", "kinds": ["github.review"]}), "alice", operator_signer)
-    index_pages = [p for p in text_of(built.pdf, tmp_path) if "Appendix A: evidence index" in p.split("\n")[0]]
+    pages = text_of(built.pdf, tmp_path)
+    leaf = built.evidence.entries[-1].leaf_hash.hex()
+    start = next(i for i, page in enumerate(pages) if re.search(r"^\s*Appendix A: evidence index$", page, re.M))
+    end = next(i for i, page in enumerate(pages) if leaf in page)  # a whole hash on one line: wide enough
+    index_pages = pages[start : end + 1]
 
     assert len(index_pages) >= 2
     assert all(re.search(r"Seq\s+Kind\s+Subject\s+Leaf hash \(hex\)", page) for page in index_pages)
-    leaf = built.evidence.entries[-1].leaf_hash.hex()
-    assert leaf in index_pages[-1]  # the hash column is wide enough for a whole hash on one line

@@ -29,11 +29,13 @@ from evidence.sources import kinds
 from ... import figures
 from ..content import Finding, PackContent, Sample, Section, Table
 from ..scope import Scope, ScopeError
+from ..wording import describe_settings
 from .entries import select_entries
 
 MAX_DEPLOYMENTS = 5000  # a period pack lists its whole population; beyond this, narrow the period
 MAX_CHANGES = 5000
 STATUS = {"satisfied": "satisfied", "violated": "VIOLATED", "not_evidenced": "NOT EVIDENCED"}
+SHOWN_SETTINGS = ("protected", "required_approvals", "dismiss_stale_reviews", "require_pull_request", "enforce_admins")
 SEVERITY_COUNTS = [("Findings", "findings.total"), ("Findings by severity", "findings.by_severity")]
 
 
@@ -58,7 +60,7 @@ def chain_table(chain: Custody, size: int, title: str = "Chain of custody") -> T
         title=title,
         headers=["Path", "Link", "Status", "Subject", "Entries", "Explanation"],
         rows=rows,
-        widths=[8, 11, 8, 17, 8, 48],
+        widths=[10, 12, 8, 19, 8, 43],
         mono={3, 4},
     )
 
@@ -95,22 +97,12 @@ def protection_timeline(
             query = query.filter(observed_at__lt=until)
         for snap in query.order_by("repository", "branch", "observed_at", "entry_seq"):
             settings = snap.settings if isinstance(snap.settings, dict) else {}
-            shown = ", ".join(
-                f"{k}={settings[k]}"
-                for k in (
-                    "protected",
-                    "required_approvals",
-                    "dismiss_stale_reviews",
-                    "require_pull_request",
-                    "enforce_admins",
-                )
-                if k in settings
-            )
+            shown = describe_settings(settings, SHOWN_SETTINGS)
             rows.append(
                 [
                     f"{snap.repository}@{snap.branch}",
                     f"{snap.observed_at:%Y-%m-%d %H:%M}",
-                    shown or "(none)",
+                    shown or ["(none)"],
                     str(snap.entry_seq),
                 ]
             )
@@ -119,7 +111,7 @@ def protection_timeline(
         title="Branch protection timeline (each change as recorded)",
         headers=["Branch", "Recorded (UTC)", "Settings", "Entry"],
         rows=rows,
-        widths=[25, 15, 50, 10],
+        widths=[27, 15, 48, 10],
         mono={3},
         note="" if rows else "No protection of these branches was recorded.",
     )
@@ -251,7 +243,7 @@ class EnvironmentPeriodPack:
                     str(d.id),
                     d.application,
                     f"{chain.deployed_at:%Y-%m-%d %H:%M}",
-                    d.revision[:12],
+                    d.revision,
                     d.outcome,
                     codes,
                     str(first[d.id]),
@@ -267,7 +259,7 @@ class EnvironmentPeriodPack:
                         title="Population",
                         headers=["Id", "Application", "Deployed (UTC)", "Revision", "Outcome", "Findings", "Entry"],
                         rows=table_rows,
-                        widths=[6, 16, 14, 12, 10, 34, 8],
+                        widths=[6, 15, 14, 13, 10, 33, 9],
                         mono={3, 6},
                     )
                 ],
@@ -383,7 +375,7 @@ class RepositoryPeriodPack:
                             "Entry",
                         ],
                         rows=rows,
-                        widths=[7, 25, 10, 13, 10, 10, 17, 8],
+                        widths=[8, 21, 10, 11, 10, 10, 22, 8],
                         mono={7},
                     )
                 ],

@@ -77,7 +77,9 @@ def _sample_tables(sample: list[int], envelopes: dict[int, dict[str, Any]]) -> l
             ["idempotency key", env["idempotency_key"]],
             ["data", json.dumps(env["data"], indent=1, sort_keys=True, ensure_ascii=False)],
         ]
-        tables.append(Table(title=f"Entry {seq}", headers=["Field", "Value"], rows=rows, widths=[18, 82]))
+        tables.append(
+            Table(title=f"Entry {seq}", headers=["Field", "Value"], rows=rows, widths=[18, 82], full_values=True)
+        )
     return tables
 
 
