@@ -18,11 +18,11 @@ pytestmark = [
 ]
 
 PACKS = ["environment", "repository", "deployment", "entries"]
-LONG_WORDS = frozenset({"deployment", "MISSING", "FAILING", "explanation", "succeeded", "provenance", "protection"})
+LONG_WORDS = frozenset({"deployment", "VIOLATED", "EVIDENCED", "explanation", "succeeded", "provenance", "protection"})
 WHOLE = {
-    "environment": {"deployment", "MISSING", "FAILING", "Explanation", "succeeded", "provenance"},
+    "environment": {"deployment", "VIOLATED", "EVIDENCED", "Explanation", "succeeded", "provenance"},
     "repository": {"Approvals", "Protection", "protection", "Explanation"},
-    "deployment": {"deployment", "MISSING", "FAILING", "Explanation", "provenance"},
+    "deployment": {"deployment", "VIOLATED", "EVIDENCED", "Explanation", "provenance"},
     "entries": {"idempotency", "Entries"},
 }
 MIN_COVER = 0.3  # of a page's height in lines of text; a page per small section left 9-25% on many
