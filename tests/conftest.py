@@ -40,11 +40,15 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 90.0) -> bool:
 
 @contextmanager
 def celery_worker(**env: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A real Celery worker on the test database and REDIS_URL, with extra environment."""
+    """A real Celery worker on the test database and REDIS_URL, with extra environment.
+
+    The worker keeps its checkpoint notes in this test's folder: notes other tests signed with
+    their own keys would rightly fail its verification."""
+    own = {"DATABASE_URL": database_url(), "LEDGER_CHECKPOINT_DIR": str(settings.LEDGER_CHECKPOINT_DIR)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--loglevel", "WARNING"],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url(), **env},
+        env={**os.environ, **own, **env},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
