@@ -43,7 +43,7 @@ def fill(background: int) -> tuple[int, int]:
     """Append the history through the ledger; return (measured deployment id, small deployment id)."""
     from evidence.readmodels.models import Deployment
     from evidence.readmodels.projectors import project_pending
-    from tests.evidence.custody_story import APP, PROTECTED, T0, Story, digest, prod_policy
+    from tests.support.custody_story import APP, PROTECTED, T0, Story, digest, prod_policy
 
     prod_policy()
     noise = Story("noise")

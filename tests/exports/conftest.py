@@ -159,7 +159,7 @@ def custody_packs(django_db_setup, django_db_blocker, tmp_path_factory, operator
     from exports.pack.build import build_pack
     from exports.pack.scope import Scope
     from ledger.keys import create_signing_key
-    from tests.evidence.custody_story import APP, T0, Story, prod_policy
+    from tests.support.custody_story import APP, T0, Story, prod_policy
 
     folder = tmp_path_factory.mktemp("custody-ledger")
     period = {"since": "2026-03-01T00:00:00Z", "until": "2026-04-01T00:00:00Z", "sample": 3, "seed": "q1"}

@@ -14,7 +14,7 @@ from evidence.readmodels.models import Deployment
 from exports.pack.build import build_pack
 from exports.pack.scope import Scope, ScopeError
 from exports.verifier import read_attachments, verify
-from tests.evidence.custody_story import APP, T0, Story, prod_policy
+from tests.support.custody_story import APP, T0, Story, prod_policy
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from ledger.append import append_entries
 from ledger.checkpoints import sign_after_batch
 from ledger.models import Checkpoint, Entry
 
-from ..evidence.forge_fixtures import fake_github, github_model, github_source  # noqa: F401 (fixtures)
+from ..support.forge_fixtures import fake_github, github_model, github_source  # noqa: F401 (fixtures)
 from .helpers import records
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,58 @@
+"""After each projection run only the deployments the new entries touch are judged again; a
+rebuild of the read models judges them all."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from evidence.compliance import judgement as store
+from evidence.readmodels.models import Deployment
+from evidence.readmodels.projectors import rebuild_all
+from tests.support.custody_story import APP, T0, Story, prod_policy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def two_changes():
+    prod_policy()
+    first = Story("a").clean()
+    first.append()
+    second = Story("b")
+    second.deployed_at = T0 + timedelta(days=1)
+    second.clean().append()
+    return first, second
+
+
+@pytest.fixture
+def judged(monkeypatch):
+    calls: list[list[int] | None] = []
+    real = store.refresh_findings
+
+    def spy(ids=None):
+        calls.append(ids)
+        return real(ids)
+
+    monkeypatch.setattr(store, "refresh_findings", spy)
+    return calls
+
+
+def test_it_judges_again_only_the_deployments_of_the_pull_request_a_new_approval_is_on(two_changes, judged, caplog):
+    _, second = two_changes
+    of_second = Deployment.objects.get(finished_at=second.deployed_at).pk
+
+    second.review(APP, second.number, "erin", second.head, T0 - timedelta(minutes=20))
+    with caplog.at_level(logging.INFO, logger="evidence.compliance.judgement"):
+        second.append()
+
+    assert judged == [[of_second]]
+    assert "re-judged 1 deployment(s) up to seq" in caplog.text
+
+
+def test_it_judges_every_deployment_after_a_rebuild(two_changes, judged):
+    rebuild_all()
+
+    assert judged == [None]

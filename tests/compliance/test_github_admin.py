@@ -1,0 +1,24 @@
+"""Engineers browse harvested pull requests in the admin; nobody edits them there."""
+
+# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+
+from evidence.readmodels.models import PullRequest
+from tests.support.forge_fixtures import REPO, fake_github, github_model, github_source, run  # noqa: F401
+
+
+def test_it_lists_pull_requests_with_their_approvals_read_only(client, github_source):
+    run(github_source, REPO)
+    client.force_login(User.objects.create_superuser("engineer", "engineer@example.test", "pw"))
+    pull = PullRequest.objects.get(number=3)
+
+    listing = client.get("/admin/readmodels/pullrequest/")
+    detail = client.get(f"/admin/readmodels/pullrequest/{pull.pk}/change/")
+    add = client.get("/admin/readmodels/pullrequest/add/")
+
+    assert listing.status_code == 200 and f"{REPO}#3".encode() in listing.content
+    assert detail.status_code == 200 and b"carol" in detail.content and b"dave" in detail.content
+    assert add.status_code == 403
