@@ -1,5 +1,6 @@
-"""Shared fixtures: personas, a signing key per test, and the append-only triggers' off switch
-(only tests that play the database owner use it)."""
+"""Shared fixtures: the personas, a signing key per test, and the append-only triggers' off switch
+(only tests that play the database owner use it). Fixtures shared across apps live in tests/support/
+and are loaded here as plugins, so tests request them by name and import nothing."""
 
 from __future__ import annotations
 
@@ -13,9 +14,20 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.db import connection
+from rest_framework.test import APIClient
 
+from evidence.core.permissions import AUDITORS, ENGINEERS
 from ledger.append_only import create_statements, drop_statements
+
+pytest_plugins = [
+    "tests.support.projection",  # projected: read models follow the ledger as in the service
+    "tests.support.forge_fixtures",  # fake GitHub and GitLab with their sources
+    "tests.support.oci_support",  # a local registry, signing keys
+    "tests.support.sigstore_support",  # a private Sigstore instance (CA, CT log, Rekor)
+    "tests.support.admin_world",  # world: one deployment with each kind of evidence
+]
 
 ON_POSTGRES = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -57,6 +69,55 @@ def celery_worker(**env: str) -> Iterator[subprocess.Popen[bytes]]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def make_user(username: str, group: str | None = None, *, superuser: bool = False, password: str = "") -> User:
+    """A staff user (the admin wants staff) in `group`; no password unless asked: hashing one costs
+    a third of a second, and only a browser signing in needs one."""
+    if superuser:
+        user = User.objects.create_superuser(username, f"{username}@example.test", password or None)
+    else:
+        user = User.objects.create_user(username, f"{username}@example.test", password or None, is_staff=True)
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    return user
+
+
+class Persona(APIClient):
+    """A persona's API client, signed in as `user`; the same user signs in to the admin
+    (`client.force_login(auditor.user)`). No token row: the admin tests walk every row there is."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__()
+        self.user = user
+        self.force_authenticate(user)
+
+
+# The personas, everywhere: alice audits, bob engineers, charlie is signed in but in no group,
+# root is a superuser; anonymous never signed in.
+@pytest.fixture
+def auditor(db) -> Persona:
+    return Persona(make_user("alice", AUDITORS))
+
+
+@pytest.fixture
+def engineer(db) -> Persona:
+    return Persona(make_user("bob", ENGINEERS))
+
+
+@pytest.fixture
+def outsider(db) -> Persona:
+    return Persona(make_user("charlie"))
+
+
+@pytest.fixture
+def superuser(db) -> Persona:
+    return Persona(make_user("root", superuser=True))
+
+
+@pytest.fixture
+def anonymous(db) -> APIClient:
+    return APIClient()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,7 +1,5 @@
 """In headless Chromium: the auditor signs in, opens a deployment, and sees its chain of custody."""
 
-# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
-
 from __future__ import annotations
 
 import shutil
@@ -15,8 +13,10 @@ from evidence.compliance.custody import build_custody
 from evidence.core.access import AUDITORS
 from evidence.readmodels.models import Deployment
 from ledger.append_only import create_statements, drop_statements
-from tests.support.admin_world import build_world, persona
-from tests.support.gitops import projected_at_once, sha  # noqa: F401
+from tests.support.admin_world import build_world
+from tests.support.gitops import sha
+
+from ..conftest import make_user
 
 RESTORE = "tests-restore-ledger-triggers"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -78,16 +78,16 @@ def browser(monkeypatch):
         chromium.close()
 
 
-def test_it_shows_the_auditor_a_deployments_chain_of_custody(live_db, projected_at_once, browser):
+def test_it_shows_the_auditor_a_deployments_chain_of_custody(live_db, projected, browser):
     build_world(deployments=2)
-    auditor_user = persona("alice-auditor", AUDITORS)
+    auditor_user = make_user("alice", AUDITORS, password="pw-alice")  # the browser signs in with it
     deployment = Deployment.objects.get(revision=sha(1))
     chain = build_custody(deployment)
     page = browser.new_page()
 
     page.goto(f"{live_db.url}/admin/login/?next=/admin/readmodels/deployment/")
     page.fill("#id_username", auditor_user.username)
-    page.fill("#id_password", "pw-" + auditor_user.username)
+    page.fill("#id_password", "pw-alice")
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/readmodels/deployment/")
     page.click(f"a[href^='/admin/readmodels/deployment/{deployment.pk}/change/']")

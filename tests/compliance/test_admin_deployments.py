@@ -1,7 +1,5 @@
 """The deployments list an auditor searches and filters, and a deployment's page with its chain of custody."""
 
-# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
-
 from __future__ import annotations
 
 import pytest
@@ -12,14 +10,14 @@ from evidence.compliance.admin.deployments import DeploymentAdmin
 from evidence.compliance.custody import build_custody
 from evidence.compliance.models import DeploymentVerdict, Finding
 from evidence.readmodels.models import Deployment
-from tests.support.admin_world import auditor, build_world  # noqa: F401
-from tests.support.gitops import digest, projected_at_once, sha  # noqa: F401
+from tests.support.admin_world import build_world
+from tests.support.gitops import digest, sha
 
 LIST = "/admin/readmodels/deployment/"
 
 
 @pytest.fixture
-def two(db, projected_at_once):
+def two(db, projected):
     """Deployment 1 of sha(101), which no pull request merged; deployment 2 of sha(1), PR #42."""
     return build_world(deployments=2)
 
@@ -49,12 +47,12 @@ def found(client, **params) -> set[str]:
     ],
 )
 def test_it_searches_by_digest_commit_pull_request_and_person(client, two, auditor, query, expected):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     assert found(client, q=query) == expected
 
 
 def test_it_lists_each_deployment_with_its_pull_request_and_findings(client, two, auditor):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     text = client.get(LIST).content.decode()
     rows = text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
     by_revision = {rev: next(r for r in rows if rev in r) for rev in (sha(1), sha(101))}
@@ -69,7 +67,7 @@ def test_it_lists_each_deployment_with_its_pull_request_and_findings(client, two
 
 
 def test_it_filters_by_environment_application_outcome_period_and_findings(client, two, auditor):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     assert found(client, environment="prod") == {"pr42", "direct"}
     assert found(client, environment="staging") == set()
     assert found(client, application="payments", outcome="succeeded") == {"pr42", "direct"}
@@ -85,7 +83,7 @@ def test_it_filters_by_environment_application_outcome_period_and_findings(clien
 
 
 def test_it_shows_the_chain_of_custody_on_the_deployment_page(client, two, auditor):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     deployment = Deployment.objects.get(revision=sha(1))
     chain = build_custody(deployment)
     page = client.get(f"{LIST}{deployment.pk}/change/")
@@ -102,8 +100,8 @@ def test_it_shows_the_chain_of_custody_on_the_deployment_page(client, two, audit
     assert "https://github.test/acme/payments/pull/42" in text
 
 
-def test_it_runs_the_same_number_of_queries_for_any_page_size(client, db, projected_at_once, auditor, monkeypatch):
-    client.force_login(auditor)
+def test_it_runs_the_same_number_of_queries_for_any_page_size(client, db, projected, auditor, monkeypatch):
+    client.force_login(auditor.user)
     build_world(deployments=30)
     counts = {}
     for size in (3, 30):

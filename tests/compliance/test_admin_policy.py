@@ -1,16 +1,12 @@
 """Engineers record policy versions and risk acceptances in the admin: each becomes a ledger entry;
 auditors cannot; bad input is refused with a message and writes nothing."""
 
-# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
-
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 from evidence.compliance.models import Finding, Policy, RiskAcceptance
 from ledger.models import Entry
-from tests.support.admin_world import auditor, engineer, world  # noqa: F401
-from tests.support.gitops import projected_at_once  # noqa: F401
 
 ADD_POLICY = "/admin/compliance/policy/add/"
 ADD_ACCEPTANCE = "/admin/compliance/riskacceptance/add/"
@@ -26,17 +22,17 @@ POLICY = {
 
 
 def test_it_records_a_policy_version_as_a_ledger_entry(client, world, engineer):
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     answer = client.post(ADD_POLICY, POLICY)
     assert answer.status_code == 302
     entry = Entry.objects.get(kind="policy.version")
-    assert entry.data["recorded_by"] == engineer.username and entry.data["rules"]["min_approvals"] == 2
+    assert entry.data["recorded_by"] == engineer.user.username and entry.data["rules"]["min_approvals"] == 2
     policy = Policy.objects.get()
     assert (policy.version, policy.entry_seq, policy.trusted_signers) == (1, entry.seq, ["release-key"])
 
 
 def test_it_refuses_bad_policy_input_and_writes_nothing(client, world, engineer):
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     page = client.post(ADD_POLICY, POLICY | {"protection": '{"fly": true}'})
     assert page.status_code == 200 and "protection.fly: unknown setting" in page.content.decode()
     page = client.post(ADD_POLICY, POLICY | {"protection": "{nope"})
@@ -45,7 +41,7 @@ def test_it_refuses_bad_policy_input_and_writes_nothing(client, world, engineer)
 
 
 def test_it_records_a_risk_acceptance_and_the_finding_stays_listed(client, world, engineer):
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     finding = Finding.objects.filter(deployment=world.deployment).first()
     until = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%d %H:%M")
     answer = client.post(
@@ -58,7 +54,7 @@ def test_it_records_a_risk_acceptance_and_the_finding_stays_listed(client, world
 
 
 def test_it_keeps_auditors_from_recording(client, world, auditor):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     assert client.post(ADD_POLICY, POLICY).status_code == 403
     finding = Finding.objects.first()
     refused = client.post(ADD_ACCEPTANCE, {"finding": finding.key, "reason": "because I say so", "until": "2099-01-01"})

@@ -1,17 +1,14 @@
 """Protection history per repository and branch: changes with what changed, and gaps in observation."""
 
-# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
-
 from __future__ import annotations
 
-from tests.support.admin_world import REPO, auditor, world  # noqa: F401
-from tests.support.gitops import projected_at_once  # noqa: F401
+from tests.support.admin_world import REPO
 
 PAGE = "/admin/readmodels/protectionsnapshot/timeline/"
 
 
 def test_it_lists_branches_and_shows_changes_and_gaps_in_order(client, world, auditor):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     index = client.get(PAGE).content.decode()
     assert "acme/payments @ main" in index and 'id="timeline"' not in index
 

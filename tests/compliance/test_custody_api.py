@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.custody_story import Story, deployment, prod_policy
-from tests.support.personas import anonymous, auditor, engineer, outsider  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 @pytest.fixture
@@ -36,21 +35,21 @@ def test_it_returns_the_chain_to_auditors_and_engineers(persona, chain_url, requ
     assert body["verdict_reason"] == "1 control(s) violated: image_unsigned."
 
 
-def test_it_refuses_an_outsider_with_403_and_no_chain(outsider, chain_url):  # noqa: F811
+def test_it_refuses_an_outsider_with_403_and_no_chain(outsider, chain_url):
     response = outsider.get(chain_url)
 
     assert response.status_code == 403
     assert set(response.json()) == {"detail"}
 
 
-def test_it_asks_anonymous_callers_to_authenticate(anonymous, chain_url):  # noqa: F811
+def test_it_asks_anonymous_callers_to_authenticate(anonymous, chain_url):
     response = anonymous.get(chain_url)
 
     assert response.status_code == 401
     assert "links" not in response.json()
 
 
-def test_it_answers_404_for_an_unknown_deployment(auditor):  # noqa: F811
+def test_it_answers_404_for_an_unknown_deployment(auditor):
     response = auditor.get("/api/v1/deployments/999999/custody/")
 
     assert response.status_code == 404

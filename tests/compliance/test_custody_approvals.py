@@ -11,7 +11,7 @@ import pytest
 from evidence.compliance.custody import build_custody
 from tests.support.custody_story import APP, PROTECTED, T0, Story, deployment, prod_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def judged(story: Story) -> tuple[list[str], list]:

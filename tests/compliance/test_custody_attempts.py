@@ -12,7 +12,7 @@ from evidence.compliance.models import DeploymentVerdict, Finding
 from evidence.readmodels.models import Deployment
 from tests.support.custody_story import Story, prod_policy, sha
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def test_it_shows_a_failed_sync_of_an_unreviewed_revision_without_judging_it():

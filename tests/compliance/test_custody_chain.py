@@ -16,7 +16,7 @@ from evidence.readmodels.projectors import rebuild_all
 from ledger.models import Entry
 from tests.support.custody_story import APP, T0, Story, deployment, digest, prod_policy, sha
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def test_it_links_the_chain_in_order_with_the_entries_that_prove_it():

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from tests.support.custody_story import Story, deployment, prod_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def test_it_prints_each_link_with_its_status_and_entries():

@@ -10,7 +10,7 @@ import pytest
 from evidence.compliance.custody import build_custody
 from tests.support.custody_story import T0, Story, deployment, prod_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def test_it_does_not_let_a_signature_recorded_after_the_deployment_vouch_for_it():

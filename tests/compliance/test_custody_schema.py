@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from evidence.compliance.models import Finding, Policy, RiskAcceptance
 from ledger.models import Entry
 from tests.support.custody_story import Story, deployment, prod_policy
-from tests.support.personas import auditor  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 READ_PATHS = [
     "/api/v1/deployments/{id}/custody/",
     "/api/v1/findings/",
@@ -66,7 +65,7 @@ def _state() -> tuple[int, int, int, int, list]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_reads_never_fail_and_never_write(data, history, parameters, auditor):  # noqa: F811
+def test_reads_never_fail_and_never_write(data, history, parameters, auditor):
     before = _state()
     path = data.draw(st.sampled_from(READ_PATHS))
     query = {}

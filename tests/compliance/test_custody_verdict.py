@@ -13,11 +13,9 @@ from django.core.management import call_command
 from evidence.compliance.custody import build_custody
 from evidence.compliance.findings import accept_finding
 from evidence.compliance.models import Finding
-from evidence.readmodels.projectors import project_pending
 from tests.support.custody_story import T0, Story, deployment, prod_policy
-from tests.support.personas import auditor  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def test_it_calls_a_clean_deployment_compliant():
@@ -35,7 +33,6 @@ def test_it_calls_a_violation_an_exception_even_once_its_risk_is_accepted():
     assert build_custody(deployment()).verdict == "exception"
 
     accept_finding(Finding.objects.get().key, "engineer", "Key rotation in progress.", datetime.now(UTC) + timedelta(7))
-    project_pending()
     chain = build_custody(deployment())
 
     assert chain.verdict == "exception"
@@ -51,7 +48,7 @@ def test_it_calls_a_gap_without_violation_incomplete_evidence():
     assert chain.verdict_reason == "No violation, but evidence gaps for acme/payments@main."
 
 
-def test_it_puts_the_verdict_in_the_deployments_api_and_counts_a_period(auditor):  # noqa: F811
+def test_it_puts_the_verdict_in_the_deployments_api_and_counts_a_period(auditor):
     prod_policy()
     Story("a").clean().append()
     later = Story("b")

@@ -9,10 +9,8 @@ import pytest
 from evidence.compliance.models import Finding, Policy
 from ledger.models import Entry
 from tests.support.custody_story import POLICY, T0, Story, prod_policy
-from tests.support.gitops import projected_at_once  # noqa: F401
-from tests.support.personas import anonymous, auditor, engineer, outsider  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 @pytest.fixture
@@ -32,7 +30,7 @@ def codes(response) -> list[str]:
     return sorted(item["code"] for item in response.json()["results"])
 
 
-def test_it_lists_findings_with_their_evidence(auditor, findings):  # noqa: F811
+def test_it_lists_findings_with_their_evidence(auditor, findings):
     body = auditor.get("/api/v1/findings/").json()
 
     assert body["count"] == 2
@@ -57,18 +55,18 @@ def test_it_lists_findings_with_their_evidence(auditor, findings):  # noqa: F811
         ("status=accepted", []),
     ],
 )
-def test_it_filters_findings(auditor, findings, query, expected):  # noqa: F811
+def test_it_filters_findings(auditor, findings, query, expected):
     assert codes(auditor.get(f"/api/v1/findings/?{query}")) == expected
 
 
-def test_it_refuses_an_unknown_filter_value_with_400(auditor, findings):  # noqa: F811
+def test_it_refuses_an_unknown_filter_value_with_400(auditor, findings):
     response = auditor.get("/api/v1/findings/?severity=catastrophic")
 
     assert response.status_code == 400
     assert "severity" in response.json()
 
 
-def test_it_lets_an_engineer_accept_a_finding_which_stays_listed(engineer, auditor, findings, projected_at_once):  # noqa: F811
+def test_it_lets_an_engineer_accept_a_finding_which_stays_listed(engineer, auditor, findings, projected):
     finding = findings.get(code="image_unsigned")
     until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
@@ -79,7 +77,7 @@ def test_it_lets_an_engineer_accept_a_finding_which_stays_listed(engineer, audit
     assert response.status_code == 201, response.content
     entry = Entry.objects.get(kind="finding.acceptance")
     assert entry.seq == response.json()["seq"]
-    assert entry.data["accepted_by"] == "engineer"
+    assert entry.data["accepted_by"] == engineer.user.username
     assert codes(auditor.get("/api/v1/findings/?status=accepted")) == ["image_unsigned"]
     assert codes(auditor.get("/api/v1/findings/")) == ["image_unsigned", "no_provenance"]
 
@@ -105,7 +103,7 @@ def test_it_lets_no_one_else_accept_a_finding(persona, status, findings, request
         ({"reason": "Accepted for the quarter."}, "until"),
     ],
 )
-def test_it_refuses_a_bad_acceptance_and_writes_nothing(engineer, findings, payload, message):  # noqa: F811
+def test_it_refuses_a_bad_acceptance_and_writes_nothing(engineer, findings, payload, message):
     response = engineer.post(f"/api/v1/findings/{findings.first().pk}/accept/", payload, format="json")
 
     assert response.status_code == 400
@@ -113,17 +111,17 @@ def test_it_refuses_a_bad_acceptance_and_writes_nothing(engineer, findings, payl
     assert not Entry.objects.filter(kind="finding.acceptance").exists()
 
 
-def test_it_refuses_outsiders_and_anonymous_callers_the_findings(outsider, anonymous, findings):  # noqa: F811
+def test_it_refuses_outsiders_and_anonymous_callers_the_findings(outsider, anonymous, findings):
     assert outsider.get("/api/v1/findings/").status_code == 403
     assert "results" not in outsider.get("/api/v1/findings/").json()
     assert anonymous.get("/api/v1/findings/").status_code == 401
 
 
-def test_it_lets_an_engineer_record_a_policy_version(engineer, auditor, projected_at_once):  # noqa: F811
+def test_it_lets_an_engineer_record_a_policy_version(engineer, auditor, projected):
     response = engineer.post("/api/v1/policies/", {"environment": "prod", **POLICY, "min_approvals": 2}, format="json")
 
     assert response.status_code == 201, response.content
-    assert Entry.objects.get(kind="policy.version").data["recorded_by"] == "engineer"
+    assert Entry.objects.get(kind="policy.version").data["recorded_by"] == engineer.user.username
     listed = auditor.get("/api/v1/policies/?environment=prod").json()["results"]
     assert [(p["version"], p["min_approvals"]) for p in listed] == [(1, 2)]
 
@@ -136,7 +134,7 @@ def test_it_lets_no_one_else_record_a_policy(persona, status, request):
     assert not Entry.objects.filter(kind="policy.version").exists()
 
 
-def test_it_refuses_a_bad_policy_with_a_message(engineer):  # noqa: F811
+def test_it_refuses_a_bad_policy_with_a_message(engineer):
     response = engineer.post(
         "/api/v1/policies/", {"environment": "prod", "protection": {"required_approvals": -1}}, format="json"
     )

@@ -17,7 +17,7 @@ from evidence.compliance.models import Finding
 from ledger.models import Entry
 from tests.support.custody_story import APP, PROTECTED, T0, Story, deployment, digest, prod_policy, sha
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def codes_of(story: Story) -> list[str]:

@@ -10,11 +10,10 @@ import pytest
 from evidence.compliance.custody import build_custody
 from evidence.compliance.findings import PolicyError, accept_finding, record_policy
 from evidence.compliance.models import Finding, Policy
-from evidence.readmodels.projectors import project_pending
 from ledger.models import Entry
 from tests.support.custody_story import POLICY, T0, Story, deployment, prod_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 def test_it_records_every_policy_version_as_a_ledger_entry():
@@ -73,7 +72,6 @@ def test_it_shows_an_accepted_finding_as_accepted_and_keeps_it():
     until = datetime.now(UTC) + timedelta(days=30)
 
     appended = accept_finding(finding.key, "engineer", "Signing key rotation in progress; ticket SEC-12.", until)
-    project_pending()
 
     kept = Finding.objects.get()
     assert kept.key == finding.key

@@ -13,7 +13,7 @@ from evidence.readmodels.models import Deployment
 from evidence.readmodels.projectors import rebuild_all
 from tests.support.custody_story import APP, T0, Story, prod_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 @pytest.fixture

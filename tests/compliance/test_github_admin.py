@@ -1,18 +1,18 @@
 """Engineers browse harvested pull requests in the admin; nobody edits them there."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
-from django.contrib.auth.models import User
+import pytest
 
 from evidence.readmodels.models import PullRequest
-from tests.support.forge_fixtures import REPO, fake_github, github_model, github_source, run  # noqa: F401
+from tests.support.forge_fixtures import REPO, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
-def test_it_lists_pull_requests_with_their_approvals_read_only(client, github_source):
+def test_it_lists_pull_requests_with_their_approvals_read_only(client, github_source, superuser):
     run(github_source, REPO)
-    client.force_login(User.objects.create_superuser("engineer", "engineer@example.test", "pw"))
+    client.force_login(superuser.user)
     pull = PullRequest.objects.get(number=3)
 
     listing = client.get("/admin/readmodels/pullrequest/")

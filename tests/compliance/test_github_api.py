@@ -1,21 +1,12 @@
 """GET /api/v1/pull-requests/: auditors find the change that merged a commit, with its approvals."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
-from tests.support.forge_fixtures import REPO, fake_github, github_model, github_source, run  # noqa: F401
+from tests.support.forge_fixtures import REPO, run
 
-
-@pytest.fixture
-def auditor(db) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(User.objects.create_user("auditor"))
-    return client
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def test_it_finds_the_pull_request_that_merged_a_commit(auditor, github_source, github_model):

@@ -7,14 +7,13 @@ import pytest
 import evidence.compliance.admin.deployments  # noqa: F401  (registers the admin classes)
 from devkit.sandbox.argocd import application, history_item
 from evidence.readmodels.models import Deployment
-from tests.support.gitops import at, digest, projected_at_once, record_argocd, sha  # noqa: F401
+from tests.support.gitops import at, digest, record_argocd, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 
 
-def test_it_lists_searches_and_refuses_edits(client, db, django_user_model):
-    engineer = django_user_model.objects.create_superuser("engineer")
-    client.force_login(engineer)
+def test_it_lists_searches_and_refuses_edits(client, db, superuser):
+    client.force_login(superuser.user)
     history = [history_item(1, sha(1), at(9), at(10), "https://git.example.test/r.git")]
     record_argocd(application("payments", history=history, images=[f"r.example.test/p@{digest(1)}"]), "prod")
     row = Deployment.objects.get()

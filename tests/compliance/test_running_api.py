@@ -6,16 +6,10 @@ import pytest
 
 from devkit.sandbox.argocd import application, history_item, operation_state
 from evidence.readmodels.models import Deployment
-from tests.support.gitops import at, digest, projected_at_once, record_argocd, sha  # noqa: F401
+from tests.support.gitops import at, digest, record_argocd, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 REPO = "https://git.example.test/acme/deploy.git"
-
-
-@pytest.fixture
-def auditor(client, django_user_model):
-    client.force_login(django_user_model.objects.create_user("auditor"))
-    return client
 
 
 @pytest.fixture

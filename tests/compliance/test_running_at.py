@@ -14,9 +14,9 @@ from evidence.compliance.running import BadTime, diff_running, parse_at, running
 from evidence.readmodels.models import Deployment, DeploymentImage
 from evidence.sources.harvest import harvest_source
 from ledger.models import Entry
-from tests.support.gitops import KUBE_TOKEN, T0, at, digest, kube_source, projected_at_once, record_argocd, sha  # noqa: F401
+from tests.support.gitops import KUBE_TOKEN, at, digest, kube_source, record_argocd, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 REPO = "https://git.example.test/acme/deploy.git"
 IMAGE = "registry.example.test/acme/{}@{}"
 

@@ -11,9 +11,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from devkit.sandbox.argocd import application, history_item
-from tests.support.gitops import at, digest, projected_at_once, record_argocd, sha  # noqa: F401
+from tests.support.gitops import at, digest, record_argocd, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 REPO = "https://git.example.test/acme/deploy.git"
 
 

@@ -10,9 +10,8 @@ from devkit.demo.story import DIGEST, REVIEWED, WEB_DIGEST, run_gitops_story
 from evidence.compliance.running import running_at
 from evidence.readmodels.models import Deployment
 from ledger.models import Entry
-from tests.support.gitops import projected_at_once  # noqa: F401
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 
 
 def test_it_tells_what_runs_in_prod_and_adds_nothing_when_told_again(db):

@@ -1,8 +1,6 @@
 """Every admin page, for each persona: auditors view and never write, engineers edit sources but not
 evidence, outsiders (staff without a group) get 403, and superusers cannot edit the ledger or projections."""
 
-# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
-
 from __future__ import annotations
 
 from django.contrib import admin
@@ -14,8 +12,6 @@ from evidence.readmodels.projectors import projection_models
 from evidence.sources.models import Source
 from exports.models import AuditPack
 from ledger.models import Checkpoint, Entry
-from tests.support.admin_world import auditor, engineer, outsider, root, world  # noqa: F401
-from tests.support.gitops import projected_at_once  # noqa: F401
 
 CUSTOM_PAGES = ["admin:evidence_running", "admin:evidence_protection_timeline"]
 # Requesting an audit pack is how auditors export (exports.admin offers its form to both groups);
@@ -38,7 +34,7 @@ def an_object(model: type) -> object | None:
 
 
 def test_it_lets_the_auditor_view_every_page_and_write_nothing(client, world, auditor):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     for model in registered():
         assert client.get(url(model, "changelist")).status_code == 200, model
         assert client.get(url(model, "add")).status_code == (200 if model in EXPORT_REQUESTS else 403), model
@@ -55,7 +51,7 @@ def test_it_lets_the_auditor_view_every_page_and_write_nothing(client, world, au
 
 
 def test_it_refuses_outsiders_every_model_page(client, world, outsider):
-    client.force_login(outsider)
+    client.force_login(outsider.user)
     for model in registered():
         assert client.get(url(model, "changelist")).status_code == 403, model
         obj = an_object(model)
@@ -67,7 +63,7 @@ def test_it_refuses_outsiders_every_model_page(client, world, outsider):
 
 
 def test_it_lets_the_engineer_edit_sources(client, world, engineer):
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     form = {"name": "gitlab-acme", "kind": "gitlab", "url": "https://gitlab.test", "credential_env": "GITLAB_TOKEN"}
     form |= {"environment": "", "config": "{}", "schedule": "600", "enabled": "on"}
     assert client.post(url(Source, "add"), form).status_code == 302
@@ -79,7 +75,7 @@ def test_it_lets_the_engineer_edit_sources(client, world, engineer):
 
 
 def test_it_keeps_engineers_off_evidence(client, world, engineer):
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     for model in [*projection_models(), Entry, Checkpoint]:
         if model not in admin.site._registry:
             continue
@@ -91,8 +87,8 @@ def test_it_keeps_engineers_off_evidence(client, world, engineer):
             assert client.post(url(model, "delete", obj.pk), {"post": "yes"}).status_code == 403, model
 
 
-def test_it_refuses_the_superuser_any_edit_of_the_ledger_or_projections(client, world, root):
-    client.force_login(root)
+def test_it_refuses_the_superuser_any_edit_of_the_ledger_or_projections(client, world, superuser):
+    client.force_login(superuser.user)
     evidence = [m for m in [*projection_models(), Entry, Checkpoint] if m in admin.site._registry]
     assert Deployment in evidence and Entry in evidence
     for model in evidence:

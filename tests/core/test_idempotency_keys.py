@@ -28,7 +28,6 @@ from evidence.compliance.custody.chain import finding_key
 from evidence.compliance.findings import accept_finding, record_policy
 from evidence.compliance.models import Finding
 from evidence.readmodels.models import Deployment
-from evidence.readmodels.projectors import project_pending
 from evidence.sources.controllers.argocd import application_records
 from evidence.sources.controllers.flux import object_records
 from evidence.sources.controllers.kubernetes import KubernetesPodsHarvester
@@ -678,7 +677,7 @@ def test_it_keeps_the_key_and_payload_of_a_flux_event(client, db, settings):
 # --- Deployment identities (projected; finding keys and acceptance keys are made of them) ------
 
 
-def test_it_keeps_the_deployment_identities_that_finding_keys_are_made_of(db):
+def test_it_keeps_the_deployment_identities_that_finding_keys_are_made_of(db, projected):
     app = deepcopy(ARGO_APP)
     app["metadata"]["name"] = "ledger"
     item = {**app["status"]["history"][0], "id": 12, "deployStartedAt": "2026-03-01T13:00:00+01:00"}
@@ -689,7 +688,6 @@ def test_it_keeps_the_deployment_identities_that_finding_keys_are_made_of(db):
     kustomization, *_ = object_records(flux_source(), KUSTOMIZATION, "Kustomization", "kustomize-controller", {}, T)
     helmrelease, *_ = object_records(flux_source(), HELMRELEASE, "HelmRelease", "helm-controller", {}, T)
     append_entries(kustomization + helmrelease)
-    project_pending()
 
     assert sorted(Deployment.objects.values_list("identity", flat=True)) == [
         "argocd:argo-prod:ledger:2026-03-01T10:00:00+00:00",

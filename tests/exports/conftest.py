@@ -160,11 +160,12 @@ def custody_packs(django_db_setup, django_db_blocker, tmp_path_factory, operator
     from exports.pack.scope import Scope
     from ledger.keys import create_signing_key
     from tests.support.custody_story import APP, T0, Story, prod_policy
+    from tests.support.projection import projecting
 
     folder = tmp_path_factory.mktemp("custody-ledger")
     period = {"since": "2026-03-01T00:00:00Z", "until": "2026-04-01T00:00:00Z", "sample": 3, "seed": "q1"}
     inline = override_settings(LEDGER_SIGNING_KEY=str(folder / "ledger.key"), CELERY_TASK_ALWAYS_EAGER=True)
-    with django_db_blocker.unblock(), inline:
+    with django_db_blocker.unblock(), inline, projecting():
         with transaction.atomic():
             create_signing_key("test.ledger/log")
             prod_policy()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
 from exports.models import AuditPack
@@ -13,30 +12,6 @@ from exports.verifier import verify
 from ledger.models import Entry
 
 SCOPE = {"type": "entries", "kinds": ["argocd.deployment"]}
-
-
-def persona(name: str, group: str | None) -> APIClient:
-    user = User.objects.create_user(name, password="pw")
-    if group:
-        user.groups.add(Group.objects.get_or_create(name=group)[0])
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-@pytest.fixture
-def auditor(db):
-    return persona("alice", "auditors")
-
-
-@pytest.fixture
-def engineer(db):
-    return persona("bob", "engineers")
-
-
-@pytest.fixture
-def outsider(db):
-    return persona("charlie", None)
 
 
 @pytest.mark.parametrize("who", ["auditor", "engineer"])

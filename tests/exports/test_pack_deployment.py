@@ -16,7 +16,7 @@ from exports.pack.scope import Scope, ScopeError
 from exports.verifier import read_attachments, verify
 from tests.support.custody_story import APP, T0, Story, prod_policy
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
 
 @pytest.fixture

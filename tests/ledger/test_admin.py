@@ -1,7 +1,6 @@
 """The admin shows the ledger and lets nobody change it, superusers included."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from ledger.append import append_entries
 from ledger.models import Entry
@@ -12,8 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def superuser_client(client):
-    client.force_login(User.objects.create_superuser("root-user", password="x"))
+def superuser_client(client, superuser):
+    client.force_login(superuser.user)
     return client
 
 

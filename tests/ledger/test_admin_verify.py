@@ -1,7 +1,6 @@
 """The entry page's verify button: inclusion in the latest signed checkpoint, checked on the server."""
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.db import connection
 
 from ledger.append import append_entries
@@ -14,10 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def auditor_client(client):
-    auditor = User.objects.create_user("alice-auditor", password="x", is_staff=True)
-    auditor.groups.add(Group.objects.get(name="auditors"))
-    client.force_login(auditor)
+def auditor_client(client, auditor):
+    client.force_login(auditor.user)
     return client
 
 

@@ -12,7 +12,6 @@ from ledger.append import append_entries
 from ledger.checkpoints import sign_after_batch
 from ledger.models import Checkpoint, Entry
 
-from ..support.forge_fixtures import fake_github, github_model, github_source  # noqa: F401 (fixtures)
 from .helpers import records
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +58,6 @@ def test_it_signs_nothing_when_a_broker_signs_on_schedule(every_five, settings):
     assert sign_after_batch() is None and signed() == []
 
 
-def test_it_signs_the_tail_when_a_harvest_ends(github_source, ledger_key):  # noqa: F811 (fixture)
+def test_it_signs_the_tail_when_a_harvest_ends(github_source, ledger_key):
     harvest_source(github_source)
     assert signed() == [Entry.objects.count()]

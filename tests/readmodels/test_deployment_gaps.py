@@ -2,7 +2,7 @@
 
 Harvesters record what the controller listed; the gap projector decides. So a projector that
 lags behind harvests or webhook deliveries changes nothing, and a rebuild gives the same rows.
-Here the projector runs only when a test calls `project` (no `projected_at_once`).
+Here the projector runs only when a test calls `project` (no `projected`).
 """
 
 from __future__ import annotations

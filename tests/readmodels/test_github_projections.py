@@ -1,9 +1,8 @@
 """Forge read models are rebuilt from the ledger alone, identically."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
+import pytest
 from django.core.management import call_command
 
 from devkit.sandbox.github import ReviewDismissal
@@ -14,17 +13,9 @@ from evidence.readmodels.models import (
     PullRequest,
     PullRequestCommit,
 )
-from tests.support.forge_fixtures import (  # noqa: F401
-    PROJECT,
-    REPO,
-    fake_github,
-    fake_gitlab,
-    github_model,
-    github_source,
-    gitlab_model,
-    gitlab_source,
-    run,
-)
+from tests.support.forge_fixtures import PROJECT, REPO, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 MODELS = (PullRequest, PullRequestCommit, Approval, ProtectionSnapshot, ProtectionObservation)
 

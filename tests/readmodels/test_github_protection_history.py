@@ -1,15 +1,16 @@
 """Which protection was in force on a branch at a time, backed by snapshots and observations."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from evidence.readmodels.models import ProtectionObservation, ProtectionSnapshot
-from tests.support.forge_fixtures import REPO, fake_github, github_model, github_source, run  # noqa: F401
+from tests.support.forge_fixtures import REPO, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def in_force(at):

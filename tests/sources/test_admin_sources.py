@@ -1,12 +1,8 @@
 """Sources and harvest runs in the admin: counts, duration, errors, and the engineers' "harvest now"."""
 
-# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
-
 from __future__ import annotations
 
 from evidence.sources.models import Source
-from tests.support.admin_world import auditor, engineer, world  # noqa: F401
-from tests.support.gitops import projected_at_once  # noqa: F401
 
 
 def harvest_now(client, *sources: Source):
@@ -15,7 +11,7 @@ def harvest_now(client, *sources: Source):
 
 
 def test_it_lists_sources_with_run_counts_and_runs_with_duration_and_errors(client, world, auditor):
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     sources = client.get("/admin/sources/source/").content.decode()
     assert "github-acme" in sources and '<td class="field-failed_n">1</td>' in sources
     assert '<td class="field-last_status">partial</td>' in sources
@@ -26,7 +22,7 @@ def test_it_lists_sources_with_run_counts_and_runs_with_duration_and_errors(clie
 def test_it_lets_the_engineer_start_a_harvest(client, world, engineer, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
     monkeypatch.setattr("evidence.sources.admin.harvest_source.delay", queued.append)
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     assert "Harvest now" in client.get("/admin/sources/source/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         answer = harvest_now(client, world.source)
@@ -39,7 +35,7 @@ def test_it_enqueues_nothing_for_a_disabled_source(
     queued = []
     monkeypatch.setattr("evidence.sources.admin.harvest_source.delay", queued.append)
     Source.objects.filter(pk=world.source.pk).update(enabled=False)
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     with django_capture_on_commit_callbacks(execute=True):
         harvest_now(client, world.source)
     assert queued == []
@@ -50,7 +46,7 @@ def test_it_does_not_offer_the_auditor_a_harvest(
 ):
     queued = []
     monkeypatch.setattr("evidence.sources.admin.harvest_source.delay", queued.append)
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     assert "Harvest now" not in client.get("/admin/sources/source/").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         harvest_now(client, world.source)

@@ -9,9 +9,9 @@ from evidence.readmodels.models import Deployment, DeploymentImage
 from evidence.sources.harvest import harvest_source, harvest_target
 from evidence.sources.models import HarvestCursor
 from ledger.models import Entry
-from tests.support.gitops import ARGO_TOKEN, argocd_source, at, digest, projected_at_once, sha  # noqa: F401
+from tests.support.gitops import ARGO_TOKEN, argocd_source, at, digest, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 
 REPO = "https://git.example.test/acme/payments-deploy.git"
 

@@ -9,9 +9,9 @@ from evidence.compliance.running import running_at
 from evidence.readmodels.models import Deployment, DeploymentGap
 from evidence.sources.harvest import harvest_source
 from ledger.models import Entry
-from tests.support.gitops import ARGO_TOKEN, argocd_source, at, projected_at_once, sha  # noqa: F401
+from tests.support.gitops import ARGO_TOKEN, argocd_source, at, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 
 REPO = "https://git.example.test/acme/payments-deploy.git"
 HOOK_TOKEN = "notifications-token-prod"

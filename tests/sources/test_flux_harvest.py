@@ -16,9 +16,9 @@ from evidence.compliance.running import running_at
 from evidence.readmodels.models import Deployment, DeploymentGap
 from evidence.sources.harvest import harvest_source, harvest_target
 from ledger.models import Entry
-from tests.support.gitops import KUBE_TOKEN, at, kube_source, projected_at_once, sha  # noqa: F401
+from tests.support.gitops import KUBE_TOKEN, at, kube_source, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 
 
 def rev(n: int) -> str:

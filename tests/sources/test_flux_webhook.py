@@ -12,9 +12,9 @@ from devkit.sandbox.kubernetes import KubernetesSandbox, kustomization, kustomiz
 from evidence.readmodels.models import Deployment, DeploymentGap
 from evidence.sources.harvest import harvest_source
 from ledger.models import Entry
-from tests.support.gitops import KUBE_TOKEN, at, kube_source, projected_at_once, sha  # noqa: F401
+from tests.support.gitops import KUBE_TOKEN, at, kube_source, sha
 
-pytestmark = pytest.mark.usefixtures("projected_at_once")
+pytestmark = pytest.mark.usefixtures("projected")
 SECRET = "flux-provider-token"
 
 

@@ -1,14 +1,15 @@
 """GitHub App installation auth: the credential is the App's private key; PyGithub mints tokens."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from evidence.sources.models import Source
-from tests.support.forge_fixtures import REPO, fake_github, github_model, kinds, run  # noqa: F401
+from tests.support.forge_fixtures import REPO, kinds, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def keypair() -> tuple[str, str]:

@@ -1,7 +1,5 @@
 """`manage.py harvest --source NAME` runs a source declared in EVIDENCE_SOURCES_FILE inline."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 from io import StringIO
@@ -10,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evidence.sources.models import HarvestRun
-from tests.support.forge_fixtures import GITHUB_TOKEN, REPO, fake_github, github_model, kinds  # noqa: F401
+from tests.support.forge_fixtures import GITHUB_TOKEN, REPO, kinds
 
 
 @pytest.fixture

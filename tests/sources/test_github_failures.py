@@ -1,23 +1,16 @@
 """Failures: each is recorded on the harvest run with a clear message, and nothing is half-written."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 import time
 
+import pytest
+
 from evidence.sources.models import HarvestCursor
 from ledger.models import Entry
-from tests.support.forge_fixtures import (  # noqa: F401
-    GITHUB_TOKEN,
-    REPO,
-    cursor_of,
-    fake_github,
-    github_model,
-    github_source,
-    kinds,
-    run,
-)
+from tests.support.forge_fixtures import GITHUB_TOKEN, REPO, cursor_of, kinds, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def assert_only_the_failed_run_was_recorded(source, result):

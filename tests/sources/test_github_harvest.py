@@ -1,13 +1,15 @@
 """Harvesting GitHub through PyGithub against the fake API: what is recorded, and how."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
+
+import pytest
 
 from devkit.sandbox.github import Review, ReviewDismissal
 from evidence.readmodels.models import Approval, ProtectionSnapshot, PullRequest
 from ledger.models import Entry
-from tests.support.forge_fixtures import REPO, fake_github, github_model, github_source, kinds, run  # noqa: F401 (fixtures)
+from tests.support.forge_fixtures import REPO, kinds, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def test_it_records_merged_pull_requests_into_watched_branches_only(github_source, github_model):

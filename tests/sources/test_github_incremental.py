@@ -1,7 +1,5 @@
 """Reruns: cursors and conditional requests, and protection history that grows only on change."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 import pytest
@@ -9,7 +7,9 @@ import pytest
 from devkit.sandbox.github import Review
 from evidence.readmodels.models import ProtectionObservation, ProtectionSnapshot
 from ledger.models import Entry
-from tests.support.forge_fixtures import REPO, cursor_of, fake_github, github_model, github_source, kinds, run  # noqa: F401
+from tests.support.forge_fixtures import REPO, cursor_of, kinds, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def test_it_appends_only_the_run_entry_and_reads_no_pull_request_on_an_unchanged_rerun(github_source, fake_github):

@@ -1,7 +1,5 @@
 """POST /hooks/github/: signed deliveries are recorded at once and re-harvest their repository."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +9,7 @@ import json
 import pytest
 
 from ledger.models import Entry
-from tests.support.forge_fixtures import REPO, fake_github, github_model, github_source, kinds  # noqa: F401
+from tests.support.forge_fixtures import REPO, kinds
 
 SECRET = "whsec-forge-test"
 

@@ -1,7 +1,5 @@
 """With Redis, a source harvest fans out one task per repository to a real Celery worker."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 import pytest
@@ -9,7 +7,7 @@ import pytest
 from evidence.sources.models import HarvestRun, Source
 from evidence.sources.tasks import harvest_source
 from ledger.models import Entry
-from tests.support.forge_fixtures import GITHUB_TOKEN, REPO, fake_github, github_model  # noqa: F401
+from tests.support.forge_fixtures import GITHUB_TOKEN, REPO
 
 from ..conftest import celery_worker, needs_worker, wait_for
 

@@ -1,12 +1,14 @@
 """GitLab failures: recorded on the run with a clear message, nothing half-written; retries where safe."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
+
+import pytest
 
 from evidence.sources.models import HarvestCursor
 from ledger.models import Entry
-from tests.support.forge_fixtures import GITLAB_TOKEN, PROJECT, fake_gitlab, gitlab_model, gitlab_source, kinds, run  # noqa: F401
+from tests.support.forge_fixtures import GITLAB_TOKEN, PROJECT, kinds, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def assert_only_the_failed_run_was_recorded(source, result):

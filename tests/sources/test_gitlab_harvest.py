@@ -1,13 +1,15 @@
 """Harvesting GitLab through python-gitlab against the fake API v4."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
+
+import pytest
 
 from evidence.readmodels.models import Approval, ProtectionSnapshot, PullRequest
 from evidence.sources.forges.gitlab.harvester import GitLabHarvester
 from ledger.models import Entry
-from tests.support.forge_fixtures import PROJECT, fake_gitlab, gitlab_model, gitlab_source, kinds, run  # noqa: F401
+from tests.support.forge_fixtures import PROJECT, kinds, run
+
+pytestmark = pytest.mark.usefixtures("projected")  # harvests are seen through the read models
 
 
 def test_it_records_merged_merge_requests_into_watched_branches(gitlab_source, gitlab_model):

@@ -1,7 +1,5 @@
 """POST /hooks/gitlab/: deliveries carrying the secret token are recorded and re-harvest their project."""
 
-# ruff: noqa: F811 -- fixtures imported from forge_fixtures are requested by name as arguments
-
 from __future__ import annotations
 
 import json
@@ -9,7 +7,7 @@ import json
 import pytest
 
 from ledger.models import Entry
-from tests.support.forge_fixtures import PROJECT, fake_gitlab, gitlab_model, gitlab_source, kinds  # noqa: F401
+from tests.support.forge_fixtures import PROJECT, kinds
 
 TOKEN = "gitlab-hook-token"
 

@@ -22,8 +22,6 @@ from evidence.sources.oci.trust import load_policy
 from ledger.models import Entry
 from tests.support.sigstore_fixtures import COMMIT, RELEASER, WORKFLOW, provenance_statement
 
-pytest_plugins = ["tests.support.oci_support", "tests.support.sigstore_support"]
-
 RELEASE = "sha256:" + hashlib.sha256(b"payments release tarball").hexdigest()
 
 
@@ -116,7 +114,7 @@ def test_it_records_github_provenance_for_a_harvested_image(
     oci_registry,
     oci_client,
     settings,
-    django_capture_on_commit_callbacks,
+    projected,
     monkeypatch,
 ):
     settings.CELERY_TASK_ALWAYS_EAGER = True
@@ -138,8 +136,7 @@ def test_it_records_github_provenance_for_a_harvested_image(
         },
     )
 
-    with django_capture_on_commit_callbacks(execute=True):
-        run = harvest_target(source, "acme/gh")
+    run = harvest_target(source, "acme/gh")
 
     assert run.status == "succeeded", run.errors
     [row] = Provenance.objects.filter(digest=image.digest)

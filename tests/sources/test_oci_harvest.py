@@ -17,7 +17,6 @@ from ledger.append import append_entry
 from ledger.envelope import Record
 from ledger.models import Entry
 
-pytest_plugins = ["tests.support.oci_support"]
 pytestmark = pytest.mark.django_db
 
 
@@ -27,13 +26,11 @@ def _inline(settings):
 
 
 @pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    """Call a harvest function and let its on-commit work (the projector) happen, as after a commit."""
+def run(projected):
+    """Call a harvest function; the read models follow as after its commit (`projected`)."""
 
     def call(fn, *args):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = fn(*args)
-        return result
+        return fn(*args)
 
     return call
 

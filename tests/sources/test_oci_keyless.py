@@ -28,8 +28,6 @@ from tests.support.sigstore_fixtures import (
     provenance_statement,
 )
 
-pytest_plugins = ["tests.support.oci_support", "tests.support.sigstore_support"]
-
 IMAGE = "sha256:" + hashlib.sha256(b"payments v1").hexdigest()
 ARTIFACT = b"payments-1.0.tar.gz contents"
 ARTIFACT_DIGEST = "sha256:" + hashlib.sha256(ARTIFACT).hexdigest()

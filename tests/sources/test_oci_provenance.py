@@ -9,8 +9,6 @@ from devkit.sandbox.registry import dsse_envelope, push_attestation, push_image,
 from evidence.sources.oci.provenance import parse_statement, read_provenance
 from evidence.sources.oci.verification import inspect_artifact
 
-pytest_plugins = ["tests.support.oci_support"]
-
 DIGEST = "sha256:" + "5e" * 32
 
 

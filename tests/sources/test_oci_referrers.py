@@ -24,8 +24,6 @@ from devkit.sandbox.registry import (
 from evidence.sources.oci.client import RegistryClient
 from evidence.sources.oci.verification import inspect_artifact
 
-pytest_plugins = ["tests.support.oci_support"]
-
 
 def test_it_falls_back_to_the_referrers_tag_schema_when_the_registry_has_no_referrers_api(
     oci_registry, oci_client, signing_keys

@@ -10,8 +10,6 @@ from devkit.sandbox.registry import TokenServer, publish_signed_image, running_r
 from evidence.sources.oci.client import RegistryClient, RegistryError, Unreachable
 from evidence.sources.oci.verification import inspect_artifact
 
-pytest_plugins = ["tests.support.oci_support"]
-
 
 @pytest.fixture
 def token_server():

@@ -10,8 +10,6 @@ from evidence.sources.oci.reference import signature_tag
 from evidence.sources.oci.trust import load_policy
 from evidence.sources.oci.verification import inspect_artifact, reverify
 
-pytest_plugins = ["tests.support.oci_support"]
-
 
 def _verdicts(report):
     return [(f.kind, f.verdict.verdict) for f in report.signatures]

@@ -1,8 +1,6 @@
 """A source's configuration is checked against its kind's schema, in the sources file and the admin:
 a misspelt key is a one-line error naming the source and the key, and nothing is written."""
 
-# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
-
 from __future__ import annotations
 
 import os
@@ -16,7 +14,6 @@ from django.urls import reverse
 from evidence.sources.models import Source
 from evidence.sources.sources_file import SourcesFileError, load_sources_file, parse_sources
 from ledger.models import Entry
-from tests.support.admin_world import engineer  # noqa: F401
 
 from ..conftest import ROOT
 
@@ -110,7 +107,7 @@ def test_it_accepts_the_readme_example_and_every_key_the_harvesters_read():
 
 
 def test_it_refuses_a_misspelt_key_in_the_admin_form(client, engineer):
-    client.force_login(engineer)
+    client.force_login(engineer.user)
     form = {"name": "acme-github", "kind": "github", "url": "https://api.github.com", "credential_env": "T"}
     form |= {"environment": "", "schedule": "600", "enabled": "on"}
 

@@ -1,4 +1,4 @@
-"""A small world for the admin tests: personas, and one deployment of each kind of evidence.
+"""A small world for the admin tests: one deployment of each kind of evidence.
 
 The deployment and its entries come through the real write path (Argo CD records -> ledger ->
 projector); the forge and OCI rows it is checked against are made directly, as the admin only reads them.
@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from devkit.sandbox.argocd import application, history_item
 from evidence.compliance.judgement import refresh_findings
-from evidence.core.access import AUDITORS, ENGINEERS
 from evidence.readmodels.models import (
     Approval,
     Deployment,
@@ -28,35 +26,6 @@ from evidence.sources.models import HarvestRun, Source
 from tests.support.gitops import at, digest, record_argocd, sha
 
 REPO = "acme/payments"
-
-
-def persona(username: str, group: str | None = None, superuser: bool = False) -> User:
-    if superuser:
-        return User.objects.create_superuser(username, f"{username}@example.test", "pw-" + username)
-    user = User.objects.create_user(username, f"{username}@example.test", "pw-" + username, is_staff=True)
-    if group:
-        user.groups.add(Group.objects.get(name=group))
-    return user
-
-
-@pytest.fixture
-def auditor(db) -> User:
-    return persona("alice-auditor", AUDITORS)
-
-
-@pytest.fixture
-def engineer(db) -> User:
-    return persona("bob-engineer", ENGINEERS)
-
-
-@pytest.fixture
-def outsider(db) -> User:
-    return persona("charlie-outsider")
-
-
-@pytest.fixture
-def root(db) -> User:
-    return persona("root", superuser=True)
 
 
 @dataclass
@@ -168,5 +137,5 @@ def build_world(deployments: int = 1) -> World:
 
 
 @pytest.fixture
-def world(db, projected_at_once) -> World:
+def world(db, projected) -> World:
     return build_world()

@@ -16,7 +16,6 @@ from typing import Any
 
 from evidence.compliance.findings.policy import record_policy
 from evidence.readmodels.models import Deployment
-from evidence.readmodels.projectors import project_pending
 from ledger.append import append_entries
 from ledger.envelope import Record
 
@@ -306,18 +305,14 @@ class Story:
         return self
 
     def append(self) -> list[int]:
-        """Append through the ledger, then project (the on-commit hook never fires inside a test's
-        transaction)."""
+        """Append through the ledger (tests see the projection with `projected`)."""
         seqs = [a.seq for a in append_entries(self.records)]
         self.records = []
-        project_pending()
         return seqs
 
 
 def prod_policy(rules: dict[str, Any] | None = None, at: datetime | None = None, by: str = "engineer") -> int | None:
-    seq = record_policy("prod", by, rules or POLICY, effective_at=at or T0 - timedelta(days=30)).seq
-    project_pending()
-    return seq
+    return record_policy("prod", by, rules or POLICY, effective_at=at or T0 - timedelta(days=30)).seq
 
 
 def deployment(application: str = "payments") -> Deployment:

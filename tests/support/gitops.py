@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
-
-import pytest
-from django.db import transaction
 
 from evidence.sources.models import Source
 
@@ -39,14 +35,6 @@ def argocd_source(url: str, monkeypatch: Any, name: str = "argo-prod", **config:
         environment=config.pop("environment", "prod"),
         config=config,
     )
-
-
-@pytest.fixture
-def projected_at_once(monkeypatch):
-    """Tests run inside one transaction that never commits; run the sequencer's on-commit hook
-    (projection) at once, as it runs after the commit in the service."""
-    inline = SimpleNamespace(atomic=transaction.atomic, on_commit=lambda func, **kwargs: func())
-    monkeypatch.setattr("ledger.sequencer.transaction", inline)
 
 
 KUBE_TOKEN = "kube-api-token-for-tests"

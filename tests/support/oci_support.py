@@ -1,5 +1,5 @@
-"""Fixtures and helpers shared by the tests/sources/test_oci_*.py files, which load this module
-with `pytest_plugins` (fixture names are prefixed so they shadow nothing of pytest-django's)."""
+"""Fixtures and helpers for the OCI tests (tests/sources/test_oci_*.py), loaded as a plugin by the root
+conftest (fixture names are prefixed so they shadow nothing of pytest-django's)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Fixtures for keyless tests: one self-made Sigstore instance per session and its trusted root file.
 
-Load with `pytest_plugins = ["tests.support.sigstore_support"]`; builders live in sigstore_fixtures."""
+Loaded as a plugin by the root conftest; builders live in sigstore_fixtures."""
 
 from __future__ import annotations
 
