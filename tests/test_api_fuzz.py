@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.contrib.auth.models import Group, User
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
@@ -31,12 +30,11 @@ def _keep_the_test_connection():
 
 
 @pytest.fixture
-def engineer_token(db) -> str:
-    user = User.objects.create_user("erin-fuzz")
-    user.groups.add(Group.objects.get_or_create(name="engineers")[0])
-    return Token.objects.create(user=user).key
+def engineer_token(engineer) -> str:
+    return Token.objects.create(user=engineer.user).key
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,

@@ -78,6 +78,7 @@ def browser(monkeypatch):
         chromium.close()
 
 
+@pytest.mark.slow
 def test_it_shows_the_auditor_a_deployments_chain_of_custody(live_db, projected, browser):
     build_world(deployments=2)
     auditor_user = make_user("alice", AUDITORS, password="pw-alice")  # the browser signs in with it

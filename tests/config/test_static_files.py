@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.test import Client
 
@@ -52,12 +51,10 @@ def test_it_styles_the_admin_with_debug_off_from_the_collected_files(settings, t
     assert response["Content-Type"].startswith("text/css")
 
 
-def test_it_serves_swagger_ui_from_its_own_static_files(settings):
+def test_it_serves_swagger_ui_from_its_own_static_files(settings, auditor):
     settings.DEBUG = False
-    auditor = User.objects.create_user("auditor")
-    auditor.groups.add(Group.objects.get_or_create(name="auditors")[0])
     client = Client()
-    client.force_login(auditor)
+    client.force_login(auditor.user)
     page = client.get("/api/schema/ui/")
     assert page.status_code == 200
     html = page.text

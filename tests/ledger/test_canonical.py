@@ -12,6 +12,7 @@ values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5) | st.di
 payloads = st.dictionaries(text, values, max_size=8)
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(payloads)
 def test_it_gives_the_rfc8785_bytes_for_every_accepted_payload(payload):

@@ -99,6 +99,7 @@ def test_it_keeps_one_deployment_seen_by_webhook_and_harvest(client, db, monkeyp
     assert kinds == ["argocd.deployment", "argocd.webhook"]  # the snapshot added nothing new
 
 
+@pytest.mark.slow
 def test_it_loses_nothing_when_history_rolls_over_but_the_webhook_saw_it(client, db, monkeypatch, settings):
     settings.ARGOCD_WEBHOOK_TOKEN = HOOK_TOKEN
     with ArgoCDSandbox(ARGO_TOKEN) as argo:
