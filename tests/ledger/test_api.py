@@ -3,10 +3,10 @@
 import base64
 
 import pytest
-from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
+from evidence.core.tokens import issue_api_token
 from ledger import merkle
 from ledger.append import append_entries
 from ledger.checkpoints import sign_checkpoint
@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def auditor():
     user = User.objects.create_user("auditor", password="x")
+    user.groups.add(Group.objects.get_or_create(name="auditors")[0])
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(user).token}")
     return client
 
 
