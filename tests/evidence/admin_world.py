@@ -51,6 +51,12 @@ def engineer(db) -> User:
 
 
 @pytest.fixture
+def second_engineer(db) -> User:
+    """Another engineer, for four eyes: approves what `engineer` proposed."""
+    return persona("erin-engineer", ENGINEERS)
+
+
+@pytest.fixture
 def outsider(db) -> User:
     return persona("charlie-outsider")
 

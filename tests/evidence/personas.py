@@ -1,4 +1,5 @@
-"""The API personas: an auditor, an engineer, an outsider (signed in, in no group), anonymous."""
+"""The API personas: an auditor, an engineer (and a second one), an outsider (signed in, in no group),
+anonymous."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ def auditor(db) -> APIClient:
 @pytest.fixture
 def engineer(db) -> APIClient:
     return _client("engineer", "engineers")
+
+
+@pytest.fixture
+def second_engineer(db) -> APIClient:
+    """Another engineer, for four eyes: approves what `engineer` proposed."""
+    return _client("erin", "engineers")
 
 
 @pytest.fixture

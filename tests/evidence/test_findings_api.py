@@ -1,4 +1,7 @@
-"""GET /api/v1/findings/ (filters), POST /findings/<id>/accept/ (engineers), /policies/."""
+"""GET /api/v1/findings/ (filters), POST /findings/<id>/accept/ and /acceptances/<seq>/approve/ (engineers,
+four eyes), /policies/."""
+
+# ruff: noqa: F811 -- fixtures imported by name are requested as arguments
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from ledger.models import Entry
 
 from .custody_story import POLICY, T0, Story, prod_policy
 from .gitops import projected_at_once  # noqa: F401
-from .personas import anonymous, auditor, engineer, outsider  # noqa: F401
+from .personas import anonymous, auditor, engineer, outsider, second_engineer  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +36,7 @@ def codes(response) -> list[str]:
     return sorted(item["code"] for item in response.json()["results"])
 
 
-def test_it_lists_findings_with_their_evidence(auditor, findings):  # noqa: F811
+def test_it_lists_findings_with_their_evidence(auditor, findings):
     body = auditor.get("/api/v1/findings/").json()
 
     assert body["count"] == 2
@@ -58,18 +61,20 @@ def test_it_lists_findings_with_their_evidence(auditor, findings):  # noqa: F811
         ("status=accepted", []),
     ],
 )
-def test_it_filters_findings(auditor, findings, query, expected):  # noqa: F811
+def test_it_filters_findings(auditor, findings, query, expected):
     assert codes(auditor.get(f"/api/v1/findings/?{query}")) == expected
 
 
-def test_it_refuses_an_unknown_filter_value_with_400(auditor, findings):  # noqa: F811
+def test_it_refuses_an_unknown_filter_value_with_400(auditor, findings):
     response = auditor.get("/api/v1/findings/?severity=catastrophic")
 
     assert response.status_code == 400
     assert "severity" in response.json()
 
 
-def test_it_lets_an_engineer_accept_a_finding_which_stays_listed(engineer, auditor, findings, projected_at_once):  # noqa: F811
+def test_it_accepts_a_finding_once_a_second_engineer_approves_and_keeps_it_listed(
+    engineer, second_engineer, auditor, findings, projected_at_once
+):
     finding = findings.get(code="image_unsigned")
     until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
@@ -78,9 +83,13 @@ def test_it_lets_an_engineer_accept_a_finding_which_stays_listed(engineer, audit
     )
 
     assert response.status_code == 201, response.content
-    entry = Entry.objects.get(kind="finding.acceptance")
+    entry = Entry.objects.get(kind="finding.acceptance.proposed")
     assert entry.seq == response.json()["seq"]
-    assert entry.data["accepted_by"] == "engineer"
+    assert entry.data["proposed_by"] == "engineer"
+    assert codes(auditor.get("/api/v1/findings/?status=accepted")) == []  # one engineer alone: still open
+    approved = second_engineer.post(f"/api/v1/acceptances/{entry.seq}/approve/")
+    assert approved.status_code == 201, approved.content
+    assert Entry.objects.get(kind="finding.acceptance.approved").data["approved_by"] == "erin"
     assert codes(auditor.get("/api/v1/findings/?status=accepted")) == ["image_unsigned"]
     assert codes(auditor.get("/api/v1/findings/")) == ["image_unsigned", "no_provenance"]
 
@@ -95,7 +104,7 @@ def test_it_lets_no_one_else_accept_a_finding(persona, status, findings, request
     )
 
     assert response.status_code == status
-    assert not Entry.objects.filter(kind="finding.acceptance").exists()
+    assert not Entry.objects.filter(kind="finding.acceptance.proposed").exists()
 
 
 @pytest.mark.parametrize(
@@ -106,27 +115,35 @@ def test_it_lets_no_one_else_accept_a_finding(persona, status, findings, request
         ({"reason": "Accepted for the quarter."}, "until"),
     ],
 )
-def test_it_refuses_a_bad_acceptance_and_writes_nothing(engineer, findings, payload, message):  # noqa: F811
+def test_it_refuses_a_bad_acceptance_and_writes_nothing(engineer, findings, payload, message):
     response = engineer.post(f"/api/v1/findings/{findings.first().pk}/accept/", payload, format="json")
 
     assert response.status_code == 400
     assert message in str(response.json())
-    assert not Entry.objects.filter(kind="finding.acceptance").exists()
+    assert not Entry.objects.filter(kind="finding.acceptance.proposed").exists()
 
 
-def test_it_refuses_outsiders_and_anonymous_callers_the_findings(outsider, anonymous, findings):  # noqa: F811
+def test_it_refuses_outsiders_and_anonymous_callers_the_findings(outsider, anonymous, findings):
     assert outsider.get("/api/v1/findings/").status_code == 403
     assert "results" not in outsider.get("/api/v1/findings/").json()
     assert anonymous.get("/api/v1/findings/").status_code == 401
 
 
-def test_it_lets_an_engineer_record_a_policy_version(engineer, auditor, projected_at_once):  # noqa: F811
+def test_it_puts_a_policy_version_in_force_once_a_second_engineer_approves(
+    engineer, second_engineer, auditor, projected_at_once
+):
     response = engineer.post("/api/v1/policies/", {"environment": "prod", **POLICY, "min_approvals": 2}, format="json")
 
     assert response.status_code == 201, response.content
-    assert Entry.objects.get(kind="policy.version").data["recorded_by"] == "engineer"
+    proposal = Entry.objects.get(kind="policy.version.proposed")
+    assert proposal.data["recorded_by"] == "engineer"
     listed = auditor.get("/api/v1/policies/?environment=prod").json()["results"]
-    assert [(p["version"], p["min_approvals"]) for p in listed] == [(1, 2)]
+    assert [(p["version"], p["min_approvals"], p["approval_seq"]) for p in listed] == [(1, 2, None)]
+    assert engineer.post(f"/api/v1/policies/{proposal.seq}/approve/").status_code == 400  # not their own
+    approved = second_engineer.post(f"/api/v1/policies/{proposal.seq}/approve/")
+    assert approved.status_code == 201, approved.content
+    listed = auditor.get("/api/v1/policies/?environment=prod").json()["results"]
+    assert [(p["approved_by"], p["approval_seq"]) for p in listed] == [("erin", approved.json()["seq"])]
 
 
 @pytest.mark.parametrize(("persona", "status"), [("auditor", 403), ("outsider", 403), ("anonymous", 401)])
@@ -134,10 +151,10 @@ def test_it_lets_no_one_else_record_a_policy(persona, status, request):
     response = request.getfixturevalue(persona).post("/api/v1/policies/", {"environment": "prod"}, format="json")
 
     assert response.status_code == status
-    assert not Entry.objects.filter(kind="policy.version").exists()
+    assert not Entry.objects.filter(kind="policy.version.proposed").exists()
 
 
-def test_it_refuses_a_bad_policy_with_a_message(engineer):  # noqa: F811
+def test_it_refuses_a_bad_policy_with_a_message(engineer):
     response = engineer.post(
         "/api/v1/policies/", {"environment": "prod", "protection": {"required_approvals": -1}}, format="json"
     )

@@ -69,12 +69,13 @@ def pack_findings(chains: Iterable[Custody], size: int, now: datetime, where: bo
     out = []
     for chain in chains:
         for f in chain.findings:
-            seqs = _seqs([*f.entry_seqs, f.acceptance_seq], size)
+            seqs = _seqs([*f.entry_seqs, f.acceptance_seq, f.acceptance_approval_seq], size)
             explanation = f.explanation
             status = f.status_at(now)
             if status == "accepted":
                 explanation += (
-                    f" Risk accepted by {f.accepted_by} until {f.accepted_until:%Y-%m-%d}: {f.acceptance_reason}"
+                    f" Risk accepted until {f.accepted_until:%Y-%m-%d}, proposed by {f.accepted_by} and approved"
+                    f" by {f.acceptance_approved_by}: {f.acceptance_reason}"
                 )
             title = f.title + (
                 f" ({chain.application} in {chain.environment}, {chain.deployed_at:%Y-%m-%d})" if where else ""
@@ -162,7 +163,7 @@ class DeploymentPack:
         seqs = _seqs([*chain.entry_seqs, *timeline_seqs], size)
         envelopes = _envelopes(seqs, size)
         first = _seqs([min(row.entry_seqs)] if row.entry_seqs else [row.first_seq], size)
-        counts = {"deployments": {"seqs": first}, "policy_versions": {"kinds": ["policy.version"]}}
+        counts = {"deployments": {"seqs": first}, "policy_versions": {"kinds": ["policy.version.approved"]}}
         sections = [
             Section(
                 title=f"Chain of custody of {row.application} in {row.environment}",
