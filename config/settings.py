@@ -133,6 +133,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.admin_access.AdminNeedsAGroupMiddleware",  # signed in, in no group: 403 on every admin page
+    "evidence.core.access_evidence.AccessActorMiddleware",  # access.* entries name who made the change
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
