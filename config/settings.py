@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Compliance evidence ledger API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["evidence.core.permissions.ReadsEvidence"],  # like every endpoint: no group, 403
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
