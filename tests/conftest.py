@@ -94,7 +94,7 @@ class Persona(APIClient):
 
 
 # The personas, everywhere: alice audits, bob engineers, charlie is signed in but in no group,
-# root is a superuser; anonymous never signed in.
+# ivan is a second engineer (four eyes), root is a superuser; anonymous never signed in.
 @pytest.fixture
 def auditor(db) -> Persona:
     return Persona(make_user("alice", AUDITORS))
@@ -103,6 +103,12 @@ def auditor(db) -> Persona:
 @pytest.fixture
 def engineer(db) -> Persona:
     return Persona(make_user("bob", ENGINEERS))
+
+
+@pytest.fixture
+def second_engineer(db) -> Persona:
+    """Another engineer, for four eyes: approves what `engineer` proposed."""
+    return Persona(make_user("ivan", ENGINEERS))
 
 
 @pytest.fixture

@@ -1,17 +1,18 @@
 """Schemathesis against the live OpenAPI schema: every operation, random valid and invalid input,
-as an engineer (who may call every operation). No case may get a server error."""
+as an engineer with a knox API token (who may call every operation). No case may get a server error."""
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.contrib.auth.models import Group, User
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 
 from config.wsgi import application
+from evidence.core.tokens import issue_api_token
 
 schema = schemathesis.openapi.from_dict(SchemaGenerator().get_schema(request=None, public=True))
 schema.app = application
@@ -30,8 +31,10 @@ def _keep_the_test_connection():
 
 
 @pytest.fixture
-def engineer_token(engineer) -> str:
-    return Token.objects.create(user=engineer.user).key
+def engineer_token(db) -> str:
+    user = User.objects.create_user("erin-fuzz")
+    user.groups.add(Group.objects.get_or_create(name="engineers")[0])
+    return issue_api_token(user).token
 
 
 @pytest.mark.slow

@@ -108,6 +108,8 @@ def refresh_findings(deployment_ids: list[int] | None = None) -> int:
                             accepted_by=f.accepted_by,
                             acceptance_reason=f.acceptance_reason,
                             acceptance_seq=f.acceptance_seq,
+                            acceptance_approved_by=f.acceptance_approved_by,
+                            acceptance_approval_seq=f.acceptance_approval_seq,
                         )
                     )
             ids = [d.id for d in chunk]

@@ -25,7 +25,8 @@ SEVERITIES = [("high", "high"), ("medium", "medium"), ("low", "low")]
 
 
 class Policy(models.Model):
-    """One version of an environment's change policy, as recorded in the ledger."""
+    """One version of an environment's change policy, as proposed in the ledger; it is in force only
+    once a second engineer approved it (`approval_seq`)."""
 
     environment = models.CharField(max_length=100)
     version = models.PositiveIntegerField()
@@ -40,9 +41,12 @@ class Policy(models.Model):
         default=dict, blank=True, help_text="Branch protection required: {setting: value}, e.g. dismiss_stale_reviews"
     )
     effective_at = models.DateTimeField(help_text="In force from this time until the next version")
-    recorded_by = models.CharField(max_length=150)
+    recorded_by = models.CharField(max_length=150, help_text="Who proposed it")
     content_hash = models.CharField(max_length=64)
-    entry_seq = models.BigIntegerField(unique=True)
+    entry_seq = models.BigIntegerField(unique=True, help_text="The proposal's entry")
+    approved_by = models.CharField(max_length=150, blank=True, help_text="The second engineer; empty: pending")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_seq = models.BigIntegerField(null=True, blank=True, help_text="The approval's entry")
 
     class Meta:
         db_table = "evidence_policy"  # kept from before the apps split
@@ -55,22 +59,27 @@ class Policy(models.Model):
 
 
 class RiskAcceptance(models.Model):
-    """An engineer accepted the risk of one finding (who, why, until when)."""
+    """An engineer proposed accepting the risk of one finding (who, why, until when); it takes effect
+    only once a different engineer approved it (`approval_seq`)."""
 
     finding_key = models.CharField(max_length=64, db_index=True)
     code = models.CharField(max_length=60)
-    accepted_by = models.CharField(max_length=150)
+    accepted_by = models.CharField(max_length=150, help_text="Who proposed it")
     reason = models.TextField()
     until = models.DateTimeField()
-    accepted_at = models.DateTimeField()
-    entry_seq = models.BigIntegerField(unique=True)
+    accepted_at = models.DateTimeField(help_text="When it was proposed")
+    entry_seq = models.BigIntegerField(unique=True, help_text="The proposal's entry")
+    approved_by = models.CharField(max_length=150, blank=True, help_text="The second engineer; empty: pending")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approval_seq = models.BigIntegerField(null=True, blank=True, help_text="The approval's entry")
 
     class Meta:
         db_table = "evidence_riskacceptance"  # kept from before the apps split
         ordering = ["-accepted_at", "-entry_seq"]
 
     def __str__(self) -> str:
-        return f"{self.code} accepted by {self.accepted_by} until {self.until:%Y-%m-%d}"
+        approved = f", approved by {self.approved_by}" if self.approval_seq is not None else " (pending approval)"
+        return f"{self.code} proposed by {self.accepted_by}{approved} until {self.until:%Y-%m-%d}"
 
 
 class Finding(models.Model):
@@ -91,9 +100,11 @@ class Finding(models.Model):
     entry_seqs = models.JSONField(default=list)
     policy_seq = models.BigIntegerField(null=True, blank=True, help_text="Policy version judged by (none: baseline)")
     accepted_until = models.DateTimeField(null=True, blank=True)
-    accepted_by = models.CharField(max_length=150, blank=True)
+    accepted_by = models.CharField(max_length=150, blank=True, help_text="Who proposed the acceptance in force")
+    acceptance_approved_by = models.CharField(max_length=150, blank=True, help_text="Who approved it")
     acceptance_reason = models.TextField(blank=True)
-    acceptance_seq = models.BigIntegerField(null=True, blank=True)
+    acceptance_seq = models.BigIntegerField(null=True, blank=True, help_text="The proposal's entry")
+    acceptance_approval_seq = models.BigIntegerField(null=True, blank=True, help_text="The approval's entry")
 
     class Meta:
         db_table = "evidence_finding"  # kept from before the apps split

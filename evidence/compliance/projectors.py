@@ -1,4 +1,5 @@
-"""policy.version -> Policy rows; finding.acceptance -> RiskAcceptance rows (each citing its seq).
+"""Policy proposals and approvals -> Policy rows; acceptance proposals and approvals -> RiskAcceptance
+rows. A row cites its proposal's seq, and once approved its approval's seq too.
 
 Finding and verdict rows and the judge cursor are registered here too, so `rebuild_projections`
 clears them with the rest; after every projection run the deployments that the new entries touch
@@ -19,7 +20,7 @@ projection_model(DeploymentVerdict)
 projection_model(JudgeCursor)
 
 
-@projects("policy.version")
+@projects("policy.version.proposed", "policy.version")  # the older kind: a proposal nobody approved
 def project_policy(entry: Entry) -> None:
     data = entry.data
     rules = data.get("rules") or {}
@@ -41,7 +42,18 @@ def project_policy(entry: Entry) -> None:
     )
 
 
-@projects("finding.acceptance")
+@projects("policy.version.approved")
+def project_policy_approval(entry: Entry) -> None:
+    data = entry.data
+    Policy.objects.filter(entry_seq=int(data["proposal_seq"]), approval_seq__isnull=True).update(
+        approved_by=str(data.get("approved_by") or ""),
+        approved_at=entry.observed_at,
+        approval_seq=entry.seq,
+        effective_at=parse_time(data.get("effective_at"), to_utc=True) or entry.observed_at,
+    )
+
+
+@projects("finding.acceptance.proposed", "finding.acceptance")  # the older kind: a proposal nobody approved
 def project_acceptance(entry: Entry) -> None:
     data = entry.data
     RiskAcceptance.objects.get_or_create(
@@ -49,11 +61,19 @@ def project_acceptance(entry: Entry) -> None:
         defaults={
             "finding_key": data["finding"],
             "code": str(data.get("code") or ""),
-            "accepted_by": str(data.get("accepted_by") or ""),
+            "accepted_by": str(data.get("proposed_by") or data.get("accepted_by") or ""),
             "reason": str(data.get("reason") or ""),
             "until": parse_time(data["until"], to_utc=True),
             "accepted_at": entry.occurred_at or entry.observed_at,
         },
+    )
+
+
+@projects("finding.acceptance.approved")
+def project_acceptance_approval(entry: Entry) -> None:
+    data = entry.data
+    RiskAcceptance.objects.filter(entry_seq=int(data["proposal_seq"]), approval_seq__isnull=True).update(
+        approved_by=str(data.get("approved_by") or ""), approved_at=entry.observed_at, approval_seq=entry.seq
     )
 
 

@@ -87,11 +87,11 @@ def _collect(keys: _Keys, entry: Entry) -> None:
     elif kind == "github.rule_suite":
         suite = data.get("rule_suite") or {}
         keys.shas |= _shas(suite.get("after_sha"))
-    elif kind == "policy.version":
+    elif kind == "policy.version.approved":  # proposals change nothing until approved
         effective = parse_time(data.get("effective_at"), to_utc=True) or entry.observed_at
         environment = str(data.get("environment") or "")
         keys.policies[environment] = min(keys.policies.get(environment, effective), effective)
-    elif kind == "finding.acceptance":
+    elif kind == "finding.acceptance.approved":
         keys.identities.add(str(data.get("deployment") or ""))
 
 

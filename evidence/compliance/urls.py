@@ -3,6 +3,7 @@
 from django.urls import path
 
 import ledger.bounds  # noqa: F401  (registers <id:...>)
+from evidence.compliance.api import approvals as api_approvals
 from evidence.compliance.api import custody as api_custody
 from evidence.compliance.api import pull_requests as api_forge
 from evidence.compliance.api.deployments import DeploymentViewSet, RunningDiffView, RunningView
@@ -23,4 +24,7 @@ urlpatterns += [
     path("findings/summary/", api_custody.FindingSummary.as_view(), name="findings-summary"),
     path("findings/<id:pk>/accept/", api_custody.FindingAccept.as_view(), name="finding-accept"),
     path("policies/", api_custody.PolicyList.as_view(), name="policies"),
+    path("policies/<id:seq>/approve/", api_approvals.PolicyApprove.as_view(), name="policy-approve"),
+    path("acceptances/", api_approvals.AcceptanceList.as_view(), name="acceptances"),
+    path("acceptances/<id:seq>/approve/", api_approvals.AcceptanceApprove.as_view(), name="acceptance-approve"),
 ]

@@ -1,7 +1,9 @@
 """Who may do what: the auditors and engineers groups, and the one list of configuration models.
 
-Auditors may view every model of every app and nothing else. Engineers may view everything and
-add/change/delete only the configuration models below (never evidence), and start harvests.
+Auditors may view every model of every evidence app and nothing else. Engineers may view the same and
+add/change/delete only the configuration models below (never evidence), and start harvests. Neither
+group holds any permission on who may do what (users, groups, sessions, API tokens): only superusers
+manage access, so a reader can never see a credential or widen their own rights.
 Permissions are granted per app on every `post_migrate`, so a model added later is covered the
 next time migrations run; the data migration `evidence.0006_groups` did the same on first setup.
 """
@@ -25,6 +27,8 @@ CONFIGURATION_MODELS: dict[str, tuple[str, ...]] = {
     "compliance.riskacceptance": ("add",),  # accepting a finding's risk (who, why, until when)
     "exports.auditpack": ("add",),  # requesting a pack; a requested pack is part of the trail
 }
+# Apps whose models are access itself: no group is granted anything on them, not even view.
+ACCESS_APPS = frozenset({"admin", "auth", "authtoken", "contenttypes", "knox", "sessions"})
 # Custom permissions engineers hold: (app_label, codename).
 ENGINEER_EXTRAS: tuple[tuple[str, str], ...] = (("sources", "harvest_source"),)
 
@@ -42,6 +46,8 @@ def engineer_codenames(app_label: str) -> set[str]:
 
 def grant_app_permissions(app_label: str, apps: Any = global_apps, using: str = "default") -> None:
     """(Re)grant the groups their permissions on one app's models; adds, never removes others' grants."""
+    if app_label in ACCESS_APPS:
+        return
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     auditors, _ = group_model.objects.using(using).get_or_create(name=AUDITORS)
@@ -64,6 +70,15 @@ def grant_all(apps: Any = global_apps, using: str = "default") -> None:
         if stub:
             app_config.models_module = None
         grant_app_permissions(app_config.label, apps, using)
+
+
+def revoke_access_permissions(apps: Any = global_apps, using: str = "default") -> None:
+    """Take every permission on the access apps away from both groups (older grants gave views)."""
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    on_access = permission_model.objects.using(using).filter(content_type__app_label__in=ACCESS_APPS)
+    for group in group_model.objects.using(using).filter(name__in=(AUDITORS, ENGINEERS)):
+        group.permissions.remove(*on_access)
 
 
 def on_post_migrate(

@@ -14,3 +14,7 @@ class CoreConfig(AppConfig):
         from .access import on_post_migrate
 
         post_migrate.connect(on_post_migrate, dispatch_uid="evidence-grant-group-permissions")
+
+        from .access_evidence import connect
+
+        connect()  # changes to users, groups and tokens become `access.*` ledger entries

@@ -11,9 +11,8 @@ import pytest
 from django.core.management import call_command
 
 from evidence.compliance.custody import build_custody
-from evidence.compliance.findings import accept_finding
 from evidence.compliance.models import Finding
-from tests.support.custody_story import T0, Story, deployment, prod_policy
+from tests.support.custody_story import T0, Story, accept_risk, deployment, prod_policy
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("projected")]
 
@@ -32,7 +31,7 @@ def test_it_calls_a_violation_an_exception_even_once_its_risk_is_accepted():
     Story().clean(signature=("no_signature", "")).append()
     assert build_custody(deployment()).verdict == "exception"
 
-    accept_finding(Finding.objects.get().key, "engineer", "Key rotation in progress.", datetime.now(UTC) + timedelta(7))
+    accept_risk(Finding.objects.get().key, "Key rotation in progress.", datetime.now(UTC) + timedelta(7))
     chain = build_custody(deployment())
 
     assert chain.verdict == "exception"

@@ -1,4 +1,5 @@
-"""GET /api/v1/findings/ (filters), POST /findings/<id>/accept/ (engineers), /policies/."""
+"""GET /api/v1/findings/ (filters), POST /findings/<id>/accept/ and /acceptances/<seq>/approve/ (engineers,
+four eyes), /policies/."""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ def findings():
     """Deployment a (T0+2h): image unsigned (high). Deployment b (T0+1d): no provenance (medium); its
     image is then not traced to a commit, which is no evidence of a direct push (no no_pull_request)."""
     prod_policy()
-    Story("a").clean(signature=("no_signature", "")).append()
+    # grace approves both changes, so the engineer persona (bob) is outside them and may propose
+    # accepting their risk (four eyes refuses a change's own people).
+    first = Story("a")
+    first.clean(signature=("no_signature", ""), app_reviews=[("grace", first.head)]).append()
     later = Story("b")
     later.deployed_at = T0 + timedelta(days=1)
-    later.clean(skip={"provenance"}).append()
+    later.clean(skip={"provenance"}, app_reviews=[("grace", later.head)]).append()
     return Finding.objects.all()
 
 
@@ -66,7 +70,9 @@ def test_it_refuses_an_unknown_filter_value_with_400(auditor, findings):
     assert "severity" in response.json()
 
 
-def test_it_lets_an_engineer_accept_a_finding_which_stays_listed(engineer, auditor, findings, projected):
+def test_it_accepts_a_finding_once_a_second_engineer_approves_and_keeps_it_listed(
+    engineer, second_engineer, auditor, findings, projected
+):
     finding = findings.get(code="image_unsigned")
     until = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 
@@ -75,9 +81,13 @@ def test_it_lets_an_engineer_accept_a_finding_which_stays_listed(engineer, audit
     )
 
     assert response.status_code == 201, response.content
-    entry = Entry.objects.get(kind="finding.acceptance")
+    entry = Entry.objects.get(kind="finding.acceptance.proposed")
     assert entry.seq == response.json()["seq"]
-    assert entry.data["accepted_by"] == engineer.user.username
+    assert entry.data["proposed_by"] == engineer.user.username
+    assert codes(auditor.get("/api/v1/findings/?status=accepted")) == []  # one engineer alone: still open
+    approved = second_engineer.post(f"/api/v1/acceptances/{entry.seq}/approve/")
+    assert approved.status_code == 201, approved.content
+    assert Entry.objects.get(kind="finding.acceptance.approved").data["approved_by"] == second_engineer.user.username
     assert codes(auditor.get("/api/v1/findings/?status=accepted")) == ["image_unsigned"]
     assert codes(auditor.get("/api/v1/findings/")) == ["image_unsigned", "no_provenance"]
 
@@ -92,7 +102,7 @@ def test_it_lets_no_one_else_accept_a_finding(persona, status, findings, request
     )
 
     assert response.status_code == status
-    assert not Entry.objects.filter(kind="finding.acceptance").exists()
+    assert not Entry.objects.filter(kind="finding.acceptance.proposed").exists()
 
 
 @pytest.mark.parametrize(
@@ -108,7 +118,7 @@ def test_it_refuses_a_bad_acceptance_and_writes_nothing(engineer, findings, payl
 
     assert response.status_code == 400
     assert message in str(response.json())
-    assert not Entry.objects.filter(kind="finding.acceptance").exists()
+    assert not Entry.objects.filter(kind="finding.acceptance.proposed").exists()
 
 
 def test_it_refuses_outsiders_and_anonymous_callers_the_findings(outsider, anonymous, findings):
@@ -117,13 +127,22 @@ def test_it_refuses_outsiders_and_anonymous_callers_the_findings(outsider, anony
     assert anonymous.get("/api/v1/findings/").status_code == 401
 
 
-def test_it_lets_an_engineer_record_a_policy_version(engineer, auditor, projected):
+def test_it_puts_a_policy_version_in_force_once_a_second_engineer_approves(
+    engineer, second_engineer, auditor, projected
+):
     response = engineer.post("/api/v1/policies/", {"environment": "prod", **POLICY, "min_approvals": 2}, format="json")
 
     assert response.status_code == 201, response.content
-    assert Entry.objects.get(kind="policy.version").data["recorded_by"] == engineer.user.username
+    proposal = Entry.objects.get(kind="policy.version.proposed")
+    assert proposal.data["recorded_by"] == engineer.user.username
     listed = auditor.get("/api/v1/policies/?environment=prod").json()["results"]
-    assert [(p["version"], p["min_approvals"]) for p in listed] == [(1, 2)]
+    assert [(p["version"], p["min_approvals"], p["approval_seq"]) for p in listed] == [(1, 2, None)]
+    assert engineer.post(f"/api/v1/policies/{proposal.seq}/approve/").status_code == 400  # not their own
+    approved = second_engineer.post(f"/api/v1/policies/{proposal.seq}/approve/")
+    assert approved.status_code == 201, approved.content
+    listed = auditor.get("/api/v1/policies/?environment=prod").json()["results"]
+    expected = [(second_engineer.user.username, approved.json()["seq"])]
+    assert [(p["approved_by"], p["approval_seq"]) for p in listed] == expected
 
 
 @pytest.mark.parametrize(("persona", "status"), [("auditor", 403), ("outsider", 403), ("anonymous", 401)])
@@ -131,7 +150,7 @@ def test_it_lets_no_one_else_record_a_policy(persona, status, request):
     response = request.getfixturevalue(persona).post("/api/v1/policies/", {"environment": "prod"}, format="json")
 
     assert response.status_code == status
-    assert not Entry.objects.filter(kind="policy.version").exists()
+    assert not Entry.objects.filter(kind="policy.version.proposed").exists()
 
 
 def test_it_refuses_a_bad_policy_with_a_message(engineer):

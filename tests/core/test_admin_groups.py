@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 
-from evidence.core.access import AUDITORS, ENGINEERS, on_post_migrate
+from evidence.core.access import ACCESS_APPS, AUDITORS, ENGINEERS, on_post_migrate
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +18,11 @@ def codenames(group: str) -> set[tuple[str, str]]:
 
 
 def every_view() -> set[tuple[str, str]]:
-    return {(m._meta.app_label, f"view_{m._meta.model_name}") for m in apps.get_models()}
+    return {
+        (m._meta.app_label, f"view_{m._meta.model_name}")
+        for m in apps.get_models()
+        if m._meta.app_label not in ACCESS_APPS
+    }
 
 
 def test_it_gives_auditors_view_on_every_model_and_nothing_else():
@@ -37,6 +41,15 @@ def test_it_gives_engineers_view_everywhere_and_edits_only_on_configuration():
         ("compliance", "add_riskacceptance"),
         ("exports", "add_auditpack"),
     }
+
+
+@pytest.mark.parametrize("group", [AUDITORS, ENGINEERS])
+def test_it_gives_no_group_any_permission_on_users_groups_sessions_or_tokens(group):
+    on_post_migrate(sender=None, app_config=apps.get_app_config("auth"))
+    on_post_migrate(sender=None, app_config=apps.get_app_config("knox"))
+    held = {label for label, _ in codenames(group)}
+    assert held & ACCESS_APPS == set()
+    assert {"auth", "knox", "sessions"} <= ACCESS_APPS
 
 
 def test_it_grants_view_on_a_model_added_later_when_migrations_run():

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from evidence.compliance.models import Policy, RiskAcceptance
+from evidence.core.access import ACCESS_APPS
 from evidence.readmodels.models import Deployment
 from evidence.readmodels.projectors import projection_models
 from evidence.sources.models import Source
@@ -22,7 +23,14 @@ RECORDED = {Policy, RiskAcceptance}
 
 
 def registered() -> list[type]:
-    return sorted(admin.site._registry, key=lambda m: m._meta.label)
+    """Every evidence page: the access models (users, groups, tokens) are for superusers only."""
+    return sorted(
+        (m for m in admin.site._registry if m._meta.app_label not in ACCESS_APPS), key=lambda m: m._meta.label
+    )
+
+
+def access_models() -> list[type]:
+    return sorted((m for m in admin.site._registry if m._meta.app_label in ACCESS_APPS), key=lambda m: m._meta.label)
 
 
 def url(model: type, action: str, *args: object) -> str:
@@ -48,6 +56,18 @@ def test_it_lets_the_auditor_view_every_page_and_write_nothing(client, world, au
     for name in CUSTOM_PAGES:
         assert client.get(reverse(name)).status_code == 200, name
     assert client.get(reverse("admin:ledger_entry_verify", args=[0])).status_code == 200
+
+
+def test_it_shows_neither_auditors_nor_engineers_a_user_group_or_token(client, world, auditor, engineer, superuser):
+    assert {m._meta.label for m in access_models()} >= {"auth.User", "auth.Group", "knox.AuthToken"}
+    root = superuser.user
+    for persona in (auditor, engineer):
+        client.force_login(persona.user)
+        for model in access_models():
+            assert client.get(url(model, "changelist")).status_code == 403, (persona.user, model)
+        assert client.get(url(root.__class__, "change", root.pk)).status_code == 403, persona.user
+        index = client.get(reverse("admin:index")).content.decode()
+        assert "/admin/auth/" not in index and "/admin/knox/" not in index
 
 
 def test_it_refuses_outsiders_every_model_page(client, world, outsider):

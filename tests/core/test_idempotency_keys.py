@@ -25,7 +25,7 @@ from devkit.sandbox.github import FakeGitHub, GitHubModel, Review, ReviewDismiss
 from devkit.sandbox.gitlab import FakeGitLab, GitLabModel
 from devkit.sandbox.kubernetes import KubernetesSandbox
 from evidence.compliance.custody.chain import finding_key
-from evidence.compliance.findings import accept_finding, record_policy
+from evidence.compliance.findings import propose_acceptance, propose_policy
 from evidence.compliance.models import Finding
 from evidence.readmodels.models import Deployment
 from evidence.sources.controllers.argocd import application_records
@@ -543,7 +543,7 @@ def test_it_keeps_the_key_of_a_policy_version(db):
         "trusted_builders": ["https://github.com/actions/*"],
         "protection": {"protected": True},
     }
-    appended = record_policy("prod", "engineer", rules, effective_at="2026-03-01T00:00:00Z")
+    appended = propose_policy("prod", "engineer", rules, effective_at="2026-03-01T00:00:00Z")
     assert appended.idempotency_key == "policy:prod:1:38d3720953d824f63271a9b30dc6ed91160aa0da1a8fe6eb3a39abbb7d4b3833"
 
 
@@ -554,7 +554,7 @@ def test_it_keeps_the_key_of_a_finding(db):
     )
 
 
-def test_it_keeps_the_key_of_a_finding_acceptance(db):
+def test_it_keeps_the_key_of_a_finding_acceptance_proposal(db):
     deployment = Deployment.objects.create(
         identity="argocd:argo-prod:payments:2026-03-01T10:00:00+00:00",
         controller="argocd",
@@ -577,9 +577,11 @@ def test_it_keeps_the_key_of_a_finding_acceptance(db):
         subject=IMAGE,
         explanation="No verified signature.",
     )
-    appended = accept_finding(finding.key, "engineer", "Signing key rotation; ticket SEC-12.", "2099-01-01T00:00:00Z")
+    appended = propose_acceptance(
+        finding.key, "engineer", "Signing key rotation; ticket SEC-12.", "2099-01-01T00:00:00Z"
+    )
     assert appended.idempotency_key == (
-        "finding:acceptance:1198e2a7bc02ca1e75d1a9d621f3aeaa:f89c3087e95eeeb2a1057b750c06ddda0d39e3c31d9e7cdb6ec1d124b94edec1"
+        "finding:acceptance:1198e2a7bc02ca1e75d1a9d621f3aeaa:6ab9a313ce12c28f4854b1d64194ba731c2ebd51b8c479ae620b9df767b90d32"
     )
 
 

@@ -4,11 +4,11 @@ signs from then on, and every key stays published so older checkpoints still ver
 import io
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from evidence.core.tokens import issue_api_token
 from exports.verifier import parse_ledger_key
 from ledger.append import append_entries
 from ledger.checkpoints import sign_checkpoint
@@ -73,8 +73,10 @@ def test_it_keeps_publishing_the_old_key_current_first(rotated):
     old, new = rotated
     assert load_verifiers() == [new, old]
     assert public_key_path().read_text() == f"{new.encode()}\n{old.encode()}\n"
+    reader = User.objects.create_user("a")
+    reader.groups.add(Group.objects.get_or_create(name="auditors")[0])
     auditor = APIClient()
-    auditor.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=User.objects.create_user('a')).key}")
+    auditor.credentials(HTTP_AUTHORIZATION=f"Token {issue_api_token(reader).token}")
     body = auditor.get("/api/v1/checkpoints/key/").json()
     assert [Verifier.parse(k["verifier_key"]) for k in body["keys"]] == [new, old]
     assert [k["current"] for k in body["keys"]] == [True, False]

@@ -14,8 +14,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from evidence.compliance.findings.policy import record_policy
+from evidence.compliance.findings.policy import approve_acceptance, approve_policy, propose_acceptance, propose_policy
 from evidence.readmodels.models import Deployment
+from evidence.readmodels.projectors import project_pending
 from ledger.append import append_entries
 from ledger.envelope import Record
 
@@ -311,8 +312,28 @@ class Story:
         return seqs
 
 
+SECOND = "erin"  # the second engineer of four eyes: none of the story's authors, approvers or mergers
+
+
 def prod_policy(rules: dict[str, Any] | None = None, at: datetime | None = None, by: str = "engineer") -> int | None:
-    return record_policy("prod", by, rules or POLICY, effective_at=at or T0 - timedelta(days=30)).seq
+    """Propose a prod policy version and have the second engineer approve it; the proposal's seq."""
+    proposed = propose_policy("prod", by, rules or POLICY, effective_at=at or T0 - timedelta(days=30))
+    project_pending()
+    if proposed.created and proposed.seq is not None:
+        approve_policy(proposed.seq, SECOND)
+        project_pending()
+    return proposed.seq
+
+
+def accept_risk(key: str, reason: str, until: datetime, by: str = "engineer", second: str | None = SECOND) -> int:
+    """Propose accepting a finding's risk and (unless `second` is None) have another engineer approve."""
+    proposed = propose_acceptance(key, by, reason, until)
+    project_pending()
+    assert proposed.seq is not None
+    if second is not None:
+        approve_acceptance(proposed.seq, second)
+        project_pending()
+    return proposed.seq
 
 
 def deployment(application: str = "payments") -> Deployment:

@@ -109,10 +109,10 @@ class Command(BaseCommand):
         self.print_custody(say)
         if not no_pack:
             self.pack(dir, say)
-            signed = sign_checkpoint_if_due(force=True)  # the packs' own entries: the demo leaves no unsigned tail
-            if signed is not None:
-                say(f"checkpoint {signed.size} signed over the packs' entries")
-        self.print_admin(say)
+        self.print_admin(say)  # on the first run, the account's creation is recorded (access.* entries)
+        signed = sign_checkpoint_if_due(force=True)  # the packs' and the account's entries: no unsigned tail
+        if signed is not None:
+            say(f"checkpoint {signed.size} signed over the last entries (packs, access changes)")
         db = settings.DATABASES["default"]["NAME"]
         say(f"database: {db}\nsigning key: {key_path()}  public key for auditors: {public_key_path()}")
         say("seeded violations (what custody and findings should flag):")

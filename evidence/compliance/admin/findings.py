@@ -1,8 +1,9 @@
 """Findings, policies and risk acceptances in the admin.
 
 Findings are judged rows (read-only). Policies and acceptances are ledger entries: their rows are
-read-only, and the "add" form records a new one through `evidence.compliance.findings` (record_policy,
-accept_finding), for users holding add_policy / add_riskacceptance (engineers).
+read-only; the "add" form proposes a new one and the "approve" action approves another engineer's
+proposal, both through `evidence.compliance.findings` and only for users holding add_policy /
+add_riskacceptance (engineers); auditors are offered neither.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
-from evidence.compliance.findings import PolicyError, accept_finding, record_policy
+from evidence.compliance.findings import (
+    PolicyError,
+    approve_acceptance,
+    approve_policy,
+    propose_acceptance,
+    propose_policy,
+)
 from evidence.compliance.models import Finding, Policy, RiskAcceptance
 from evidence.core.admin_base import ProjectionAdmin, entry_links
 
@@ -94,6 +101,20 @@ class LedgerRecordedAdmin(ProjectionAdmin):
     def record(self, request: HttpRequest, data: dict[str, Any]) -> str:
         raise NotImplementedError
 
+    approve_one: Any  # the area's approval function: (proposal seq, approver) -> Appended
+    actions = ["approve"]
+
+    @admin.action(description="Approve the selected proposals (four eyes)", permissions=["add"])
+    def approve(self, request: HttpRequest, queryset: Any) -> None:
+        for row in queryset.order_by("entry_seq"):
+            try:
+                with transaction.atomic():
+                    appended = type(self).approve_one(row.entry_seq, request.user.get_username())
+            except PolicyError as exc:
+                self.message_user(request, f"#{row.entry_seq} not approved: {exc}", messages.ERROR)
+            else:
+                self.message_user(request, f"#{row.entry_seq} approved as ledger entry {_seq(appended.seq)}.")
+
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -158,8 +179,11 @@ class PolicyAdmin(LedgerRecordedAdmin):
         "require_provenance",
         "recorded_by",
         "entry_seq",
+        "approved_by",
+        "approval_seq",
     ]
     list_filter = ["environment"]
+    approve_one = approve_policy
     search_fields = ["environment", "recorded_by"]
 
     def record(self, request: HttpRequest, data: dict[str, Any]) -> str:
@@ -171,10 +195,13 @@ class PolicyAdmin(LedgerRecordedAdmin):
             "trusted_builders": _lines(data["trusted_builders"]),
             "protection": data["protection"],
         }
-        appended = record_policy(data["environment"], request.user.get_username(), rules, data["effective_at"])
+        appended = propose_policy(data["environment"], request.user.get_username(), rules, data["effective_at"])
         if not appended.created:
             return f"Policy for {data['environment']} unchanged (same rules as the current version)."
-        return f"Policy for {data['environment']} recorded as ledger entry {_seq(appended.seq)}."
+        return (
+            f"Policy for {data['environment']} proposed as ledger entry {_seq(appended.seq)}; "
+            "it is in force once another engineer approves it."
+        )
 
 
 class AcceptanceForm(forms.Form):
@@ -192,10 +219,14 @@ class AcceptanceForm(forms.Form):
 @admin.register(RiskAcceptance)
 class RiskAcceptanceAdmin(LedgerRecordedAdmin):
     form_class = AcceptanceForm
-    list_display = ["accepted_at", "code", "accepted_by", "until", "reason", "entry_seq"]
+    list_display = ["accepted_at", "code", "accepted_by", "until", "reason", "entry_seq", "approved_by", "approval_seq"]
     list_filter = ["code"]
-    search_fields = ["=finding_key", "accepted_by", "reason"]
+    search_fields = ["=finding_key", "accepted_by", "approved_by", "reason"]
+    approve_one = approve_acceptance
 
     def record(self, request: HttpRequest, data: dict[str, Any]) -> str:
-        appended = accept_finding(data["finding"], request.user.get_username(), data["reason"], data["until"])
-        return f"Risk acceptance recorded as ledger entry {_seq(appended.seq)}."
+        appended = propose_acceptance(data["finding"], request.user.get_username(), data["reason"], data["until"])
+        return (
+            f"Risk acceptance proposed as ledger entry {_seq(appended.seq)}; "
+            "it takes effect once another engineer, outside the change, approves it."
+        )

@@ -5,10 +5,11 @@ GET  /api/v1/findings/                   filters: environment, application, seve
                                          repository, deployment, since, until (deployment time)
 GET  /api/v1/findings/summary/           per environment and period: deployments by verdict, the
                                          compliance rate, findings by code and status
-POST /api/v1/findings/<id>/accept/       engineers: record a risk acceptance {reason, until}
-GET/POST /api/v1/policies/               versions of environment policies; engineers record one
+POST /api/v1/findings/<id>/accept/       engineers: propose a risk acceptance {reason, until}
+GET/POST /api/v1/policies/               versions of environment policies; engineers propose one
+(approvals by a second engineer: evidence.compliance.api.approvals)
 
-Views validate, call one function (build_custody, accept_finding, record_policy), serialise.
+Views validate, call one function (build_custody, propose_acceptance, propose_policy), serialise.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from rest_framework.views import APIView
 from evidence.compliance.custody import build_custody
 from evidence.compliance.custody.chain import REASONS, STATUSES
 from evidence.compliance.custody.verdict import VERDICTS, tally
-from evidence.compliance.findings import CODES, PolicyError, accept_finding, record_policy
+from evidence.compliance.findings import CODES, PolicyError, propose_acceptance, propose_policy
 from evidence.compliance.models import SEVERITIES, DeploymentVerdict, Finding, Policy
 from evidence.core.permissions import EngineersWrite, ReadsEvidence
 from evidence.readmodels.models import Deployment
@@ -65,6 +66,8 @@ class ChainFindingSerializer(serializers.Serializer):
     accepted_by = serializers.CharField(allow_blank=True)
     acceptance_reason = serializers.CharField(allow_blank=True)
     acceptance_seq = serializers.IntegerField(allow_null=True)
+    acceptance_approved_by = serializers.CharField(allow_blank=True)
+    acceptance_approval_seq = serializers.IntegerField(allow_null=True)
 
 
 class CustodySerializer(serializers.Serializer):
@@ -120,6 +123,8 @@ class FindingSerializer(serializers.ModelSerializer):
             "accepted_by",
             "acceptance_reason",
             "acceptance_seq",
+            "acceptance_approved_by",
+            "acceptance_approval_seq",
         ]
 
     def get_status(self, row: Finding) -> str:
@@ -225,13 +230,17 @@ class AcceptedSerializer(serializers.Serializer):
 class FindingAccept(APIView):
     permission_classes = [IsAuthenticated, EngineersWrite]
 
-    @extend_schema(request=AcceptSerializer, responses={201: AcceptedSerializer}, summary="Accept a finding's risk")
+    @extend_schema(
+        request=AcceptSerializer,
+        responses={201: AcceptedSerializer},
+        summary="Propose accepting a finding's risk (in effect once another engineer approves)",
+    )
     def post(self, request: Request, pk: int) -> Response:
         finding = get_object_or_404(Finding, pk=pk)
         form = AcceptSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         try:
-            appended = accept_finding(
+            appended = propose_acceptance(
                 finding.key, request.user.get_username(), form.validated_data["reason"], form.validated_data["until"]
             )
         except PolicyError as exc:
@@ -256,6 +265,9 @@ class PolicySerializer(serializers.ModelSerializer):
             "effective_at",
             "recorded_by",
             "entry_seq",
+            "approved_by",
+            "approved_at",
+            "approval_seq",
         ]
 
 
@@ -282,7 +294,9 @@ class PolicyList(generics.ListAPIView):
     filterset_fields = ["environment"]
 
     @extend_schema(
-        request=PolicyInputSerializer, responses={201: AcceptedSerializer}, summary="Record a policy version"
+        request=PolicyInputSerializer,
+        responses={201: RecordedSerializer},
+        summary="Propose a policy version (in force once another engineer approves)",
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
@@ -291,7 +305,7 @@ class PolicyList(generics.ListAPIView):
         form.is_valid(raise_exception=True)
         rules = {k: v for k, v in request.data.items() if k not in ("environment", "effective_at")}
         try:
-            appended = record_policy(
+            appended = propose_policy(
                 form.validated_data["environment"],
                 request.user.get_username(),
                 rules,

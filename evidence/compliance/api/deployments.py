@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from evidence.compliance.custody.verdict import VERDICTS
 from evidence.compliance.models import DeploymentVerdict
 from evidence.compliance.running import BadTime, diff_running, parse_at, running_at
+from evidence.core.permissions import ReadsEvidence
 from evidence.readmodels.models import Deployment, DeploymentImage
 from evidence.readmodels.models.deployments import OUTCOMES
 from ledger.bounds import UtcIsoDateTimeFilter
@@ -99,7 +100,7 @@ class DeploymentViewSet(viewsets.ReadOnlyModelViewSet):
     """Deployments harvested from Argo CD and Flux, newest first, with the entries behind each."""
 
     serializer_class = DeploymentSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ReadsEvidence]
     filterset_class = DeploymentFilter
 
     def get_queryset(self) -> QuerySet[Deployment]:
@@ -124,7 +125,7 @@ def _required(request: Request, name: str) -> str:
 class RunningView(APIView):
     """Per application, what was running in an environment at a time."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ReadsEvidence]
 
     @extend_schema(
         parameters=[
@@ -145,7 +146,7 @@ class RunningView(APIView):
 class RunningDiffView(APIView):
     """Applications added, removed and changed between two times, or two environments, or both."""
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ReadsEvidence]
 
     @extend_schema(
         parameters=[

@@ -93,11 +93,13 @@ def _finish(chains: list[Custody]) -> None:
         for finding in chain.findings:
             rows = accepted.get(finding.key)
             if rows:
-                latest = rows[-1]  # the latest acceptance stands (an extension or a shortening)
+                latest = rows[-1]  # the latest approved acceptance stands (an extension or a shortening)
                 finding.accepted_until = latest.until
                 finding.accepted_by = latest.accepted_by
+                finding.acceptance_approved_by = latest.approved_by
                 finding.acceptance_reason = latest.reason
                 finding.acceptance_seq = latest.entry_seq
+                finding.acceptance_approval_seq = latest.approval_seq
         chain.verdict, chain.verdict_reason = decide(chain.findings, chain.outcome, chain.attempt)
 
 
@@ -116,6 +118,7 @@ def policy_at(loaded: Loaded, environment: str, at: datetime) -> PolicyRules:
         environment=p.environment,
         version=p.version,
         entry_seq=p.entry_seq,
+        approval_seq=p.approval_seq,
     )
 
 

@@ -67,9 +67,11 @@ class Finding:
     repository: str = ""
     controls: list[str] = field(default_factory=list)
     accepted_until: datetime | None = None
-    accepted_by: str = ""
+    accepted_by: str = ""  # who proposed the acceptance in force
+    acceptance_approved_by: str = ""  # the second engineer, who approved it
     acceptance_reason: str = ""
     acceptance_seq: int | None = None
+    acceptance_approval_seq: int | None = None
 
     def status_at(self, now: datetime) -> str:
         return "accepted" if self.accepted_until is not None and self.accepted_until > now else "open"
@@ -88,6 +90,8 @@ class Finding:
             "accepted_by": self.accepted_by,
             "acceptance_reason": self.acceptance_reason,
             "acceptance_seq": self.acceptance_seq,
+            "acceptance_approved_by": self.acceptance_approved_by,
+            "acceptance_approval_seq": self.acceptance_approval_seq,
         }
         if now is not None:
             out["status"] = self.status_at(now)
@@ -120,6 +124,7 @@ class Custody:
     def entry_seqs(self) -> list[int]:
         seqs = {s for link in self.links for s in link.entry_seqs}
         seqs |= {f.acceptance_seq for f in self.findings if f.acceptance_seq is not None}
+        seqs |= {f.acceptance_approval_seq for f in self.findings if f.acceptance_approval_seq is not None}
         return sorted(seqs)
 
     def add(self, link: Link) -> Link:

@@ -206,11 +206,14 @@ def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:
 
 def load_policies(out: Loaded, environments: list[str]) -> None:
     out.policies = _group(
-        Policy.objects.filter(environment__in=environments).order_by("effective_at", "entry_seq"),
+        Policy.objects.filter(environment__in=environments, approval_seq__isnull=False).order_by(
+            "effective_at", "entry_seq"
+        ),  # a proposal is not in force until a second engineer approves it
         lambda r: r.environment,
     )
 
 
 def load_acceptances(keys: list[str]) -> dict[str, list[RiskAcceptance]]:
-    rows = RiskAcceptance.objects.filter(finding_key__in=keys).order_by("accepted_at", "entry_seq")
+    # Only approved acceptances count (four eyes); a pending proposal leaves the finding open.
+    rows = RiskAcceptance.objects.filter(finding_key__in=keys, approval_seq__isnull=False).order_by("approval_seq")
     return _group(rows, lambda r: r.finding_key)

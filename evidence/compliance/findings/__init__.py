@@ -1,9 +1,19 @@
 """Findings: the failing links of chains of custody, judged by the policy in force then.
 
-Write path: `record_policy`, `accept_finding` (ledger entries). Read model: evidence.models.Finding.
+Write path (ledger entries, four eyes): `propose_policy`/`approve_policy`,
+`propose_acceptance`/`approve_acceptance`. Read model: evidence.compliance.models.Finding.
 """
 
 from evidence.compliance.findings.codes import CHANGE_CONTROLS, CODES
-from evidence.compliance.findings.policy import PolicyError, accept_finding, record_policy
+from evidence.compliance.findings.errors import PolicyError
+from evidence.compliance.findings.policy import approve_acceptance, approve_policy, propose_acceptance, propose_policy
 
-__all__ = ["CHANGE_CONTROLS", "CODES", "PolicyError", "accept_finding", "record_policy"]
+__all__ = [
+    "CHANGE_CONTROLS",
+    "CODES",
+    "PolicyError",
+    "approve_acceptance",
+    "approve_policy",
+    "propose_acceptance",
+    "propose_policy",
+]

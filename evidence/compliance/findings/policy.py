@@ -1,8 +1,11 @@
-"""The one write path for change policies and risk acceptances: each is a ledger entry.
+"""The one write path for change policies and risk acceptances: each is a ledger entry, and each
+takes effect only when a second engineer approves it (four eyes, `four_eyes`).
 
-`record_policy` appends a `policy.version` entry (the admin and the API both call it);
-`accept_finding` appends a `finding.acceptance` entry. Read models follow by projection
-(`evidence.compliance.projectors`), and findings are re-judged after it.
+`propose_policy` appends `policy.version.proposed`, `approve_policy` `policy.version.approved`;
+`propose_acceptance` appends `finding.acceptance.proposed`, `approve_acceptance`
+`finding.acceptance.approved`. The admin and the API call only these. Read models follow by
+projection (`evidence.compliance.projectors`), and findings are re-judged after it. Entries of the
+older single-person kinds (`policy.version`, `finding.acceptance`) project as pending proposals.
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from evidence.compliance.findings.errors import PolicyError
+from evidence.compliance.findings.four_eyes import check_outside_the_change, check_second_engineer
 from evidence.core.digests import sorted_json_hash64
 from evidence.core.times import parse_time
 from ledger.append import Appended, append_entry
 from ledger.envelope import Record
 
-POLICY_KIND = "policy.version"
-ACCEPTANCE_KIND = "finding.acceptance"
+POLICY_PROPOSED, POLICY_APPROVED = "policy.version.proposed", "policy.version.approved"
+ACCEPTANCE_PROPOSED, ACCEPTANCE_APPROVED = "finding.acceptance.proposed", "finding.acceptance.approved"
+LEGACY_POLICY, LEGACY_ACCEPTANCE = "policy.version", "finding.acceptance"  # one person, before four eyes
 PROTECTION_SETTINGS = {
     "protected": bool,
     "require_pull_request": bool,
@@ -28,10 +34,6 @@ PROTECTION_SETTINGS = {
     "enforce_admins": bool,
     "required_signatures": bool,
 }
-
-
-class PolicyError(ValueError):
-    """Bad policy or acceptance input; the message names the field."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ class PolicyRules:
     protection: dict[str, Any] = field(default_factory=dict)
     environment: str = ""
     version: int | None = None
-    entry_seq: int | None = None
+    entry_seq: int | None = None  # the version's proposal
+    approval_seq: int | None = None  # and its approval by a second engineer
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,10 +104,10 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def record_policy(environment: str, recorded_by: str, rules: dict[str, Any], effective_at: Any = None) -> Appended:
-    """Append a new version of an environment's policy (effective now, or from `effective_at`).
-    Recording the rules in force again is a no-op; the key names the version, so a retry of the
-    same version adds nothing."""
+def propose_policy(environment: str, recorded_by: str, rules: dict[str, Any], effective_at: Any = None) -> Appended:
+    """Propose a new version of an environment's policy (effective from its approval, or from
+    `effective_at`). Proposing the approved rules in force again is a no-op; the key names the
+    version, so a retry of the same proposal adds nothing."""
     from evidence.compliance.models import Policy
 
     if not isinstance(environment, str) or not environment.strip():
@@ -114,63 +117,145 @@ def record_policy(environment: str, recorded_by: str, rules: dict[str, Any], eff
         raise PolicyError("recorded_by: required")
     checked = _check_rules(rules)
     now = datetime.now(UTC)
-    when = _time("effective_at", effective_at) if effective_at else now
+    when = _time("effective_at", effective_at) if effective_at else None
     content = sorted_json_hash64(checked)
-    previous = Policy.objects.filter(environment=environment).order_by("-version").first()
-    version = (previous.version + 1) if previous else 1
+    latest = Policy.objects.filter(environment=environment).order_by("-version").first()
+    in_force = Policy.objects.filter(environment=environment, approval_seq__isnull=False).order_by("-version").first()
+    if in_force is not None and in_force.content_hash == content and when is None:
+        # Unchanged rules: the version in force stays; nothing new to record.
+        return Appended(f"policy:{environment}:{in_force.version}:{content}", False, in_force.entry_seq)
+    version = (latest.version + 1) if latest else 1
     data = {
         "environment": environment,
         "version": version,
         "rules": checked,
-        "effective_at": _stamp(when),
+        "effective_at": _stamp(when) if when else None,
         "recorded_by": recorded_by,
         "content_hash": content,
     }
-    if previous is not None and previous.content_hash == content and effective_at is None:
-        # Unchanged rules: the version in force stays; nothing new to record.
-        return Appended(f"policy:{environment}:{previous.version}:{content}", False, previous.entry_seq)
     record = Record(
-        kind=POLICY_KIND,
+        kind=POLICY_PROPOSED,
         source="policy",
         subject=f"policy:{environment}",
         idempotency_key=f"policy:{environment}:{version}:{content}",
         data=data,
         observed_at=now,
-        occurred_at=when,
+        occurred_at=now,
     )
     return append_entry(record)
 
 
-def accept_finding(finding_key: str, accepted_by: str, reason: str, until: Any) -> Appended:
-    """Record a risk acceptance for a finding (who, why, until when). The finding stays listed."""
+def approve_policy(proposal_seq: int, approved_by: str) -> Appended:
+    """A second engineer approves a proposed policy version; it is in force from then (or from the
+    time the proposal asked for)."""
+    from evidence.compliance.models import Policy
+
+    proposal = Policy.objects.filter(entry_seq=proposal_seq).first()
+    if proposal is None:
+        raise PolicyError(f"proposal: no proposed policy version at entry #{proposal_seq}")
+    if proposal.approval_seq is not None:
+        raise PolicyError(f"proposal: #{proposal_seq} was already approved by {proposal.approved_by}")
+    check_second_engineer(proposal.recorded_by, approved_by)
+    now = datetime.now(UTC)
+    asked = requested_effective_at(proposal_seq)
+    data = {
+        "proposal_seq": proposal_seq,
+        "environment": proposal.environment,
+        "version": proposal.version,
+        "proposed_by": proposal.recorded_by,
+        "approved_by": approved_by,
+        "effective_at": _stamp(asked or now),
+    }
+    record = Record(
+        kind=POLICY_APPROVED,
+        source="policy",
+        subject=f"policy:{proposal.environment}",
+        idempotency_key=f"policy:approval:{proposal_seq}",
+        data=data,
+        observed_at=now,
+        occurred_at=now,
+    )
+    return append_entry(record)
+
+
+def requested_effective_at(proposal_seq: int) -> datetime | None:
+    """The effective time a proposal asked for, read from its entry (None: from its approval)."""
+    from ledger.models import Entry
+
+    entry = Entry.objects.get(seq=proposal_seq)
+    asked = entry.data.get("effective_at")
+    return parse_time(asked, to_utc=True) if asked else None
+
+
+def propose_acceptance(finding_key: str, proposed_by: str, reason: str, until: Any) -> Appended:
+    """Propose accepting a finding's risk (who, why, until when). The finding stays open until a
+    different engineer approves; nobody who authored, approved or merged the change may propose."""
     from evidence.compliance.models import Finding
 
-    finding = Finding.objects.filter(key=finding_key).first()
+    finding = Finding.objects.filter(key=finding_key).select_related("deployment").first()
     if finding is None:
         raise PolicyError(f"finding: no finding with key {finding_key!r}")
-    if not accepted_by:
-        raise PolicyError("accepted_by: required")
+    if not proposed_by:
+        raise PolicyError("proposed_by: required")
     if not isinstance(reason, str) or len(reason.strip()) < 10:
         raise PolicyError("reason: say why the risk is accepted (at least 10 characters)")
     now = datetime.now(UTC)
     ends = _time("until", until)
     if ends <= now:
         raise PolicyError("until: must be in the future")
+    check_outside_the_change(finding.deployment, proposed_by)
     data = {
         "finding": finding.key,
         "code": finding.code,
         "deployment": finding.deployment.identity,
         "subject": finding.subject,
-        "accepted_by": accepted_by,
+        "proposed_by": proposed_by,
         "reason": reason.strip(),
         "until": _stamp(ends),
     }
     digest = sorted_json_hash64(data)
     record = Record(
-        kind=ACCEPTANCE_KIND,
+        kind=ACCEPTANCE_PROPOSED,
         source="findings",
         subject=f"finding:{finding.key}",
         idempotency_key=f"finding:acceptance:{finding.key}:{digest}",
+        data=data,
+        observed_at=now,
+        occurred_at=now,
+    )
+    return append_entry(record)
+
+
+def approve_acceptance(proposal_seq: int, approved_by: str) -> Appended:
+    """A second engineer, outside the change, approves a proposed acceptance: from then the finding
+    counts as accepted until the proposal's end."""
+    from evidence.compliance.models import Finding, RiskAcceptance
+
+    proposal = RiskAcceptance.objects.filter(entry_seq=proposal_seq).first()
+    if proposal is None:
+        raise PolicyError(f"proposal: no proposed risk acceptance at entry #{proposal_seq}")
+    if proposal.approval_seq is not None:
+        raise PolicyError(f"proposal: #{proposal_seq} was already approved by {proposal.approved_by}")
+    now = datetime.now(UTC)
+    if proposal.until <= now:
+        raise PolicyError(f"proposal: #{proposal_seq} lapsed on {proposal.until:%Y-%m-%d}; propose it again")
+    check_second_engineer(proposal.accepted_by, approved_by)
+    finding = Finding.objects.filter(key=proposal.finding_key).select_related("deployment").first()
+    if finding is None:
+        raise PolicyError(f"finding: no finding with key {proposal.finding_key!r}")
+    check_outside_the_change(finding.deployment, approved_by)
+    data = {
+        "proposal_seq": proposal_seq,
+        "finding": finding.key,
+        "deployment": finding.deployment.identity,
+        "proposed_by": proposal.accepted_by,
+        "approved_by": approved_by,
+    }
+    record = Record(
+        kind=ACCEPTANCE_APPROVED,
+        source="findings",
+        subject=f"finding:{finding.key}",
+        idempotency_key=f"finding:acceptance:approval:{proposal_seq}",
         data=data,
         observed_at=now,
         occurred_at=now,

@@ -10,6 +10,7 @@ Every figure on the summary page has a recipe in exports.figures: entries, findi
 and code (from findings.json), `count.deployments` (each deployment's first entry, listed in the
 count spec, so the verifier checks they are all embedded), `count.<kind group>`, and sample.seqs.
 Findings and tables cite only entries below the checkpoint, all embedded. Providers read only.
+Every pack ends with who held which role (superuser, staff, each group) in its period (providers/access.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ... import figures
 from ..content import Finding, PackContent, Sample, Section, Table
 from ..scope import Scope, ScopeError
 from ..wording import describe_settings
+from .access import access_section
 from .entries import select_entries
 
 MAX_DEPLOYMENTS = 5000  # a period pack lists its whole population; beyond this, narrow the period
@@ -69,12 +71,13 @@ def pack_findings(chains: Iterable[Custody], size: int, now: datetime, where: bo
     out = []
     for chain in chains:
         for f in chain.findings:
-            seqs = _seqs([*f.entry_seqs, f.acceptance_seq], size)
+            seqs = _seqs([*f.entry_seqs, f.acceptance_seq, f.acceptance_approval_seq], size)
             explanation = f.explanation
             status = f.status_at(now)
             if status == "accepted":
                 explanation += (
-                    f" Risk accepted by {f.accepted_by} until {f.accepted_until:%Y-%m-%d}: {f.acceptance_reason}"
+                    f" Risk accepted until {f.accepted_until:%Y-%m-%d}, proposed by {f.accepted_by} and approved"
+                    f" by {f.acceptance_approved_by}: {f.acceptance_reason}"
                 )
             title = f.title + (
                 f" ({chain.application} in {chain.environment}, {chain.deployed_at:%Y-%m-%d})" if where else ""
@@ -159,10 +162,11 @@ class DeploymentPack:
         size = checkpoint_size
         timeline, timeline_seqs = protection_timeline(_branches([chain]), size, chain.deployed_at)
         findings = pack_findings([chain], size, now)
-        seqs = _seqs([*chain.entry_seqs, *timeline_seqs], size)
+        roles, role_seqs = access_section(chain.deployed_at, chain.deployed_at, size)
+        seqs = _seqs([*chain.entry_seqs, *timeline_seqs, *role_seqs], size)
         envelopes = _envelopes(seqs, size)
         first = _seqs([min(row.entry_seqs)] if row.entry_seqs else [row.first_seq], size)
-        counts = {"deployments": {"seqs": first}, "policy_versions": {"kinds": ["policy.version"]}}
+        counts = {"deployments": {"seqs": first}, "policy_versions": {"kinds": ["policy.version.approved"]}}
         sections = [
             Section(
                 title=f"Chain of custody of {row.application} in {row.environment}",
@@ -181,6 +185,7 @@ class DeploymentPack:
                 findings=findings,
             ),
             Section(title="Branch protection", tables=[timeline]),
+            roles,
         ]
         return PackContent(
             title="Deployment audit pack",
@@ -288,7 +293,9 @@ class EnvironmentPeriodPack:
             )
         timeline, timeline_seqs = protection_timeline(_branches(chains), size, until)
         sections.append(Section(title="Branch protection", tables=[timeline]))
-        seqs = _seqs([s for c in chains for s in c.entry_seqs] + timeline_seqs + population, size)
+        roles, role_seqs = access_section(since, until, size)
+        sections.append(roles)
+        seqs = _seqs([s for c in chains for s in c.entry_seqs] + timeline_seqs + population + role_seqs, size)
         envelopes = _envelopes(seqs, size)
         counts = {"deployments": {"seqs": population}}
         summary = _summary(envelopes, findings, counts)
@@ -399,7 +406,9 @@ class RepositoryPeriodPack:
             )
         timeline, timeline_seqs = protection_timeline(_branches_of_pulls(pulls), size, until)
         sections.append(Section(title="Branch protection", tables=[timeline]))
-        seqs = _seqs([s for c in chains.values() for s in c.entry_seqs] + timeline_seqs + population, size)
+        roles, role_seqs = access_section(since, until, size)
+        sections.append(roles)
+        seqs = _seqs([s for c in chains.values() for s in c.entry_seqs] + timeline_seqs + population + role_seqs, size)
         envelopes = _envelopes(seqs, size)
         counts = {"changes": {"seqs": population}}
         summary = _summary(envelopes, findings, counts)

@@ -15,8 +15,12 @@ def check(ctx: Context, case: Case) -> None:
     d, policy = ctx.d, ctx.policy
     subject = f"policy:{d.environment}"
     if policy.entry_seq is not None:
-        text = f"Judged by {d.environment} policy version {policy.version}, in force at the deployment."
-        ctx.add(Link("policy", SATISFIED, text, [policy.entry_seq], subject=subject))
+        text = (
+            f"Judged by {d.environment} policy version {policy.version}, proposed and approved by two engineers, "
+            "in force at the deployment."
+        )
+        seqs = [s for s in (policy.entry_seq, policy.approval_seq) if s is not None]
+        ctx.add(Link("policy", SATISFIED, text, seqs, subject=subject))
         return
     text = (
         f"No policy was recorded for {d.environment} by then; judged by the baseline (one approval by someone "
@@ -28,7 +32,7 @@ def check(ctx: Context, case: Case) -> None:
 RULE = Rule(
     name="policy",
     scope="deployment",
-    reads=("policy.version",),
+    reads=("policy.version.proposed", "policy.version.approved"),
     codes=(),
     explanation="Names the policy version in force at the deployment, or the baseline.",
     check=check,

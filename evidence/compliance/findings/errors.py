@@ -1,0 +1,2 @@
+class PolicyError(ValueError):
+    """Bad policy or acceptance input, or a refused approval; the message names the field."""
