@@ -34,6 +34,8 @@ def setup_django(database_url: str, eager: bool) -> None:
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devkit.settings")
     os.environ.setdefault("LEDGER_SIGNING_KEY", str(Path(tempfile.gettempdir()) / "bench-ledger.key"))
+    # The database is made anew each run, so its checkpoints are too: never the project's var/checkpoints.
+    os.environ["LEDGER_CHECKPOINT_DIR"] = tempfile.mkdtemp(prefix="bench-checkpoints-")
     import django
 
     django.setup()
@@ -72,7 +74,12 @@ def make_record(i: int, worker: int = 0):
 
 def producer(url: str, worker: int, count: int, batch: int, start: mp.Event) -> None:
     setup_django(url, eager=False)
+    from config.celery import app
     from ledger.append import append_entries
+
+    # A reachable broker, as in production: each batch's on-commit "sequence" notice is sent, not retried
+    # against a broker that is not there (kombu's in-memory transport; the sequencer process drains).
+    app.conf.broker_url = "memory://"
 
     records = [make_record(i, worker) for i in range(count)]
     start.wait()
@@ -287,14 +294,14 @@ def run(url: str, label: str, args) -> dict[str, object]:
         out["copy_per_s"] = round(copy_rate)
         print(
             f"append, {args.producers} producers + sequencer: {rate:,.0f} entries/s   "
-            f"plain COPY of the same rows: {copy_rate:,.0f} rows/s   ratio {rate / copy_rate:.0%} (target >= 40%)"
+            f"plain COPY of the same rows: {copy_rate:,.0f} rows/s   ratio {rate / copy_rate:.0%} (target >= 50%)"
         )
     else:
         raw = insert_baseline(args.append_entries)
         out["insert_per_s"] = round(raw)
         print(
             f"append, one process, sequenced inline: {rate:,.0f} entries/s (target >= 7,000/s)   "
-            f"plain INSERT of the same rows: {raw:,.0f} rows/s   ratio {rate / raw:.0%}"
+            f"plain INSERT of the same rows: {raw:,.0f} rows/s   ratio {rate / raw:.0%} (target >= 30%)"
         )
 
     # 2. Single-entry append: accepted and durable (queued, committed), and sequenced inline.

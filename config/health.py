@@ -26,6 +26,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "signing_key": check_signing_key(),
         "sequencer_backlog": check_backlog(),
         "checkpoint_age": check_checkpoint_age(),
+        "checkpoint_timestamp": check_checkpoint_timestamp(),
     }
     ready = all(ok for ok, _ in checks.values())
     body = {
@@ -100,3 +101,24 @@ def check_checkpoint_age() -> tuple[bool, str]:
         seconds, allowed = int(age.total_seconds()), int(limit.total_seconds())
         return False, f"last checkpoint (size {last.size}) is {seconds} s old, over {allowed} s"
     return True, f"last checkpoint {int(age.total_seconds())} s old"
+
+
+def check_checkpoint_timestamp() -> tuple[bool, str]:
+    """Whether the last checkpoint carries its RFC 3161 token (LEDGER_TSA_URL).
+
+    Never fails readiness: a TSA outage does not stop signing, and the next checkpoint asks again.
+    """
+    from ledger.models import Checkpoint
+
+    if not settings.LEDGER_TSA_URL:
+        return True, "no TSA configured"
+    try:
+        last = Checkpoint.objects.order_by("-size").values_list("size", "timestamp_token").first()
+    except Exception as exc:
+        return True, f"cannot read checkpoints: {type(exc).__name__}"
+    if last is None:
+        return True, "no checkpoint yet"
+    size, token = last
+    if token is None:
+        return True, f"last checkpoint (size {size}) not timestamped: the TSA did not answer; signing continues"
+    return True, f"last checkpoint (size {size}) timestamped"

@@ -234,6 +234,11 @@ LEDGER_ORIGIN = os.getenv("LEDGER_ORIGIN", "evidence-ledger.local/ledger")
 LEDGER_MAX_PAYLOAD_BYTES = envint("LEDGER_MAX_PAYLOAD_BYTES", 1024 * 1024, minimum=1024)
 # Every signed checkpoint is also written here as <size>.note (create-only): the copy outside the database.
 LEDGER_CHECKPOINT_DIR = os.getenv("LEDGER_CHECKPOINT_DIR", str(BASE_DIR / "var" / "checkpoints"))
+# RFC 3161 timestamp authority asked for a token over each checkpoint it signs (optional). A TSA that
+# does not answer within LEDGER_TSA_TIMEOUT seconds leaves that checkpoint signed but not timestamped.
+LEDGER_TSA_URL = os.getenv("LEDGER_TSA_URL", "").strip()
+LEDGER_TSA_CERT = os.getenv("LEDGER_TSA_CERT", "").strip()  # PEM; tokens must be signed by it (else: embedded)
+LEDGER_TSA_TIMEOUT = envint("LEDGER_TSA_TIMEOUT", 10, minimum=1)
 
 # --- Audit packs ----------------------------------------------------------------------------
 PACK_STORAGE_DIR = os.getenv("PACK_STORAGE_DIR", str(BASE_DIR / "var" / "packs"))

@@ -9,7 +9,9 @@ sibling attachments, which it imports from its own folder.
 Checks, in order, all of them even after a failure (so the report names every problem):
  1. the PDF signature: intact, cryptographically valid, covering the whole file;
  2. the attachments the pack needs are there;
- 3. the checkpoint's signed note opens with the ledger key given on the command line;
+ 3. the checkpoint's signed note opens with the ledger key given on the command line, and its
+    RFC 3161 token (checkpoint.tsr, when the ledger had a TSA) is over that note and signed by the
+    TSA (the certificate given with --tsa-cert, else the one the token carries);
  4. every entry's leaf hash, recomputed from its exact stored bytes, and its inclusion proof
     against that one checkpoint;
  5. every figure in summary.json, recomputed from the embedded evidence (figures.py).
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 if __package__:  # imported as exports.verifier inside the project
-    from ledger import merkle, note
+    from ledger import merkle, note, timestamp
 
     from . import figures
 else:  # run as a script extracted from a pack: its helpers are sibling attachments
@@ -40,6 +42,7 @@ else:  # run as a script extracted from a pack: its helpers are sibling attachme
     import figures  # type: ignore[no-redef]
     import merkle  # type: ignore[no-redef]
     import note  # type: ignore[no-redef]
+    import timestamp  # type: ignore[no-redef]
 
 # Attachment names; the builder writes exactly these.
 ENTRIES = "entries.jsonl"
@@ -49,8 +52,9 @@ LEDGER_KEY = "ledger-key.pub"
 SUMMARY = "summary.json"
 FINDINGS = "findings.json"
 SCRIPT = "verify_pack.py"
-HELPERS = ("merkle.py", "note.py", "figures.py")
-REQUIRED = (ENTRIES, PROOFS, CHECKPOINT, LEDGER_KEY, SUMMARY, FINDINGS, SCRIPT, *HELPERS)
+TIMESTAMP = "checkpoint.tsr"  # optional: the checkpoint's RFC 3161 token (DER), verified by timestamp.py
+HELPERS = ("merkle.py", "note.py", "figures.py", "timestamp.py")  # timestamp.py: packs made since tokens
+REQUIRED = (ENTRIES, PROOFS, CHECKPOINT, LEDGER_KEY, SUMMARY, FINDINGS, SCRIPT, *HELPERS[:3])
 
 
 @dataclass
@@ -191,8 +195,26 @@ def _json(attachments: Mapping[str, bytes], name: str) -> Any:
     return json.loads(attachments[name].decode("utf-8"))
 
 
+def check_timestamp(attachments: Mapping[str, bytes], note_text: str, tsa_cert: bytes | None, report: Report) -> None:
+    """The checkpoint's RFC 3161 token, if the pack carries one: over this very note, signed by the TSA."""
+    token = attachments.get(TIMESTAMP)
+    if token is None:
+        report.notes.append("checkpoint not timestamped (the pack carries no RFC 3161 token)")
+        return
+    try:
+        stamp = timestamp.verify_token(token, note_text, tsa_cert)
+    except timestamp.TimestampError as exc:
+        report.fail(f"checkpoint timestamp: {exc}")
+        return
+    pinned = "the TSA certificate given" if tsa_cert else "the certificate it carries (compare the fingerprint)"
+    report.notes.append(
+        f"checkpoint timestamped {stamp.gen_time.isoformat()} by {stamp.tsa} (RFC 3161), signed by {pinned}, "
+        f"certificate SHA-256 {stamp.certificate_sha256}"
+    )
+
+
 def check_evidence(
-    attachments: Mapping[str, bytes], ledger_key: str, report: Report
+    attachments: Mapping[str, bytes], ledger_key: str, report: Report, tsa_cert: bytes | None = None
 ) -> tuple[dict[str, Any], dict[int, dict[str, Any]]]:
     """Checkpoint, entries, proofs; returns the attested figures (checkpoint, key) and the envelopes by seq."""
     attested: dict[str, Any] = {}
@@ -226,6 +248,7 @@ def check_evidence(
             "checkpoint.root": base64.b64encode(checkpoint.root).decode(),
         }
     )
+    check_timestamp(attachments, note_text, tsa_cert, report)
     return attested, check_entries(attachments, checkpoint, report)
 
 
@@ -324,7 +347,7 @@ def check_summary(
         report.notes.append(f"{len(summary['figures'])} summary figures recomputed from the evidence and matching")
 
 
-def verify(pdf: bytes, ledger_key: str, trust: list[bytes] | None = None) -> Report:
+def verify(pdf: bytes, ledger_key: str, trust: list[bytes] | None = None, tsa_cert: bytes | None = None) -> Report:
     parse_ledger_key(ledger_key)  # a bad key file stops here, before any verdict
     report = Report()
     signer = check_signature(pdf, report, trust or [])
@@ -338,7 +361,7 @@ def verify(pdf: bytes, ledger_key: str, trust: list[bytes] | None = None) -> Rep
         report.fail(f"attachments: the pack lacks {', '.join(missing)}")
         return report
     try:
-        attested, envelopes = check_evidence(attachments, ledger_key, report)
+        attested, envelopes = check_evidence(attachments, ledger_key, report, tsa_cert)
         check_summary(attachments, attested, envelopes, signer, report)
     except (ValueError, KeyError, TypeError) as exc:  # malformed JSON or fields: name it, do not crash
         report.fail(f"evidence: malformed attachment content ({type(exc).__name__}: {exc})")
@@ -350,12 +373,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("pdf", type=Path, help="the audit pack (PDF)")
     parser.add_argument("--ledger-key", type=Path, required=True, help="the ledger's verifier key (C2SP note key)")
     parser.add_argument("--trust", type=Path, action="append", default=[], help="a CA or signer certificate to trust")
+    parser.add_argument(
+        "--tsa-cert", type=Path, help="the TSA certificate the checkpoint's timestamp must be signed by"
+    )
     parser.add_argument("--extract", type=Path, help="also write the attachments into this folder")
     args = parser.parse_args(argv)
     try:
         pdf = args.pdf.read_bytes()
         key = args.ledger_key.read_text()
         trust = [p.read_bytes() for p in args.trust]
+        tsa_cert = args.tsa_cert.read_bytes() if args.tsa_cert else None
     except OSError as exc:
         print(f"verify_pack: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 2
@@ -364,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, data in read_attachments(pdf).items():
             (args.extract / Path(name).name).write_bytes(data)
     try:
-        report = verify(pdf, key, trust)
+        report = verify(pdf, key, trust, tsa_cert)
     except UsageError as exc:
         print(f"verify_pack: {exc}", file=sys.stderr)
         return 2

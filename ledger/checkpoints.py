@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import checkpoint_files, merkle
+from . import checkpoint_files, merkle, timestamp
 from .keys import SigningKeyError, complete_rotation, load_signers, load_verifiers
 from .models import Checkpoint
 from .note import Checkpoint as CheckpointBody
@@ -52,10 +52,11 @@ def sign_checkpoint() -> Checkpoint | None:
     else:
         note = sign_note(CheckpointBody(settings.LEDGER_ORIGIN, head.size, root).body(), signers)
         key_id = signers[-1].key_id.hex()
+    token = request_timestamp(note, head.size)  # before the row: the row is never updated
     try:
         with transaction.atomic():
             checkpoint = Checkpoint.objects.create(
-                size=head.size, root=root, note=note, key_id=key_id, signed_at=timezone.now()
+                size=head.size, root=root, note=note, key_id=key_id, signed_at=timezone.now(), timestamp_token=token
             )
             checkpoint_files.write_note(head.size, note)  # outside the database before the row commits
     except IntegrityError:
@@ -65,6 +66,32 @@ def sign_checkpoint() -> Checkpoint | None:
     if held is None and len(signers) > 1:
         complete_rotation(signers[-1])  # this checkpoint carries both signatures: the switch is done
     return checkpoint
+
+
+def request_timestamp(note: str, size: int) -> bytes | None:
+    """An RFC 3161 token over the note from LEDGER_TSA_URL, or None: unset, or the TSA failed.
+
+    A TSA outage never stops signing: the checkpoint is signed without a token, verify_ledger and
+    /readyz say it is not timestamped, and the next checkpoint (which covers it) asks again.
+    """
+    if not settings.LEDGER_TSA_URL:
+        return None
+    try:
+        token = timestamp.request_token(settings.LEDGER_TSA_URL, note, settings.LEDGER_TSA_TIMEOUT)
+        if settings.LEDGER_TSA_CERT:
+            timestamp.verify_token(token, note, load_tsa_cert())
+    except (timestamp.TimestampError, OSError) as exc:
+        log.warning("ledger: checkpoint %d signed but not timestamped: %s", size, exc)
+        return None
+    return token
+
+
+def load_tsa_cert() -> bytes | None:
+    """The TSA certificate tokens must be signed by (LEDGER_TSA_CERT), or None: trust the one embedded."""
+    if not settings.LEDGER_TSA_CERT:
+        return None
+    with open(settings.LEDGER_TSA_CERT, "rb") as handle:
+        return handle.read()
 
 
 def _check_extends_earlier(size: int, root: bytes, verifiers: list[Verifier]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from . import merkle
+from . import merkle, timestamp
 from .envelope import ENVELOPE_COLUMNS, differing_columns, open_envelope
 from .models import Checkpoint, Entry, Head, TreeNode
 from .note import Checkpoint as CheckpointBody
@@ -37,18 +37,31 @@ class Report:
     bad_seq: int | None = None
     outside: int = 0  # checkpoints held outside the database that were compared
     outside_problems: list[str] = field(default_factory=list)
+    timestamped: int = 0  # checkpoints whose RFC 3161 token verified
+    not_timestamped: list[int] = field(default_factory=list)  # sizes of checkpoints signed without a token
 
     def line(self) -> str:
         if self.ok:
             held = f", {self.outside} held outside" if self.outside else ""
             return (
                 f"ledger OK: {self.entries} entries, {self.nodes} tree nodes, "
-                f"{self.checkpoints} checkpoints verified{held}"
+                f"{self.checkpoints} checkpoints verified{held}{self.timestamps()}"
             )
         if not self.problem:
             return f"ledger BROKEN: {len(self.outside_problems)} checkpoint(s) held outside disagree with the database"
         where = f"seq {self.bad_seq}: " if self.bad_seq is not None else ""
         return f"ledger BROKEN at {where}{self.problem}"
+
+    def timestamps(self) -> str:
+        """RFC 3161 tokens, when any checkpoint has one or a TSA is configured (a missing one is no tamper)."""
+        if not self.timestamped and not (self.not_timestamped and settings.LEDGER_TSA_URL):
+            return ""
+        text = f", {self.timestamped} timestamped"
+        if self.not_timestamped:
+            sizes = ", ".join(str(size) for size in self.not_timestamped[:5])
+            more = ", ..." if len(self.not_timestamped) > 5 else ""
+            text += f", {len(self.not_timestamped)} not timestamped (size {sizes}{more})"
+        return text
 
     def lines(self) -> list[str]:
         """The verdict, then one line per problem with the checkpoints held outside."""
@@ -134,12 +147,16 @@ def _verifiers(verifier: Verifier | Sequence[Verifier] | None) -> list[Verifier]
     return [verifier] if isinstance(verifier, Verifier) else list(verifier)
 
 
-def verify_ledger(verifier: Verifier | Sequence[Verifier] | None, held: Sequence[HeldCheckpoint] = ()) -> Report:
+def verify_ledger(
+    verifier: Verifier | Sequence[Verifier] | None, held: Sequence[HeldCheckpoint] = (), tsa_cert: bytes | None = None
+) -> Report:
     """Check everything; stop at the first problem in the database, then compare what is held outside.
 
     verifier: the published key(s), any of which may have signed a checkpoint; None skips signatures.
+    tsa_cert: the certificate RFC 3161 tokens must be signed by; None: the one each token embeds.
     """
     verifiers = _verifiers(verifier)
+    stamps = _Stamps(tsa_cert)
     checkpoints = {c.size: c for c in Checkpoint.objects.all()}
     outside = _open_held(held, verifiers)
     report = Report(True, 0, 0, 0, outside=len(outside.by_size))
@@ -154,7 +171,7 @@ def verify_ledger(verifier: Verifier | Sequence[Verifier] | None, held: Sequence
         with transaction.atomic():  # one snapshot for every stream (PostgreSQL)
             roots[0] = merkle.EMPTY_ROOT
             if 0 in checkpoints:
-                _check_checkpoint(checkpoints[0], merkle.EMPTY_ROOT, verifiers)
+                _check_checkpoint(checkpoints[0], merkle.EMPTY_ROOT, verifiers, stamps)
                 report.checkpoints += 1
             rows = _stream(
                 f"SELECT seq, payload, leaf_hash, chain_hash, {', '.join(ENVELOPE_COLUMNS)} "
@@ -162,7 +179,7 @@ def verify_ledger(verifier: Verifier | Sequence[Verifier] | None, held: Sequence
                 [],
             )
             try:
-                chain = _replay(rows, frontier, chain, levels, checkpoints, wanted, roots, verifiers, report)
+                chain = _replay(rows, frontier, chain, levels, checkpoints, wanted, roots, (verifiers, stamps), report)
                 extra = levels.leftovers()
             finally:  # close server-side cursors while their transaction is still open
                 rows.close()  # type: ignore[attr-defined]
@@ -178,7 +195,11 @@ def verify_ledger(verifier: Verifier | Sequence[Verifier] | None, held: Sequence
     except _Broken as broken:
         report.ok, report.bad_seq, report.problem = False, broken.seq, broken.problem
         report.entries = report.entries or frontier.size
-    report.outside_problems += _compare_held(outside, checkpoints, roots, frontier.size, report)
+    report.timestamped, report.not_timestamped = stamps.verified, stamps.missing
+    # Held outside and beyond the log means rolled back; a replay that stopped early has not seen the end.
+    last = Entry.objects.order_by("-seq").values_list("seq", flat=True).first()
+    stored = frontier.size if report.ok else max(frontier.size, (last or -1) + 1)
+    report.outside_problems += _compare_held(outside, checkpoints, roots, stored, report)
     if report.outside_problems:
         report.ok = False
     return report
@@ -210,7 +231,7 @@ def _replay(
     checkpoints: dict[int, Checkpoint],
     wanted: set[int],
     roots: dict[int, bytes],
-    verifiers: list[Verifier] | None,
+    checks: tuple[list[Verifier] | None, _Stamps],
     report: Report,
 ) -> bytes:
     for row in rows:
@@ -230,7 +251,7 @@ def _replay(
         if frontier.size in wanted:
             root = roots[frontier.size] = frontier.root()
             if frontier.size in checkpoints:
-                _check_checkpoint(checkpoints[frontier.size], root, verifiers)
+                _check_checkpoint(checkpoints[frontier.size], root, *checks)
                 report.checkpoints += 1
     return chain
 
@@ -247,10 +268,30 @@ def _check_columns(seq: int, payload: bytes, values: tuple[Any, ...]) -> None:
         raise _Broken(seq, f"column {name} is {stored!r} but the payload says {hashed!r} (the column was edited)")
 
 
-def _check_checkpoint(checkpoint: Checkpoint, root: bytes, verifiers: list[Verifier] | None) -> None:
+@dataclass
+class _Stamps:
+    """RFC 3161 tokens over checkpoint notes: checked where present, counted where missing."""
+
+    tsa_cert: bytes | None
+    verified: int = 0
+    missing: list[int] = field(default_factory=list)
+
+    def check(self, checkpoint: Checkpoint, seq: int | None) -> None:
+        if checkpoint.timestamp_token is None:
+            self.missing.append(checkpoint.size)
+            return
+        try:
+            timestamp.verify_token(bytes(checkpoint.timestamp_token), checkpoint.note, self.tsa_cert)
+        except timestamp.TimestampError as exc:
+            raise _Broken(seq, f"checkpoint {checkpoint.size}: its RFC 3161 timestamp token: {exc}") from None
+        self.verified += 1
+
+
+def _check_checkpoint(checkpoint: Checkpoint, root: bytes, verifiers: list[Verifier] | None, stamps: _Stamps) -> None:
     seq = checkpoint.size - 1 if checkpoint.size else None
     if bytes(checkpoint.root) != root:
         raise _Broken(seq, f"checkpoint {checkpoint.size}: stored root differs from the recomputed tree")
+    stamps.check(checkpoint, seq)
     if verifiers is None:
         return
     try:

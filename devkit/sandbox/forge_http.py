@@ -79,6 +79,7 @@ class FakeServer:
         self.httpd: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
         self.port = 0  # 0: an ephemeral port; the demo fixes one so its URLs stay the same across runs
+        self.latency = 0.0  # seconds before each answer: a slow forge, so a fault test can kill a harvest mid-way
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> FakeServer:
@@ -157,6 +158,8 @@ class FakeServer:
 
     # --- dispatch -------------------------------------------------------------------------
     def dispatch(self, handler: BaseHTTPRequestHandler) -> None:
+        if self.latency:
+            time.sleep(self.latency)
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger import merkle, note
+from ledger import merkle, note, timestamp
 from ledger.checkpoints import sign_checkpoint
 from ledger.envelope import open_envelope
 from ledger.keys import load_verifiers
@@ -23,6 +23,7 @@ from ..errors import PackError
 HELPER_SOURCES = {
     "merkle.py": Path(merkle.__file__),
     "note.py": Path(note.__file__),
+    "timestamp.py": Path(timestamp.__file__),
     "figures.py": Path(verifier_module.__file__).with_name("figures.py"),
     verifier_module.SCRIPT: Path(verifier_module.__file__),
 }
@@ -161,6 +162,8 @@ def attachment_files(evidence: Evidence, summary: dict[str, Any], findings: list
         v.SUMMARY: json.dumps(summary, indent=1, ensure_ascii=False).encode(),
         v.FINDINGS: json.dumps(findings, indent=1, ensure_ascii=False).encode(),
     }
+    if evidence.checkpoint.timestamp_token is not None:
+        files[v.TIMESTAMP] = bytes(evidence.checkpoint.timestamp_token)
     for name, path in HELPER_SOURCES.items():
         files[name] = path.read_bytes()
     return files

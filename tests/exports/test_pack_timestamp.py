@@ -1,77 +1,35 @@
-"""With PACK_TSA_URL set, the signature carries an RFC 3161 timestamp from that authority.
+"""RFC 3161 timestamps in packs: with PACK_TSA_URL the PDF signature carries one; with LEDGER_TSA_URL
+the pack carries the checkpoint's token (checkpoint.tsr), which the offline verifier checks.
 
-The TSA is a loopback HTTP server started by the test (port 0), answering RFC 3161 requests
-with tokens signed by a timestamping certificate made here.
+The TSA is a loopback HTTP server (tests/support/tsa.py) with a timestamping certificate made here.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import os
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sys
 
 import pytest
-from asn1crypto import keys, tsp
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from exports.pack.build import build_pack
 from exports.signing import load_pack_signer
-from exports.verifier import verify
-
-
-def tsa_material():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)  # pyHanko's test TSA signs RSA only
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Loopback TSA")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(hours=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    der_key = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER)), keys.PrivateKeyInfo.load(der_key)
+from exports.verifier import read_attachments, verify
+from tests.support.tsa import loopback_tsa
 
 
 @pytest.fixture
 def tsa_url():
-    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+    with loopback_tsa() as tsa:
+        yield tsa.url, tsa.asked
 
-    cert, key = tsa_material()
-    authority = DummyTimeStamper(cert, key)
-    asked = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            asked.append(self.headers["Content-Type"])
-            answer = authority.request_tsa_response(tsp.TimeStampReq.load(body)).dump()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/tsa", asked
-    server.shutdown()
+@pytest.fixture
+def ledger_tsa(settings):
+    with loopback_tsa("Checkpoint TSA") as tsa:
+        settings.LEDGER_TSA_URL = tsa.url
+        yield tsa
 
 
 def test_it_timestamps_the_signature_when_a_tsa_is_configured(
@@ -91,3 +49,61 @@ def test_it_timestamps_the_signature_when_a_tsa_is_configured(
         path.write_bytes(built.pdf)
         out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=True).stdout
         assert "Signature is Valid." in out and "Total document signed" in out
+
+
+def test_it_carries_the_checkpoint_token_and_the_verifier_checks_it(
+    ledger_tsa, evidence, operator_signer, entries_scope, ledger_pub
+):
+    built = build_pack(entries_scope, "alice", operator_signer)
+    attachments = read_attachments(built.pdf)
+
+    assert attachments["checkpoint.tsr"] == bytes(built.evidence.checkpoint.timestamp_token)
+    report = verify(built.pdf, ledger_pub.read_text(), tsa_cert=ledger_tsa.cert_pem())
+    assert report.ok, report.text()
+    assert "by Common Name: Checkpoint TSA (RFC 3161), signed by the TSA certificate given" in report.text()
+
+
+def test_the_offline_verifier_fails_a_checkpoint_token_from_another_tsa(
+    ledger_tsa, evidence, operator_signer, entries_scope, ledger_pub
+):
+    built = build_pack(entries_scope, "alice", operator_signer)
+    with loopback_tsa("Another TSA") as another:
+        report = verify(built.pdf, ledger_pub.read_text(), tsa_cert=another.cert_pem())
+
+    assert not report.ok
+    assert report.failures == [
+        "checkpoint timestamp: its signature does not verify with the certificate of Common Name: Another TSA"
+    ]
+
+
+def test_a_pack_without_a_checkpoint_token_says_not_timestamped(evidence, operator_signer, entries_scope, ledger_pub):
+    built = build_pack(entries_scope, "alice", operator_signer)
+
+    report = verify(built.pdf, ledger_pub.read_text())
+    assert report.ok, report.text()
+    assert "checkpoint.tsr" not in read_attachments(built.pdf)
+    assert "checkpoint not timestamped (the pack carries no RFC 3161 token)" in report.text()
+
+
+def test_the_embedded_verifier_checks_the_token_from_its_attachments_alone(
+    ledger_tsa, evidence, operator_signer, entries_scope, ledger_pub, tmp_path
+):
+    built = build_pack(entries_scope, "alice", operator_signer)
+    folder = tmp_path / "extracted"
+    folder.mkdir()
+    for name, data in read_attachments(built.pdf).items():
+        (folder / name).write_bytes(data)
+    (folder / "pack.pdf").write_bytes(built.pdf)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO", "PYTHON", "DATABASE"))}
+
+    run = subprocess.run(
+        [sys.executable, "-I", "verify_pack.py", "pack.pdf", "--ledger-key", str(ledger_pub)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert run.returncode == 0, run.stdout + run.stderr[-2000:]
+    assert "by Common Name: Checkpoint TSA (RFC 3161), signed by the certificate it carries" in run.stdout
