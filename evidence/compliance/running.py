@@ -32,7 +32,6 @@ from django.utils.dateparse import parse_datetime
 from evidence.core.times import parse_time
 from evidence.readmodels.models import (
     DeployedApplication,
-    Deployment,
     DeploymentGap,
     RunningInterval,
     WorkloadSnapshot,
@@ -213,25 +212,25 @@ def running_at(environment: str, at: datetime) -> RunningState:
     return state
 
 
-# The deployment whose running interval holds T, per application of the environment.
+# The interval holding T, per application of the environment (its columns copied from the deployment).
 ANSWER = (
-    "d.id, d.application, d.revision, d.image_digests, d.running_since, d.finished_at, d.outcome, d.controller, "
-    "d.entry_seqs"
+    "i.deployment_id, i.application, i.revision, i.image_digests, i.running_since, i.started, i.outcome, "
+    "i.controller, i.entry_seqs"
 )
 RUNNING_SQL = {
     # One scan of the GiST index on (environment, [started, ended)) (migration readmodels 0004).
     # Times and JSON come back as text: Python's C parsers read them faster than the driver's loaders.
     "postgresql": (
-        "SELECT d.id, d.application, d.revision, d.image_digests::text, d.running_since::text, d.finished_at::text, "
-        "d.outcome, d.controller, d.entry_seqs::text FROM {intervals} i JOIN {deployments} d ON d.id = i.deployment_id "
-        "WHERE i.environment = %s AND tstzrange(i.started, i.ended, '[)') @> %s::timestamptz ORDER BY d.application"
+        "SELECT i.deployment_id, i.application, i.revision, i.image_digests::text, i.running_since::text, "
+        "i.started::text, i.outcome, i.controller, i.entry_seqs::text FROM {intervals} i "
+        "WHERE i.environment = %s AND tstzrange(i.started, i.ended, '[)') @> %s::timestamptz ORDER BY i.application"
     ),
     # Elsewhere: per application, the latest interval started by T (index running_env_app_started).
     "default": (
-        f"SELECT {ANSWER} FROM {{deployments}} d WHERE d.id IN (SELECT (SELECT x.deployment_id FROM {{intervals}} x "
+        f"SELECT {ANSWER} FROM {{intervals}} i WHERE i.id IN (SELECT (SELECT x.id FROM {{intervals}} x "
         "WHERE x.environment = a.environment AND x.application = a.application AND x.started <= %s "
         "ORDER BY x.started DESC, x.deployment_id DESC LIMIT 1) FROM {apps} a WHERE a.environment = %s) "
-        "ORDER BY d.application"
+        "ORDER BY i.application"
     ),
 }
 
@@ -239,7 +238,6 @@ RUNNING_SQL = {
 def _running_rows(environment: str, at: datetime) -> list[tuple[Any, ...]]:
     sql = RUNNING_SQL.get(connection.vendor, RUNNING_SQL["default"]).format(
         apps=DeployedApplication._meta.db_table,
-        deployments=Deployment._meta.db_table,
         intervals=RunningInterval._meta.db_table,
     )
     when = connection.ops.adapt_datetimefield_value(at)

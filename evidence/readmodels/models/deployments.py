@@ -97,9 +97,10 @@ class RunningInterval(models.Model):
     until the next such deployment of its application in its environment did (null: still running).
 
     Derived only from Deployment rows (`projectors.deployments.intervals`), so projecting entries in
-    any order, or a rebuild, gives the same rows. Running-at answers "at T" from these rows: on
+    any order, or a rebuild, gives the same rows. Running-at answers "at T" from these rows alone: on
     PostgreSQL a GiST index on (environment, [started, ended)) finds every application's interval
-    in one index scan (migration 0004_running_intervals); elsewhere one probe per application.
+    in one index scan (migration 0004_running_intervals), and the answer's columns are copied here
+    so that scan reads the few pages written around T, not one page of deployments per application.
     """
 
     environment = models.CharField(max_length=100)
@@ -107,6 +108,13 @@ class RunningInterval(models.Model):
     deployment = models.OneToOneField(Deployment, on_delete=models.CASCADE, related_name="running_interval")
     started = models.DateTimeField(help_text="The deployment's finish: when it took effect.")
     ended = models.DateTimeField(null=True, blank=True, help_text="When the next deployment took effect.")
+    # copied from the deployment, kept equal by the same refresh
+    revision = models.CharField(max_length=500, blank=True)
+    image_digests = models.JSONField(default=list, blank=True)
+    running_since = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)
+    controller = models.CharField(max_length=20)
+    entry_seqs = models.JSONField(default=list)
 
     class Meta:
         ordering = ["environment", "application", "started"]

@@ -1,75 +1,68 @@
 """Running intervals and deployment commits: read models derived from Deployment rows alone.
 
 A series (environment, application) is re-derived whole whenever one of its deployments is saved,
-so the rows depend only on the deployments, never on the order entries were projected in. Only
-the differences are written: a new deployment at the end of a series closes one interval and opens
-one.
+so the rows depend only on the deployments, never on the order entries were projected in. The
+derivation is two set-based statements, and only the differences are written: a new deployment at
+the end of a series rewrites the interval it closes and adds its own.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from datetime import datetime
+
+from django.db import connection
 
 from evidence.readmodels.models import DeployedApplication, Deployment, DeploymentCommit, RunningInterval
 from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 
 SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-Interval = tuple[str, str, datetime, datetime | None]  # environment, application, started, ended
-BATCH = 5000
+COPIED = ("revision", "image_digests", "running_since", "outcome", "controller", "entry_seqs")
+# Each live deployment runs from its finish until the next one's (ties broken by id, as running-at).
+WANTED = (
+    "WITH wanted AS (SELECT d.id AS deployment_id, d.environment, d.application, d.finished_at AS started, "
+    "LEAD(d.finished_at) OVER (PARTITION BY d.environment, d.application ORDER BY d.finished_at, d.id) AS ended, "
+    + ", ".join(f"d.{c}" for c in COPIED)
+    + " FROM {deployments} d WHERE {scope_d} AND d.finished_at IS NOT NULL AND d.outcome IN ({live})) "
+)
+# (statements that start with their verb, so both drivers report the rows they changed)
+STALE = (
+    "DELETE FROM {intervals} WHERE {scope_i} AND deployment_id NOT IN ("
+    + WANTED
+    + "SELECT w.deployment_id FROM wanted w JOIN {intervals} k ON k.deployment_id = w.deployment_id "
+    "AND k.started = w.started " + " ".join(f"AND k.{c} {{same}} w.{c}" for c in ("ended", *COPIED)) + ")"
+)
+COLUMNS = ", ".join(("deployment_id", "environment", "application", "started", "ended", *COPIED))
+MISSING = (
+    "INSERT INTO {intervals} (" + COLUMNS + ") " + WANTED + "SELECT " + COLUMNS + " FROM wanted w WHERE NOT EXISTS "
+    # in time order, as a projection in seq order writes them: "at T" then reads neighbouring pages
+    "(SELECT 1 FROM {intervals} i WHERE i.deployment_id = w.deployment_id) ORDER BY w.started, w.deployment_id"
+)
 
 
 def refresh_intervals(environment: str | None = None, application: str | None = None) -> int:
     """Make the intervals of one series (or of one environment, or of all) match its deployments;
-    return how many rows were written or removed."""
+    return how many rows were removed or written."""
     if environment is None:
         names = DeployedApplication.objects.order_by("environment").values_list("environment", flat=True).distinct()
         return sum(refresh_intervals(name) for name in list(names))
-    scope = {"environment": environment} | ({"application": application} if application is not None else {})
-    wanted = dict(_derived(scope))
-    have: dict[int, tuple[int, Interval]] = {
-        deployment: (pk, (env, app, started, ended))
-        for pk, deployment, env, app, started, ended in RunningInterval.objects.filter(**scope).values_list(
-            "id", "deployment_id", "environment", "application", "started", "ended"
-        )
+    params = [environment] if application is None else [environment, application]
+    scope = "{t}.environment = %s" + ("" if application is None else " AND {t}.application = %s")
+    intervals = RunningInterval._meta.db_table
+    names = {
+        "deployments": Deployment._meta.db_table,
+        "intervals": intervals,
+        "scope_d": scope.format(t="d"),
+        "scope_i": scope.format(t=intervals),
+        "live": ", ".join(f"'{o}'" for o in LIVE_OUTCOMES),  # constants, not input
+        "same": "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS",  # null-safe equality
     }
-    # a deployment whose finish moved (rare) is written anew; one that only gained a successor is updated
-    gone = {d for d, (_, v) in have.items() if d not in wanted or wanted[d][:3] != v[:3]}
-    ended = [
-        RunningInterval(pk=pk, ended=wanted[d][3]) for d, (pk, v) in have.items() if d not in gone and wanted[d] != v
-    ]
-    if gone:
-        RunningInterval.objects.filter(deployment_id__in=gone).delete()
-    RunningInterval.objects.bulk_update(ended, ["ended"], batch_size=BATCH)
-    # new rows in time order, as a projection in seq order writes them: "at T" reads neighbouring pages
-    new = sorted((v[2], d) for d, v in wanted.items() if d not in have or d in gone)
-    RunningInterval.objects.bulk_create([_row(d, wanted[d]) for _, d in new], batch_size=BATCH)
-    return len(gone) + len(ended) + len(new)
-
-
-def _derived(scope: dict[str, str]) -> Iterator[tuple[int, Interval]]:
-    """Each live deployment runs from its finish until the next one's (ties broken by id, as running-at)."""
-    rows = (
-        Deployment.objects.filter(**scope, finished_at__isnull=False, outcome__in=LIVE_OUTCOMES)
-        .order_by("environment", "application", "finished_at", "id")
-        .values_list("id", "environment", "application", "finished_at")
-    )
-    previous: tuple[int, str, str, datetime] | None = None
-    for pk, env, app, finished in rows.iterator(chunk_size=BATCH):
-        if previous is not None:
-            ended = finished if (previous[1], previous[2]) == (env, app) else None
-            yield previous[0], (previous[1], previous[2], previous[3], ended)
-        previous = (pk, env, app, finished)
-    if previous is not None:
-        yield previous[0], (previous[1], previous[2], previous[3], None)
-
-
-def _row(pk: int, value: Interval) -> RunningInterval:
-    environment, application, started, ended = value
-    return RunningInterval(
-        deployment_id=pk, environment=environment, application=application, started=started, ended=ended
-    )
+    written = 0
+    with connection.cursor() as cursor:
+        cursor.execute(STALE.format(**names), params + params)
+        written += max(cursor.rowcount, 0)
+        cursor.execute(MISSING.format(**names), params)
+        written += max(cursor.rowcount, 0)
+    return written
 
 
 def commit_shas(revision: str) -> list[str]:
