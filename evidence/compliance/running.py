@@ -1,13 +1,19 @@
 """What was running in an environment at a time, and how two such states differ.
 
-For each application ever deployed to the environment, the running deployment at T is the
-latest one that finished at or before T and took effect (succeeded, degraded or rolled back; a
-failed sync leaves the previous one running). One index probe per application on
-(environment, application, finished_at).
+For each application ever deployed to the environment, the running deployment at T is the one
+whose running interval (`RunningInterval`: from its finish until the next live deployment's)
+holds T. On PostgreSQL one GiST index scan finds them all; elsewhere one probe per application.
 
-`at` accepts an ISO 8601 time (`2026-03-01T12:00Z`, a date means its midnight UTC, no zone means
-UTC), `now`, `N <unit>s ago` (seconds ... weeks), and `~N`: the state right after the N-th
-deployment back in that environment (`~0` is the latest), as Kosli's `prod~N`.
+Query forms, as Kosli users write them (`parse_query`, `parse_at`):
+
+- `prod`, `prod@{<time>}`, `prod#N` (the N-th snapshot since the first, `#1` the first),
+  `prod~N` (N deployments ago, `~0` the latest);
+- a time: ISO 8601 (`2026-03-01T12:00Z`; a date means its midnight UTC, no zone means UTC),
+  `now`, `today`, `yesterday` (24 hours ago), `N <unit>s ago` or `N.<unit>s.ago` (seconds ...
+  weeks, months, years: calendar months and years).
+
+A snapshot is the state right after one deployment took effect. An environment nobody deployed
+to is `UnknownEnvironment` (the API's 404), which lists the known ones.
 """
 
 from __future__ import annotations
@@ -18,21 +24,78 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.db import connection
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
 from evidence.core.times import parse_time
-from evidence.readmodels.models import DeployedApplication, Deployment, DeploymentGap, WorkloadSnapshot
-from evidence.readmodels.models.deployments import LIVE_OUTCOMES
+from evidence.readmodels.models import (
+    DeployedApplication,
+    DeploymentGap,
+    RunningInterval,
+    WorkloadSnapshot,
+)
+from evidence.readmodels.projectors.deployments.pods import image_digest
 
-RELATIVE = re.compile(r"^(\d+)\s*(second|minute|hour|day|week)s?\s+ago$")
+RELATIVE = re.compile(r"^(\d{1,12})[\s.]*(second|minute|hour|day|week|month|year)s?[\s.]+ago$")
 BACK = re.compile(r"^~(\d+)$")
+NUMBERED = re.compile(r"^#(\d+)$")
+QUERY = re.compile(r"^(?P<env>[^@#~\s]+)(?:@\{(?P<at>[^{}]*)\}|(?P<ref>[#~]\d+))$")
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+MAX_BACK = 10**9  # beyond any environment's history; bigger numbers are refused before the database
+FORMS = "an ISO 8601 time (2026-03-01T12:00Z), 'now', 'yesterday', '3 weeks ago', '2.months.ago', '~N' or '#N'"
 
 
 class BadTime(ValueError):
     """`at` cannot be read; the message says what was given and what is accepted."""
+
+
+class UnknownEnvironment(LookupError):
+    """Nothing was ever deployed to this environment; the message lists the ones known."""
+
+    def __init__(self, environment: str, known: list[str]) -> None:
+        self.environment, self.known = environment, known
+        names = ", ".join(known) if known else "none yet"
+        super().__init__(f"unknown environment {environment!r}; known environments: {names}")
+
+
+def known_environments() -> list[str]:
+    names = DeployedApplication.objects.order_by("environment").values_list("environment", flat=True).distinct()
+    return list(names)
+
+
+def check_environment(environment: str) -> str:
+    """The environment, if anything was ever deployed there; else UnknownEnvironment."""
+    if not DeployedApplication.objects.filter(environment=environment).exists():
+        raise UnknownEnvironment(environment, known_environments())
+    return environment
+
+
+def parse_query(text: str) -> tuple[str, str | None]:
+    """`prod@{yesterday}` -> ("prod", "yesterday"); `prod#3` -> ("prod", "#3"); `prod` -> ("prod", None)."""
+    value = text.strip()
+    match = QUERY.match(value)
+    if match is None:
+        if re.search(r"[@#~{}]", value):
+            raise BadTime(f"{value!r}: expected ENV, ENV@{{TIME}}, ENV#N or ENV~N (e.g. prod@{{3.weeks.ago}})")
+        return value, None
+    return match.group("env"), match.group("at") if match.group("at") is not None else match.group("ref")
+
+
+def resolve(query: str, at: str | None = None, now: datetime | None = None) -> tuple[str, datetime]:
+    """An environment query (any form of `parse_query`) and an optional separate `at`, checked:
+    BadTime for a form that cannot be read, UnknownEnvironment for an environment never deployed to."""
+    if not query.strip():
+        raise BadTime("an environment is required")
+    environment, stated = parse_query(query)
+    if stated is not None and at not in (None, ""):
+        raise BadTime(f"{query!r} already says when; leave out 'at' ({at!r})")
+    text = stated if stated is not None else at
+    if BACK.match((text or "").strip()) or NUMBERED.match((text or "").strip()):
+        return check_environment(environment), parse_at(text, environment, now)
+    moment = parse_at(text, environment, now)  # a form that cannot be read is said before the environment
+    return check_environment(environment), moment
 
 
 @dataclass
@@ -48,6 +111,7 @@ class RunningApp:
     entry_seqs: list[int]
     observed_digests: list[str] | None = None  # from the latest pods snapshot at or before T
     observed_at: datetime | None = None
+    observed_containers: dict[str, list[str]] | None = None  # container name -> digests its pods ran
     drift: bool | None = None  # None: nothing to compare (no snapshot, or no digests named)
     gap: bool = False  # history rolled over unseen around this deployment
 
@@ -74,27 +138,49 @@ def _app_dict(app: RunningApp) -> dict[str, Any]:
 
 
 def parse_at(text: str | None, environment: str, now: datetime | None = None) -> datetime:
-    """Read `at` (see module doc); raise BadTime with a message."""
+    """Read a time (see module doc); raise BadTime with a message naming the form."""
     now = now or datetime.now(UTC)
     value = (text or "now").strip()
-    if value.lower() == "now":
-        return now
-    if match := RELATIVE.match(value.lower()):
-        return now - timedelta(seconds=int(match.group(1)) * UNITS[match.group(2)])
-    if match := BACK.match(value):
-        n = int(match.group(1))
-        live = Deployment.objects.filter(environment=environment, finished_at__isnull=False, outcome__in=LIVE_OUTCOMES)
-        found = live.order_by("-finished_at", "-id").values_list("finished_at", flat=True)[n : n + 1]
-        if not found:
-            raise BadTime(f"at {value!r}: environment {environment!r} has only {live.count()} deployments")
-        return found[0]
+    if value.startswith("@{") and value.endswith("}"):
+        value = value[2:-1].strip()
+    word = value.lower()
+    if word in ("now", "today", "yesterday"):
+        midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return {"now": now, "today": midnight, "yesterday": now - timedelta(days=1)}[word]
+    if match := RELATIVE.match(word):
+        return _ago(value, now, int(match.group(1)), match.group(2))
+    if match := BACK.match(value) or NUMBERED.match(value):
+        return _snapshot(value, environment, int(match.group(1)) if len(match.group(1)) <= 12 else MAX_BACK + 1)
     try:
         parsed = parse_time(value)
     except ValueError:
         parsed = None
     if parsed is None:
-        raise BadTime(f"at {value!r}: expected an ISO 8601 time (2026-03-01T12:00Z), 'now', 'N days ago' or '~N'")
+        raise BadTime(f"at {value!r}: expected {FORMS}")
     return parsed
+
+
+def _ago(value: str, now: datetime, n: int, unit: str) -> datetime:
+    try:
+        if unit in ("month", "year"):
+            return now - relativedelta(**{f"{unit}s": n})
+        return now - timedelta(seconds=n * UNITS[unit])
+    except (OverflowError, ValueError):
+        raise BadTime(f"at {value!r}: too far back (before the year 1)") from None
+
+
+def _snapshot(value: str, environment: str, n: int) -> datetime:
+    """`~N`: when the N-th latest deployment took effect; `#N`: the N-th since the first (from 1)."""
+    numbered = value.startswith("#")
+    if numbered and n == 0:
+        raise BadTime(f"at {value!r}: snapshots are numbered from #1 (the first deployment)")
+    rows = RunningInterval.objects.filter(environment=environment)
+    order = ("started", "deployment_id") if numbered else ("-started", "-deployment_id")
+    index = n - 1 if numbered else n
+    found = list(rows.order_by(*order).values_list("started", flat=True)[index : index + 1]) if n <= MAX_BACK else []
+    if not found:
+        raise BadTime(f"at {value!r}: environment {environment!r} has only {rows.count()} deployments")
+    return found[0]
 
 
 def running_at(environment: str, at: datetime) -> RunningState:
@@ -119,30 +205,32 @@ def running_at(environment: str, at: datetime) -> RunningState:
         snapshot = snapshots.get(application)
         if snapshot is not None and finished and snapshot.observed_at >= finished:
             app.observed_digests, app.observed_at = list(snapshot.digests), snapshot.observed_at
+            app.observed_containers = containers_of(snapshot)
             app.drift = bool(digests) and set(snapshot.digests) != set(digests)
             app.entry_seqs = sorted({*seqs, snapshot.entry_seq})
         state.applications.append(app)
     return state
 
 
-# For each application of the environment, the latest deployment that took effect by T: one probe
-# of the (environment, application, finished_at) index each. LATERAL where the database has it.
+# The interval holding T, per application of the environment (its columns copied from the deployment).
+ANSWER = (
+    "i.deployment_id, i.application, i.revision, i.image_digests, i.running_since, i.started, i.outcome, "
+    "i.controller, i.entry_seqs"
+)
 RUNNING_SQL = {
+    # One scan of the GiST index on (environment, [started, ended)) (migration readmodels 0004).
     # Times and JSON come back as text: Python's C parsers read them faster than the driver's loaders.
     "postgresql": (
-        "SELECT d.id, d.application, d.revision, d.image_digests::text, d.running_since::text, d.finished_at::text, "
-        "d.outcome, d.controller, d.entry_seqs::text FROM {apps} a CROSS JOIN LATERAL ("
-        "SELECT id, application, revision, image_digests, running_since, finished_at, outcome, controller, "
-        "entry_seqs FROM {deployments} x WHERE x.environment = a.environment AND x.application = a.application "
-        "AND x.finished_at <= %s AND x.outcome IN ({live}) ORDER BY x.finished_at DESC, x.id DESC LIMIT 1) d "
-        "WHERE a.environment = %s AND a.first_finished_at <= %s ORDER BY d.application"
+        "SELECT i.deployment_id, i.application, i.revision, i.image_digests::text, i.running_since::text, "
+        "i.started::text, i.outcome, i.controller, i.entry_seqs::text FROM {intervals} i "
+        "WHERE i.environment = %s AND tstzrange(i.started, i.ended, '[)') @> %s::timestamptz ORDER BY i.application"
     ),
+    # Elsewhere: per application, the latest interval started by T (index running_env_app_started).
     "default": (
-        "SELECT d.id, d.application, d.revision, d.image_digests, d.running_since, d.finished_at, d.outcome, "
-        "d.controller, d.entry_seqs FROM {deployments} d WHERE d.id IN (SELECT (SELECT x.id FROM {deployments} x "
-        "WHERE x.environment = a.environment AND x.application = a.application AND x.finished_at <= %s "
-        "AND x.outcome IN ({live}) ORDER BY x.finished_at DESC, x.id DESC LIMIT 1) FROM {apps} a "
-        "WHERE a.environment = %s AND a.first_finished_at <= %s) ORDER BY d.application"
+        f"SELECT {ANSWER} FROM {{intervals}} i WHERE i.id IN (SELECT (SELECT x.id FROM {{intervals}} x "
+        "WHERE x.environment = a.environment AND x.application = a.application AND x.started <= %s "
+        "ORDER BY x.started DESC, x.deployment_id DESC LIMIT 1) FROM {apps} a WHERE a.environment = %s) "
+        "ORDER BY i.application"
     ),
 }
 
@@ -150,12 +238,12 @@ RUNNING_SQL = {
 def _running_rows(environment: str, at: datetime) -> list[tuple[Any, ...]]:
     sql = RUNNING_SQL.get(connection.vendor, RUNNING_SQL["default"]).format(
         apps=DeployedApplication._meta.db_table,
-        deployments=Deployment._meta.db_table,
-        live=", ".join(f"'{o}'" for o in LIVE_OUTCOMES),  # constants, not input
+        intervals=RunningInterval._meta.db_table,
     )
     when = connection.ops.adapt_datetimefield_value(at)
+    params = [environment, when] if connection.vendor == "postgresql" else [when, environment]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [when, environment, when])
+        cursor.execute(sql, params)
         raw = cursor.fetchall()
     return [
         (pk, app, rev, _json(digests), _time(since), _time(finished), outcome, controller, _json(seqs))
@@ -195,21 +283,55 @@ def _gaps(environment: str, at: datetime) -> set[str]:
     return set(rows.values_list("application", flat=True))
 
 
+def containers_of(snapshot: WorkloadSnapshot) -> dict[str, list[str]]:
+    """Per container name, the digests its pods ran (one per pod when a rollout is half done)."""
+    found: dict[str, set[str]] = {}
+    for item in snapshot.images:
+        if isinstance(item, dict) and (digest := image_digest(item.get("imageID"))):
+            found.setdefault(str(item.get("name") or item.get("image") or "?"), set()).add(digest)
+    return {name: sorted(digests) for name, digests in sorted(found.items())}
+
+
+def _container_changes(a: RunningApp, b: RunningApp) -> list[dict[str, Any]]:
+    """Containers whose pods ran other digests on the two sides (nothing when a side saw no pods)."""
+    if a.observed_containers is None or b.observed_containers is None:
+        return []
+    names = sorted(a.observed_containers.keys() | b.observed_containers.keys())
+    return [
+        {"container": name, "from": a.observed_containers.get(name, []), "to": b.observed_containers.get(name, [])}
+        for name in names
+        if a.observed_containers.get(name, []) != b.observed_containers.get(name, [])
+    ]
+
+
+def _side(app: RunningApp) -> dict[str, Any]:
+    return {
+        "revision": app.revision,
+        "digests": app.digests,
+        "deployment": app.deployment,
+        "observed_digests": app.observed_digests,
+        "observed_containers": app.observed_containers,
+    }
+
+
 def diff_running(before: RunningState, after: RunningState) -> dict[str, Any]:
-    """Applications added, removed and changed (revision or digests) from one state to another."""
+    """Applications added, removed and changed from one state to another: changed when the controller
+    named another revision or digests, or when the pods ran other digests in any container."""
     old = {a.application: a for a in before.applications}
     new = {a.application: a for a in after.applications}
     changed = []
     for name in sorted(old.keys() & new.keys()):
         a, b = old[name], new[name]
-        if a.revision != b.revision or set(a.digests) != set(b.digests):
+        containers = _container_changes(a, b)
+        if a.revision != b.revision or set(a.digests) != set(b.digests) or containers:
             changed.append(
                 {
                     "application": name,
-                    "from": {"revision": a.revision, "digests": a.digests, "deployment": a.deployment},
-                    "to": {"revision": b.revision, "digests": b.digests, "deployment": b.deployment},
+                    "from": _side(a),
+                    "to": _side(b),
                     "digests_added": sorted(set(b.digests) - set(a.digests)),
                     "digests_removed": sorted(set(a.digests) - set(b.digests)),
+                    "containers": containers,
                 }
             )
     return {

@@ -6,6 +6,7 @@ import ledger.bounds  # noqa: F401  (registers <id:...>)
 from evidence.compliance.api import approvals as api_approvals
 from evidence.compliance.api import custody as api_custody
 from evidence.compliance.api import pull_requests as api_forge
+from evidence.compliance.api import search as api_search
 from evidence.compliance.api.deployments import DeploymentViewSet, RunningDiffView, RunningView
 
 urlpatterns: list = []
@@ -14,6 +15,7 @@ urlpatterns += [
     path("deployments/<id:pk>/", DeploymentViewSet.as_view({"get": "retrieve"}), name="deployment-detail"),
     path("running/", RunningView.as_view(), name="running"),
     path("running/diff/", RunningDiffView.as_view(), name="running-diff"),
+    path("search/", api_search.SearchView.as_view(), name="search"),
 ]
 urlpatterns += [
     path("pull-requests/", api_forge.PullRequestList.as_view(), name="pull-requests"),

@@ -52,7 +52,7 @@ def test_it_answers_400_with_a_message_for_a_bad_time(auditor, story):
     assert response.status_code == 400
     assert "expected an ISO 8601 time" in response.json()["detail"]
     response = auditor.get("/api/v1/running/", {"at": "now"})
-    assert (response.status_code, response.json()["detail"]) == (400, "'environment' is required")
+    assert (response.status_code, response.json()["detail"]) == (400, "an environment is required")
 
 
 def test_it_diffs_two_times(auditor, story):

@@ -17,7 +17,9 @@ from evidence.readmodels.models import DeployedApplication, Deployment
 class RunningForm(forms.Form):
     environment = forms.ChoiceField(choices=[])
     at = forms.CharField(
-        initial="now", help_text="ISO 8601 (2026-03-01T12:00Z), 'now', 'N days ago', or '~N' (N deployments back)"
+        initial="now",
+        help_text="ISO 8601 (2026-03-01T12:00Z), now, yesterday, 3 weeks ago, 2.months.ago, ~N (N deployments back) "
+        "or #N (the N-th snapshot)",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from evidence.compliance.custody.verdict import VERDICTS
 from evidence.compliance.models import DeploymentVerdict
-from evidence.compliance.running import BadTime, diff_running, parse_at, running_at
+from evidence.compliance.running import BadTime, UnknownEnvironment, diff_running, resolve, running_at
 from evidence.core.permissions import ReadsEvidence
 from evidence.readmodels.models import Deployment, DeploymentImage
 from evidence.readmodels.models.deployments import OUTCOMES
@@ -112,14 +112,20 @@ class DeploymentViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-AT_HELP = "ISO 8601 time (2026-03-01T12:00Z), 'now', 'N days ago' (seconds...weeks) or '~N' (N deployments back)."
+AT_HELP = (
+    "ISO 8601 time (2026-03-01T12:00Z), 'now', 'today', 'yesterday', 'N days ago' or 'N.days.ago' (seconds ... "
+    "years), '~N' (N deployments back, ~0 the latest) or '#N' (the N-th snapshot since the first, from #1)."
+)
+ENV_HELP = "An environment, or a whole query: prod@{3.weeks.ago}, prod#42 (the 42nd snapshot), prod~2."
 
 
-def _required(request: Request, name: str) -> str:
-    value = request.query_params.get(name, "").strip()
-    if not value:
-        raise BadTime(f"'{name}' is required")
-    return value
+class UnknownEnvironmentSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    known_environments = serializers.ListField(child=serializers.CharField())
+
+
+def _unknown(exc: UnknownEnvironment) -> Response:
+    return Response({"detail": str(exc), "known_environments": exc.known}, status=404)
 
 
 class RunningView(APIView):
@@ -129,34 +135,36 @@ class RunningView(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("environment", str, required=True),
-            OpenApiParameter("at", str, description=AT_HELP),
+            OpenApiParameter("environment", str, required=True, description=ENV_HELP),
+            OpenApiParameter("at", str, description=AT_HELP + " Default: now."),
         ],
-        responses=dict,
+        responses={200: dict, 400: dict, 404: UnknownEnvironmentSerializer},
     )
     def get(self, request: Request) -> Response:
         try:
-            environment = _required(request, "environment")
-            at = parse_at(request.query_params.get("at"), environment)
+            environment, at = resolve(request.query_params.get("environment", ""), request.query_params.get("at"))
         except BadTime as exc:
             return Response({"detail": str(exc)}, status=400)
+        except UnknownEnvironment as exc:
+            return _unknown(exc)
         return Response(running_at(environment, at).as_dict())
 
 
 class RunningDiffView(APIView):
-    """Applications added, removed and changed between two times, or two environments, or both."""
+    """Applications added, removed and changed between two times, or two environments, or both: what
+    the controller named (revision, digests) and what the pods ran, per container."""
 
     permission_classes = [IsAuthenticated, ReadsEvidence]
 
     @extend_schema(
         parameters=[
             OpenApiParameter("environment", str, description="Both sides, unless from_/to_environment say."),
-            OpenApiParameter("from_environment", str),
-            OpenApiParameter("to_environment", str),
+            OpenApiParameter("from_environment", str, description=ENV_HELP),
+            OpenApiParameter("to_environment", str, description=ENV_HELP),
             OpenApiParameter("from", str, description=AT_HELP + " Default: now."),
             OpenApiParameter("to", str, description=AT_HELP + " Default: now."),
         ],
-        responses=dict,
+        responses={200: dict, 400: dict, 404: UnknownEnvironmentSerializer},
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -166,8 +174,10 @@ class RunningDiffView(APIView):
         if not before_env or not after_env:
             return Response({"detail": "give 'environment', or 'from_environment' and 'to_environment'"}, status=400)
         try:
-            before_at = parse_at(params.get("from"), before_env)
-            after_at = parse_at(params.get("to"), after_env)
+            before = resolve(before_env, params.get("from"))
+            after = resolve(after_env, params.get("to"))
         except BadTime as exc:
             return Response({"detail": str(exc)}, status=400)
-        return Response(diff_running(running_at(before_env, before_at), running_at(after_env, after_at)))
+        except UnknownEnvironment as exc:
+            return _unknown(exc)
+        return Response(diff_running(running_at(*before), running_at(*after)))

@@ -92,6 +92,63 @@ class DeployedApplication(models.Model):
         return f"{self.environment}/{self.application}"
 
 
+class RunningInterval(models.Model):
+    """How long a deployment was the one running: from when it took effect (finished, live outcome)
+    until the next such deployment of its application in its environment did (null: still running).
+
+    Derived only from Deployment rows (`projectors.deployments.intervals`), so projecting entries in
+    any order, or a rebuild, gives the same rows. Running-at answers "at T" from these rows alone: on
+    PostgreSQL a GiST index on (environment, [started, ended)) finds every application's interval
+    in one index scan (migration 0004_running_intervals), and the answer's columns are copied here
+    so that scan reads the few pages written around T, not one page of deployments per application.
+    """
+
+    environment = models.CharField(max_length=100)
+    application = models.CharField(max_length=200)
+    deployment = models.OneToOneField(Deployment, on_delete=models.CASCADE, related_name="running_interval")
+    started = models.DateTimeField(help_text="The deployment's finish: when it took effect.")
+    ended = models.DateTimeField(null=True, blank=True, help_text="When the next deployment took effect.")
+    # copied from the deployment, kept equal by the same refresh
+    revision = models.CharField(max_length=500, blank=True)
+    image_digests = models.JSONField(default=list, blank=True)
+    running_since = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=20)
+    controller = models.CharField(max_length=20)
+    entry_seqs = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["environment", "application", "started"]
+        indexes = [
+            # per application, the interval started by T (SQLite's plan; the next and previous one)
+            models.Index(
+                fields=["environment", "application", "started", "deployment"], name="running_env_app_started"
+            ),
+            # `env#N` / `env~N`: the environment's snapshots in order
+            models.Index(fields=["environment", "started", "deployment"], name="running_env_started"),
+            # the current state of an environment: the intervals still open
+            models.Index(
+                fields=["environment", "application"], condition=models.Q(ended__isnull=True), name="running_now"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.environment}/{self.application} from {self.started:%Y-%m-%d %H:%M}"
+
+
+class DeploymentCommit(models.Model):
+    """The Git commit a deployment's revision names, normalised to its SHA (Argo CD revisions, one per
+    source of a multi-source application; Flux `main@sha1:<sha>`), for search by commit prefix."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="commits")
+    sha = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sha", "deployment"], name="deploy_commit_unique")]
+
+    def __str__(self) -> str:
+        return self.sha
+
+
 class DeploymentGap(models.Model):
     """Controller history that rolled over between harvests and that no webhook delivery covered."""
 

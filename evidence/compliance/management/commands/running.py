@@ -6,33 +6,36 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from evidence.compliance.running import BadTime, RunningState, diff_running, parse_at, running_at
+from evidence.compliance.running import BadTime, RunningState, UnknownEnvironment, diff_running, resolve, running_at
 
 
 class Command(BaseCommand):
     help = "What was running in an environment at a time (or how it differs from another time or environment)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--environment", required=True, help="e.g. prod")
+        parser.add_argument("query", nargs="?", help="prod, prod@{3.weeks.ago}, prod#42 or prod~2 (quote it)")
+        parser.add_argument("--environment", help="e.g. prod (or give the query)")
         parser.add_argument(
             "--at",
-            default="now",
-            help="ISO time, 'now', '3 weeks ago' or '~N' (N deployments back; quote it in a shell)",
+            help="ISO time, 'now' (default), 'yesterday', '3 weeks ago', '2.months.ago', '~N' (N deployments "
+            "back) or '#N' (the N-th snapshot); quote it in a shell",
         )
         parser.add_argument("--compare-at", help="diff against the state at this time")
-        parser.add_argument("--compare-environment", help="diff against this environment")
+        parser.add_argument("--compare-environment", help="diff against this environment (or a query: prod~1)")
         parser.add_argument("--json", dest="as_json", action="store_true", help="print JSON")
 
-    def handle(self, *args, environment, at, compare_at, compare_environment, as_json: bool, **options):
+    def handle(self, *args, query, environment, at, compare_at, compare_environment, as_json: bool, **options):
+        if bool(query) == bool(environment):
+            raise CommandError("running: give an environment (prod, prod#42, prod~2) or --environment, not both")
         try:
-            when = parse_at(at, environment)
-            state = running_at(environment, when)
+            name, when = resolve(query or environment, at)
+            state = running_at(name, when)
             if compare_at or compare_environment:
-                other_env = compare_environment or environment
-                other = running_at(other_env, parse_at(compare_at or at, other_env))
+                # without --compare-at, the other side is read at the same moment
+                other = running_at(*resolve(compare_environment or name, compare_at or when.isoformat()))
                 self._diff(diff_running(state, other), as_json)
                 return
-        except BadTime as exc:
+        except (BadTime, UnknownEnvironment) as exc:
             raise CommandError(f"running: {exc}") from None
         if as_json:
             self.stdout.write(_dumps(state.as_dict()))
@@ -69,6 +72,9 @@ class Command(BaseCommand):
                 say(f"      + {d}")
             for d in change["digests_removed"]:
                 say(f"      - {d}")
+            for container in change["containers"]:
+                said = f"{', '.join(container['from']) or 'none'} -> {', '.join(container['to']) or 'none'}"
+                say(f"      pods, container {container['container']}: {said}")
         say(f"  {diff['unchanged']} unchanged")
 
 

@@ -11,15 +11,25 @@ revision (history items and events for the same revision with no other revision 
 
 After a change, the row and its successors are re-derived (`rows.relink_from`): outcome
 `rolled_back` (an older revision or digest set deployed again) and `running_since` (start of the
-unbroken run of the same revision and digests).
+unbroken run of the same revision and digests); then the series' running intervals and the row's
+commits (`intervals`).
 """
 
 from __future__ import annotations
 
-from evidence.readmodels.models import DeployedApplication, Deployment, DeploymentGap, DeploymentImage, WorkloadSnapshot
+from evidence.readmodels.models import (
+    DeployedApplication,
+    Deployment,
+    DeploymentCommit,
+    DeploymentGap,
+    DeploymentImage,
+    RunningInterval,
+    WorkloadSnapshot,
+)
 from evidence.readmodels.projectors import projection_model
 
-for _model in (Deployment, DeploymentImage, DeployedApplication, DeploymentGap, WorkloadSnapshot):
+MODELS = (Deployment, DeploymentImage, DeployedApplication, DeploymentGap, WorkloadSnapshot)
+for _model in (*MODELS, RunningInterval, DeploymentCommit):
     projection_model(_model)
 
 from evidence.readmodels.projectors.deployments import argocd, flux, gaps, pods  # noqa: E402  (registers the projectors)

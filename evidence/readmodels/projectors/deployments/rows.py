@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q
 
 from evidence.readmodels.models import DeployedApplication, Deployment, DeploymentImage
+from evidence.readmodels.projectors.deployments.intervals import refresh_commits, refresh_intervals
 from ledger.models import Entry
 
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
@@ -62,6 +63,8 @@ def save_row(row: Deployment, entry: Entry) -> None:
             app.first_finished_at = row.finished_at
             app.save(update_fields=["first_finished_at"])
     relink_from(row)
+    refresh_intervals(row.environment, row.application)
+    refresh_commits(row)
 
 
 def base_outcome(row: Deployment) -> str:
