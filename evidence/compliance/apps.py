@@ -11,3 +11,7 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from . import projectors  # noqa: F401  (registers the policy and acceptance projectors)
+        from .custody.people import change_people
+        from .findings.four_eyes import provide_change_people
+
+        provide_change_people(change_people)

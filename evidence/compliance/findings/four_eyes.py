@@ -7,7 +7,7 @@ forge read model knows them (forge logins compared with user names, case-insensi
 
 from __future__ import annotations
 
-from django.db.models import Q
+from collections.abc import Callable
 
 from evidence.compliance.findings.errors import PolicyError
 
@@ -23,31 +23,23 @@ def check_second_engineer(proposed_by: str, approved_by: str) -> None:
         raise PolicyError(f"approved_by: {approved_by} proposed it; a different engineer must approve")
 
 
-def change_people(deployment: object) -> dict[str, str]:
-    """The people of the changes a deployment shipped, by role: {login: 'author' | 'approver' | 'merger'}.
-    The changes are the pull/merge requests its chain of custody cites."""
-    from evidence.compliance.custody import build_custody
-    from evidence.readmodels.models import Approval, PullRequest
+# Who worked on a deployment's changes is read from its chain of custody, which sits above findings
+# (custody cites finding codes); custody hands the reader in when the app is ready, so findings never
+# import custody.
+ChangePeople = Callable[[object], dict[str, str]]
+_change_people: ChangePeople | None = None
 
-    chain = build_custody(deployment)  # type: ignore[arg-type]
-    seqs = {seq for link in chain.links for seq in link.entry_seqs}
-    pulls = list(PullRequest.objects.filter(entry_seq__in=seqs))
-    people: dict[str, str] = {}
-    for pull in pulls:
-        for login, role in ((pull.author, "author"), (pull.merged_by, "merger")):
-            if login:
-                people.setdefault(login.casefold(), role)
-    approved = Q(submitted_state__iexact="approved") | Q(state__iexact="approved")
-    reviewers = Approval.objects.filter(approved, pull_request__in=pulls)
-    for login in reviewers.values_list("reviewer", flat=True):
-        if login:
-            people.setdefault(login.casefold(), "approver")
-    return people
+
+def provide_change_people(reader: ChangePeople) -> None:
+    global _change_people
+    _change_people = reader
 
 
 def check_outside_the_change(deployment: object, *names: str) -> None:
     """Neither the proposer nor the approver may be the change's author, approver or merger."""
-    people = change_people(deployment)
+    if _change_people is None:
+        raise RuntimeError("four eyes: no reader of a change's people (evidence.compliance not ready)")
+    people = _change_people(deployment)
     for name in names:
         role = people.get(name.strip().casefold())
         if role:
