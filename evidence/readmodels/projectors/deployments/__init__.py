@@ -16,13 +16,20 @@ unbroken run of the same revision and digests).
 
 from __future__ import annotations
 
-from evidence.readmodels.models import DeployedApplication, Deployment, DeploymentGap, DeploymentImage, WorkloadSnapshot
+from evidence.readmodels.models import (
+    DeployedApplication,
+    Deployment,
+    DeploymentContainer,
+    DeploymentGap,
+    DeploymentImage,
+    WorkloadSnapshot,
+)
 from evidence.readmodels.projectors import projection_model
 
-for _model in (Deployment, DeploymentImage, DeployedApplication, DeploymentGap, WorkloadSnapshot):
+for _model in (Deployment, DeploymentImage, DeploymentContainer, DeployedApplication, DeploymentGap, WorkloadSnapshot):
     projection_model(_model)
 
-from evidence.readmodels.projectors.deployments import argocd, flux, gaps, pods  # noqa: E402  (registers the projectors)
+from evidence.readmodels.projectors.deployments import argocd, flux, gaps, images, pods  # noqa: E402  (registers)
 from evidence.readmodels.projectors.deployments.pods import image_digest  # noqa: E402
 
-__all__ = ["argocd", "flux", "gaps", "image_digest", "pods"]
+__all__ = ["argocd", "flux", "gaps", "image_digest", "images", "pods"]

@@ -62,6 +62,9 @@ def save_row(row: Deployment, entry: Entry) -> None:
             app.first_finished_at = row.finished_at
             app.save(update_fields=["first_finished_at"])
     relink_from(row)
+    from evidence.readmodels.projectors.deployments.images import resolve_around  # images imports rows
+
+    resolve_around(row)
 
 
 def base_outcome(row: Deployment) -> str:
