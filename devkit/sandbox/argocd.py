@@ -171,11 +171,13 @@ def application(
     images: list[str] | None = None,
     health: str = "Healthy",
     sync_status: str = "Synced",
+    sources: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """An Application object shaped like GET /api/v1/applications/<name> answers."""
+    """An Application object shaped like GET /api/v1/applications/<name> answers (with `sources`,
+    a multi-source application: spec.sources, history items with revisions and sources)."""
     history = history or []
-    revision = history[-1]["revision"] if history else ""
-    return {
+    revision = history[-1].get("revision", "") if history else ""
+    app = {
         "metadata": {"name": name, "namespace": "argocd", "uid": f"uid-{name}", "resourceVersion": "1"},
         "spec": {
             "project": project,
@@ -191,6 +193,23 @@ def application(
             "reconciledAt": "2026-01-01T00:00:00Z",
         },
     }
+    if sources:
+        del app["spec"]["source"]
+        app["spec"]["sources"] = sources
+        app["status"]["sync"] = {
+            "status": sync_status,
+            "revisions": history[-1].get("revisions", []) if history else [],
+        }
+    return app
+
+
+def multi_source_item(
+    id: int, revisions: list[str], started: datetime, finished: datetime, sources: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A status.history item of a multi-source application: one revision per source."""
+    item = history_item(id, "", started, finished, "")
+    del item["revision"], item["source"]
+    return {**item, "revisions": list(revisions), "sources": sources}
 
 
 def notification_body(app: dict[str, Any]) -> bytes:
