@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from devkit.sandbox.argocd import application, history_item, workload
 from evidence.compliance.custody import build_custody
-from evidence.readmodels.models import Deployment, DeploymentContainer, DeploymentImage, WorkloadSnapshot
+from evidence.readmodels.models import Deployment, DeploymentContainer, DeploymentImage
 from evidence.sources.controllers.argocd import application_records, workloads_of
 from evidence.sources.environment_rules import Placement
 from evidence.sources.oci.harvester import tags_record
