@@ -4,7 +4,8 @@ One `kubernetes.pods` record per namespace and change: the running pods' contain
 container and ephemeral container statuses (name, image as named, imageID with the registry
 digest, when it started), each pod placed in an environment and an application by the source's
 rules, and the sidecars each environment declares (`expected_sidecars`) as in force then.
-Deployments whose manifests name tags resolve to these digests; a controller that says one thing while pods run another shows as drift.
+Deployments whose manifests name tags resolve to these digests; a container running another
+digest than its deployment's shows as drift.
 
 Also holds the Kubernetes client set-up the Flux harvester shares: the source's url and bearer
 token, or `kubeconfig` (+ `context`), or `in_cluster: true`.
