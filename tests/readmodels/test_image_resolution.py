@@ -3,74 +3,20 @@
 from __future__ import annotations
 
 import io
-import json
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 
-from devkit.sandbox.argocd import application, history_item, workload
 from evidence.compliance.custody import build_custody
 from evidence.readmodels.models import Deployment, DeploymentContainer, DeploymentImage
-from evidence.sources.controllers.argocd import application_records, workloads_of
-from evidence.sources.environment_rules import Placement
 from evidence.sources.oci.harvester import tags_record
 from ledger.append import append_entries
-from ledger.envelope import Record
 from tests.evidence.gitops import T0, at, digest, projected_at_once, sha  # noqa: F401
+from tests.readmodels.records import HOST, IMAGE, argocd_records, pods_record
 
 pytestmark = pytest.mark.usefixtures("projected_at_once")
-
-REPO = "https://git.example.test/acme/deploy.git"
-HOST = "registry.example.test"
-IMAGE = f"{HOST}/acme/payments"
-
-
-def history(items: list[tuple[int, int, int]]) -> list[dict]:
-    """(history id, revision number, minute finished)."""
-    return [history_item(i, sha(r), at(m - 1), at(m), REPO) for i, r, m in items]
-
-
-def argocd_records(
-    items: list[tuple[int, int, int]], images: dict[int, str], seen: int, app: str = "payments"
-) -> list[Record]:
-    """What a harvest at minute `seen` appends: history, operation, snapshot, and the manifests at
-    each revision (`images`: revision number -> the reference its manifests name)."""
-    items_ = history(items)
-    placement = Placement("prod", app, None)
-    records = application_records("argo-prod", application(app, namespace=app, history=items_), placement, at(seen))
-    for (_, revision, _), item in zip(items, items_, strict=True):
-        objects = [json.dumps(workload(app, app, [("app", images[revision])]))]
-        data = {
-            "environment": "prod",
-            "application": app,
-            "argocd_application": app,
-            "history": item,
-            "revisions": [item["revision"]],
-            "source_positions": [],
-            "workloads": workloads_of(objects),
-        }
-        key = f"test:manifests:{app}:{item['id']}:{images[revision]}"
-        records.append(Record("argocd.manifests", "argo-prod", f"argocd:{app}", key, data, observed_at=at(seen)))
-    return records
-
-
-def pods_record(minute: int, containers: list[tuple[str, str, str]], n: int = 0, app: str = "payments") -> Record:
-    """A kubernetes.pods snapshot of `app` at `minute`: (container, image, digest) per container."""
-    pod = {
-        "name": f"{app}-{n}",
-        "namespace": app,
-        "environment": "prod",
-        "application": app,
-        "containers": [
-            {"name": c, "image": image, "imageID": f"{IMAGE}@{d}", "ready": True, "type": "container"}
-            for c, image, d in containers
-        ],
-    }
-    data = {"namespace": app, "cluster": "", "pods": [pod]}
-    key = f"test:pods:{app}:{minute}:{n}"
-    return Record("kubernetes.pods", "pods", f"kubernetes:{app}", key, data, observed_at=at(minute))
 
 
 def rows() -> list[tuple]:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def judged(ctx: Context) -> list[tuple[ContainerVerdict, Any]]:
-    """Each container first seen in the live interval and started since this sync began."""
+    """Each container seen in the live interval; one that drifts and started before this sync
+    began is left to the deployment live when it started (a pod that outlived a rollout)."""
     d = ctx.d
     by_name: dict[str, set[str]] = {}
     for row in ctx.loaded.containers.get(d.id, []):
@@ -31,10 +32,10 @@ def judged(ctx: Context) -> list[tuple[ContainerVerdict, Any]]:
     seen: dict[tuple[str, str, str, str], tuple[ContainerVerdict, Any]] = {}
     for snapshot in ctx.running_snapshots():
         for container in snapshot.images:
-            started = parse_time(container.get("started_at") or container.get("pod_started_at"), lenient=True)
-            if started is not None and started < d.started_at:
-                continue  # running before this sync began: judged on the deployment live then
             verdict = judge_container(container, image_digest(container.get("imageID")), by_name, digests)
+            started = parse_time(verdict.started_at, lenient=True)
+            if verdict.state == DRIFT and started is not None and started < d.started_at:
+                continue  # running before this sync began: judged on the deployment live then
             key = (verdict.pod, verdict.container, verdict.type, verdict.digest)
             seen.setdefault(key, (verdict, snapshot))
     return list(seen.values())
