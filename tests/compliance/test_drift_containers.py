@@ -112,3 +112,16 @@ def test_it_puts_drift_on_the_deployment_live_when_the_pod_started_not_on_later_
     assert "drift" in {f.code for f in build_custody(first).findings}
     assert "drift" not in {f.code for f in build_custody(second).findings}
     assert running_link(second).status == "satisfied"
+
+
+def test_it_calls_an_unexplained_digest_during_a_history_gap_an_evidence_gap_not_drift(db):
+    refs = {1: f"{IMAGE}@{digest(1)}", 4: f"{IMAGE}@{digest(4)}"}
+    append_entries(argocd_records([(1, 1, 10), (4, 4, 40)], refs, seen=100))  # history ids 2 and 3 never seen
+    unseen = ("app", f"{IMAGE}:2.0", digest(2))  # what an unseen sync rolled out at minute 20
+    append_entries([pods_record(25, [unseen], n=3, started=20)])
+    first = Deployment.objects.order_by("started_at").first()
+    link = running_link(first)
+    assert (link.status, link.codes) == ("not_evidenced", ["evidence_gap"])
+    assert "drift" not in {f.code for f in build_custody(first).findings}
+    [app] = running_at("prod", at(30)).applications
+    assert (app.gap, app.drift_state, app.drift) == (True, "unknown", None)
