@@ -97,7 +97,7 @@ def test_it_keeps_one_deployment_seen_by_webhook_and_harvest(client, db, monkeyp
         harvest_source(source)
     row = Deployment.objects.get()
     kinds = sorted(Entry.objects.filter(seq__in=row.entry_seqs).values_list("kind", flat=True))
-    assert kinds == ["argocd.deployment", "argocd.webhook"]  # the snapshot added nothing new
+    assert kinds == ["argocd.deployment", "argocd.manifests", "argocd.webhook"]  # the snapshot added nothing new
 
 
 def test_it_loses_nothing_when_history_rolls_over_but_the_webhook_saw_it(client, db, monkeypatch, settings):
