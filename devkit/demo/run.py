@@ -31,7 +31,7 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from devkit.demo.world import ARGO_OUTAGE, END, START, App, Change, Deployment, Image, World
-from devkit.sandbox.argocd import ArgoCDSandbox, application, history_item, operation_state
+from devkit.sandbox.argocd import ArgoCDSandbox, application, history_item, operation_state, workload
 from devkit.sandbox.github import FakeGitHub, GitHubModel, PullRequest, Review
 from devkit.sandbox.gitlab import Approval, FakeGitLab, GitLabModel, MergeRequest
 from devkit.sandbox.kubernetes import KubernetesSandbox, kustomization, kustomization_history_item, pod
@@ -244,6 +244,9 @@ class DemoSandboxes:
             operation = operation_state(
                 phase, last.revision, last.at, last.at + timedelta(minutes=2), message, user=last.user or None
             )
+        for d in done:  # what the repo server renders at each revision: the image by its tag alone
+            ref = f"{self.registry_host}/{d.image.repository}:{d.image.tag}"
+            self.argo.put_manifests(app.name, d.revision, [workload(app.project, app.namespace, [(app.project, ref)])])
         images = [self.image_ref(done[-1].image)] if done else []
         obj = application(
             app.name,
@@ -270,6 +273,7 @@ class DemoSandboxes:
                         app.namespace,
                         {"app.kubernetes.io/instance": app.project},
                         [(app.project, f"{ref}:{image.tag}", f"{ref}@{digest_of(image)}")],
+                        started=done[-1].at + timedelta(minutes=1),
                     )
                 )
         drift = self.world.drift
@@ -277,7 +281,8 @@ class DemoSandboxes:
             image = drift[1]
             ref = f"{self.registry_host}/{image.repository}"
             containers = [(app.project, f"{ref}:{image.tag}", f"{ref}@{digest_of(image)}")]
-            self.kube.add(pod("payments-debug", app.namespace, {"app.kubernetes.io/instance": app.project}, containers))
+            labels = {"app.kubernetes.io/instance": app.project}
+            self.kube.add(pod("payments-debug", app.namespace, labels, containers, started=drift[0]))
 
     # --- the registry ---------------------------------------------------------------------
     def publish_images(self) -> int:
@@ -436,14 +441,16 @@ class ReplayFigures:
 
 
 def moments(world: World, with_registry: bool) -> list[tuple[datetime, str, str]]:
-    """(when, what, target) in time order: the forges every three days and after each protection
-    change, Argo CD or Flux and the pods right after each sync (not during the outage), the registry's
+    """(when, what, target) in time order: the forges every four days and either side of each
+    protection change, Argo CD or Flux and the pods right after each sync (not during the outage), the registry's
     repository ten minutes after each build, and everything at quarter end."""
     out: list[tuple[datetime, str, str]] = []
     t = START + timedelta(hours=6)
     while t < END:
         out.append((t, "forges", ""))
         t += FORGE_EVERY
+    # either side of each protection change, so every merge between has the settings in force known
+    out += [(p.since - timedelta(minutes=30), "forges", "") for p in world.protections if p.since > START]
     out += [(p.since + timedelta(minutes=30), "forges", "") for p in world.protections if p.since > START]
     apps = {a.name: a for a in world.apps}
     for d in world.deployments:

@@ -7,15 +7,19 @@ the commit), Argo CD deployments of those images to staging and prod (a rollback
 and the pods that ran them; the GitLab project's service is deployed by Flux instead.
 `devkit.demo.run` serves it and harvests it.
 
-Seeded violations (what custody and findings should flag), each in `World.violations`:
-direct push, author-only approval, stale approval, unsigned image, untrusted signing key,
-provenance naming another commit, drift (a pod running a digest no deployment produced), a
-manual sync, and an evidence gap (Argo CD not harvested while a short history rolled over).
+Seeded violations, each one named case in `World.seeded` (what it is, which deployments it lands
+on, the finding codes custody must raise there): direct push, author-only approval, stale
+approval, unsigned image, untrusted signing key, provenance naming another commit, drift (a pod
+running a digest no deployment produced), a manual sync, a rollback by hand, and an evidence gap
+(Argo CD not harvested while a short history rolled over). The world makes nothing else: each
+change gets as many approvals as its repository's protection asks for at its merge. A new case
+is one `world.add_case(SeededCase(...))` line where the world makes it.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -108,6 +112,19 @@ class App:
 
 
 @dataclass
+class SeededCase:
+    """One seeded violation: where it lands and the codes findings must raise on each deployment
+    it lands on (a deployment of `revision`, or the one of `app` live at `at`)."""
+
+    name: str
+    where: str
+    codes: tuple[str, ...]
+    revision: str = ""
+    app: str = ""  # with revision: only this application's deployments; with at: required
+    at: datetime | None = None
+
+
+@dataclass
 class World:
     seed: int
     changes: list[Change] = field(default_factory=list)
@@ -116,10 +133,27 @@ class World:
     apps: list[App] = field(default_factory=list)
     deployments: list[Deployment] = field(default_factory=list)
     drift: tuple[datetime, Image] | None = None  # a pod started by hand with this image
-    violations: dict[str, str] = field(default_factory=dict)  # code -> where, for people and tests
+    seeded: list[SeededCase] = field(default_factory=list)
+
+    @property
+    def violations(self) -> dict[str, str]:
+        """Case name -> where, for people."""
+        return {case.name: case.where for case in self.seeded}
+
+    def add_case(self, case: SeededCase) -> None:
+        self.seeded.append(case)
 
     def change(self, repository: str, number: int) -> Change:
         return next(c for c in self.changes if c.repository == repository and c.number == number)
+
+    def landed_on(self, case: SeededCase) -> list[Deployment]:
+        """The deployments (of this world) a seeded case lands on: every completed sync of its
+        revision, or the sync of its application live at its time."""
+        done = [d for d in self.deployments if not d.failed]
+        if case.at is not None:
+            live = [d for d in done if d.app == case.app and d.at <= case.at]
+            return live[-1:]
+        return [d for d in done if d.revision == case.revision and (not case.app or d.app == case.app)]
 
 
 SERVICES = [  # (forge, repository, registry repository, changes, build every n-th, environments)
@@ -133,8 +167,9 @@ SERVICES = [  # (forge, repository, registry repository, changes, build every n-
 def build_world(seed: int = SEED) -> World:
     rng = random.Random(seed)  # noqa: S311 -- a reproducible story, not a secret
     world = World(seed)
+    _protections(world)
     for forge, repository, registry_repo, count, every, environments in SERVICES:
-        changes = _changes(rng, forge, repository, count)
+        changes = _changes(rng, forge, repository, count, lambda at, r=repository: _required(world, r, at))
         world.changes.extend(changes)
         host = FORGE_HOST if forge == "github" else GITLAB_HOST
         service = repository.rsplit("/", 1)[-1]
@@ -152,7 +187,6 @@ def build_world(seed: int = SEED) -> World:
                 built = change.merged_at + timedelta(minutes=20)
                 image = Image(registry_repo, f"1.{n // every}.0", built, change.merge_commit, f"{host}/{repository}")
                 world.images.append(image)
-    _protections(world)
     _violations(world, rng)
     _deployments(world)
     world.changes.sort(key=lambda c: (c.repository, c.number))
@@ -161,16 +195,25 @@ def build_world(seed: int = SEED) -> World:
     return world
 
 
-def _changes(rng: random.Random, forge: str, repository: str, count: int) -> list[Change]:
+def _required(world: World, repository: str, at: datetime) -> int:
+    """Approvals the repository's protection asks for at `at` (GitLab's approval rule: one)."""
+    rules = [p for p in world.protections if p.repository == repository and p.since <= at]
+    return int(rules[-1].settings.get("required_approving_review_count", 1)) if rules else 1
+
+
+def _changes(
+    rng: random.Random, forge: str, repository: str, count: int, required: Callable[[datetime], int]
+) -> list[Change]:
     span = (END - START - timedelta(days=1)).total_seconds()
     times = sorted(START + timedelta(seconds=int(rng.random() * span)) for _ in range(count))
     changes = []
     for number, merged_at in enumerate(times, start=1):
         author = rng.choice(TEAM)
         commits = [fake_sha(repository, number, i) for i in range(rng.randint(1, 4))]
-        reviewers = rng.sample([t for t in TEAM if t != author], rng.choice((1, 2, 2)))
-        approvers = [(r, commits[-1]) for r in reviewers]
         merged = merged_at.replace(second=0, microsecond=0)
+        # as many approvals as protection asks for at the merge: the world makes no accidental violation
+        reviewers = rng.sample([t for t in TEAM if t != author], max(rng.choice((1, 2, 2)), required(merged)))
+        approvers = [(r, commits[-1]) for r in reviewers]
         changes.append(
             Change(
                 forge,
@@ -206,7 +249,6 @@ def _protections(world: World) -> None:
 
 
 def _violations(world: World, rng: random.Random) -> None:
-    v = world.violations
     payments = [c for c in world.changes if c.repository == "acme/payments"]
     checkout = [c for c in world.changes if c.repository == "acme/checkout"]
 
@@ -216,15 +258,27 @@ def _violations(world: World, rng: random.Random) -> None:
     stale.commits = [fake_sha(stale.repository, stale.number, i) for i in range(3)]
     stale.approvers = [(stale.approvers[0][0], stale.commits[1])]
     _build(world, stale, "stale")
-    v["stale-approval"] = (
-        f"{stale.repository}#{stale.number}: approved on {stale.commits[1][:12]}, head {stale.head[:12]}"
+    world.add_case(
+        SeededCase(
+            "stale-approval",
+            f"{stale.repository}#{stale.number}: approved on {stale.commits[1][:12]}, head {stale.head[:12]}",
+            ("stale_approval", "insufficient_approvals"),  # the one approval was not on the merged head
+            revision=stale.merge_commit,
+        )
     )
 
     # Author-only approval: the author approved their own change.
     own = checkout[len(checkout) // 3]
     own.approvers = [(own.author, own.head)]
     _build(world, own, "self")
-    v["author-approval"] = f"{own.repository}#{own.number}: approved only by its author {own.author}"
+    world.add_case(
+        SeededCase(
+            "author-approval",
+            f"{own.repository}#{own.number}: approved only by its author {own.author}",
+            ("self_approved", "protection_bypassed"),  # merged with none of the approvals protection asks
+            revision=own.merge_commit,
+        )
+    )
 
     # Direct push: a hotfix commit on main with no pull request, built, signed and deployed.
     direct = fake_sha("acme/payments", "direct-push-hotfix")
@@ -237,18 +291,40 @@ def _violations(world: World, rng: random.Random) -> None:
             f"{FORGE_HOST}/acme/payments",
         )
     )
-    v["direct-push"] = f"acme/payments {direct[:12]}: pushed to main without a pull request, deployed to prod"
+    world.add_case(
+        SeededCase(
+            "direct-push",
+            f"acme/payments {direct[:12]}: pushed to main without a pull request, deployed to staging and prod",
+            ("no_pull_request",),
+            revision=direct,
+        )
+    )
 
     web = [i for i in world.images if i.repository == "acme/web"]
     web[2].signer = ""
-    v["unsigned-image"] = f"acme/web:{web[2].tag}: no signature"
+    world.add_case(
+        SeededCase("unsigned-image", f"acme/web:{web[2].tag}: no signature", ("image_unsigned",), web[2].commit)
+    )
     web[4].provenance_commit = fake_sha("acme/web", "unreviewed-branch")
-    v["provenance-mismatch"] = (
-        f"acme/web:{web[4].tag}: provenance names {web[4].provenance_commit[:12]}, built from {web[4].commit[:12]}"
+    world.add_case(
+        SeededCase(
+            "provenance-mismatch",
+            f"acme/web:{web[4].tag}: provenance names {web[4].provenance_commit[:12]}, built from {web[4].commit[:12]}",
+            # the image path follows the commit provenance names, which no pull request merged
+            ("provenance_commit_mismatch", "no_pull_request"),
+            web[4].commit,
+        )
     )
     check = [i for i in world.images if i.repository == "acme/checkout"]
     check[3].signer = "rogue"
-    v["untrusted-key"] = f"acme/checkout:{check[3].tag}: signed by a key the registry source does not trust"
+    world.add_case(
+        SeededCase(
+            "untrusted-key",
+            f"acme/checkout:{check[3].tag}: signed by a key the registry source does not trust",
+            ("signer_untrusted", "no_provenance"),  # the same key signed its provenance: none verifies
+            check[3].commit,
+        )
+    )
 
     drift = Image(
         "acme/payments",
@@ -259,12 +335,25 @@ def _violations(world: World, rng: random.Random) -> None:
         signer="",
     )
     world.drift = (datetime(2026, 3, 27, 16, 30, tzinfo=UTC), drift)
-    v["drift"] = (
-        "payments-prod: a pod started by hand on 2026-03-27 runs acme/payments:debug-shell, which no deployment made"
+    world.add_case(
+        SeededCase(
+            "drift",
+            "payments-prod: a pod started by hand on 2026-03-27 runs acme/payments:debug-shell, "
+            "which no deployment made",
+            ("drift",),
+            app="payments-prod",
+            at=world.drift[0],
+        )
     )
-    v["evidence-gap"] = (
-        f"Argo CD not harvested {ARGO_OUTAGE[0]:%Y-%m-%d} to {ARGO_OUTAGE[1]:%Y-%m-%d}; "
-        "payments-staging keeps 2 history items, so syncs rolled over unseen"
+    world.add_case(
+        SeededCase(
+            "evidence-gap",
+            f"Argo CD not harvested {ARGO_OUTAGE[0]:%Y-%m-%d} to {ARGO_OUTAGE[1]:%Y-%m-%d}; "
+            "payments-staging keeps 2 history items, so syncs rolled over unseen",
+            ("evidence_gap",),  # what pods ran meanwhile may come from an unseen sync: a gap, not drift
+            app="payments-staging",
+            at=ARGO_OUTAGE[0],
+        )
     )
     rng.random()  # keep the stream position stable if violations grow
 
@@ -305,7 +394,8 @@ def _deployments(world: World) -> None:
     # Manual sync: someone pressed SYNC on checkout-prod instead of letting automation do it.
     manual = [d for d in prod if d.app == "checkout-prod"][2]
     manual.user = "carol@acme.example"
-    world.violations["manual-sync"] = f"checkout-prod {manual.at:%Y-%m-%d %H:%M}: synced by hand by {manual.user}"
+    where = f"checkout-prod {manual.at:%Y-%m-%d %H:%M}: synced by hand by {manual.user}"
+    world.add_case(SeededCase("manual-sync", where, ("manual_sync",), app=manual.app, at=manual.at))
 
     # Rollback: payments-prod goes back to the previous image two hours after a release.
     pay = [d for d in prod if d.app == "payments-prod" and d.at > datetime(2026, 3, 5, tzinfo=UTC)]
@@ -314,9 +404,8 @@ def _deployments(world: World) -> None:
         "payments-prod", "prod", bad.at + timedelta(hours=2), previous.image, previous.revision, "oncall@acme.example"
     )
     world.deployments.append(back)
-    world.violations["rollback"] = (
-        f"payments-prod {back.at:%Y-%m-%d %H:%M}: rolled back to {previous.image.tag} by hand"
-    )
+    where = f"payments-prod {back.at:%Y-%m-%d %H:%M}: rolled back to {previous.image.tag} by hand"
+    world.add_case(SeededCase("rollback", where, ("manual_sync",), app=back.app, at=back.at))
 
     # Failed sync: a web-prod sync fails; the previous deployment keeps running.
     web = [d for d in prod if d.app == "web-prod"][3]

@@ -5,14 +5,19 @@
         Source(kind="argocd", url=argo.url, ...)
 
 Answers GET /api/v1/applications and /api/v1/applications/<name> with the Application shape
-(metadata, spec, status.history/operationState/sync/health/summary), 401 for a wrong token,
-404 for an unknown name, each error as Argo CD's gRPC-gateway object {error, code, message}.
+(metadata, spec, status.history/operationState/sync/health/summary), and
+/api/v1/applications/<name>/manifests?revision= (or, multi-source, ?revisions=&sourcePositions=)
+with a ManifestResponse (`manifests`: each object as a JSON string) from what `put_manifests`
+gave for that revision (none: an empty list); 401 for a wrong token, 404 for an unknown name,
+500 for a revision in `unresolvable` (the repo server cannot find it), each error as Argo CD's
+gRPC-gateway object {error, code, message}.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
@@ -24,6 +29,9 @@ class ArgoCDSandbox:
     def __init__(self, token: str) -> None:
         self.token = token
         self.applications: dict[str, dict[str, Any]] = {}
+        # (application, source position (0: single source), revision) -> the objects rendered there
+        self.manifests: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+        self.unresolvable: set[str] = set()  # revisions gone from Git (a force push): 500 as the repo server says
         self.server = LoopbackServer(self._handle)
 
     @property
@@ -32,6 +40,9 @@ class ArgoCDSandbox:
 
     def put(self, app: dict[str, Any]) -> None:
         self.applications[app["metadata"]["name"]] = app
+
+    def put_manifests(self, name: str, revision: str, objects: list[dict[str, Any]], position: int = 0) -> None:
+        self.manifests[(name, position, revision)] = objects
 
     def start(self) -> ArgoCDSandbox:
         self.server.start()
@@ -57,6 +68,8 @@ class ArgoCDSandbox:
             items = [copy.deepcopy(a) for _, a in sorted(self.applications.items())]
             return 200, {"metadata": {"resourceVersion": "1000"}, "items": items or None}
         prefix = "/api/v1/applications/"
+        if path.startswith(prefix) and path.endswith("/manifests"):
+            return self._manifests(unquote(path[len(prefix) : -len("/manifests")]), query)
         if path.startswith(prefix):
             name = unquote(path[len(prefix) :])
             if name in self.applications:
@@ -64,6 +77,50 @@ class ArgoCDSandbox:
             message = f'applications.argoproj.io "{name}" not found'
             return 404, {"error": message, "code": 5, "message": message}
         return 404, {"error": "Not Found", "code": 5, "message": "Not Found"}
+
+    def _manifests(self, name: str, query: dict[str, list[str]]) -> tuple[int, Any]:
+        if name not in self.applications:
+            message = f'applications.argoproj.io "{name}" not found'
+            return 404, {"error": message, "code": 5, "message": message}
+        positions = [int(p) for p in query.get("sourcePositions", [])]
+        revisions = query.get("revisions", []) if positions else query.get("revision", [""])[:1]
+        if positions and len(positions) != len(revisions):
+            message = "number of source positions and revisions must be the same"
+            return 400, {"error": message, "code": 3, "message": message}
+        objects: list[dict[str, Any]] = []
+        for position, revision in zip(positions or [0], revisions, strict=False):
+            if revision in self.unresolvable:
+                # what the repo server says for a revision it cannot resolve (gRPC Unknown -> HTTP 500)
+                message = f"rpc error: code = Unknown desc = unable to resolve '{revision}' to a commit SHA"
+                return 500, {"error": message, "code": 2, "message": message}
+            objects += self.manifests.get((name, position, revision), [])
+        app = self.applications[name]
+        destination = app["spec"].get("destination") or {}
+        body = {
+            "manifests": [json.dumps(o) for o in objects],
+            "namespace": destination.get("namespace", ""),
+            "server": destination.get("server", ""),
+            "revision": revisions[-1] if revisions else "",
+            "sourceType": "Directory",
+        }
+        if positions:
+            body["revisions"] = list(revisions)
+        return 200, body
+
+
+def workload(
+    name: str, namespace: str, containers: list[tuple[str, str]], init: Sequence[tuple[str, str]] = ()
+) -> dict[str, Any]:
+    """A Deployment manifest whose pod template runs these (name, image) containers."""
+    pod: dict[str, Any] = {"containers": [{"name": n, "image": i} for n, i in containers]}
+    if init:
+        pod["initContainers"] = [{"name": n, "image": i} for n, i in init]
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": name}}, "spec": pod}},
+    }
 
 
 def stamp(when: datetime) -> str:
@@ -114,11 +171,13 @@ def application(
     images: list[str] | None = None,
     health: str = "Healthy",
     sync_status: str = "Synced",
+    sources: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """An Application object shaped like GET /api/v1/applications/<name> answers."""
+    """An Application object shaped like GET /api/v1/applications/<name> answers (with `sources`,
+    a multi-source application: spec.sources, history items with revisions and sources)."""
     history = history or []
-    revision = history[-1]["revision"] if history else ""
-    return {
+    revision = history[-1].get("revision", "") if history else ""
+    app = {
         "metadata": {"name": name, "namespace": "argocd", "uid": f"uid-{name}", "resourceVersion": "1"},
         "spec": {
             "project": project,
@@ -134,6 +193,23 @@ def application(
             "reconciledAt": "2026-01-01T00:00:00Z",
         },
     }
+    if sources:
+        del app["spec"]["source"]
+        app["spec"]["sources"] = sources
+        app["status"]["sync"] = {
+            "status": sync_status,
+            "revisions": history[-1].get("revisions", []) if history else [],
+        }
+    return app
+
+
+def multi_source_item(
+    id: int, revisions: list[str], started: datetime, finished: datetime, sources: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A status.history item of a multi-source application: one revision per source."""
+    item = history_item(id, "", started, finished, "")
+    del item["revision"], item["source"]
+    return {**item, "revisions": list(revisions), "sources": sources}
 
 
 def notification_body(app: dict[str, Any]) -> bytes:

@@ -103,9 +103,57 @@ def stamp(when: datetime) -> str:
 
 
 def pod(
-    name: str, namespace: str, labels: dict[str, str], containers: list[tuple[str, str, str]], phase: str = "Running"
+    name: str,
+    namespace: str,
+    labels: dict[str, str],
+    containers: list[tuple[str, str, str]],
+    phase: str = "Running",
+    *,
+    init: list[tuple[str, str, str]] | None = None,
+    ephemeral: list[tuple[str, str, str]] | None = None,
+    started: datetime | None = None,
+    ephemeral_started: datetime | None = None,
 ) -> dict[str, Any]:
-    """A Pod with one containerStatuses item per (name, image, imageID)."""
+    """A Pod with one status item per (name, image, imageID): containerStatuses, and
+    initContainerStatuses (terminated, completed) and ephemeralContainerStatuses when given."""
+    begun = stamp(started) if started else "2026-03-01T08:00:05Z"
+
+    def running(items: list[tuple[str, str, str]], begun: str = begun) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": c,
+                "image": image,
+                "imageID": image_id,
+                "ready": True,
+                "restartCount": 0,
+                "started": True,
+                "state": {"running": {"startedAt": begun}},
+            }
+            for c, image, image_id in items
+        ]
+
+    status: dict[str, Any] = {"phase": phase, "startTime": begun, "containerStatuses": running(containers)}
+    spec: dict[str, Any] = {"containers": [{"name": c, "image": image} for c, image, _ in containers]}
+    if init:
+        spec["initContainers"] = [{"name": c, "image": image} for c, image, _ in init]
+        status["initContainerStatuses"] = [
+            {
+                "name": c,
+                "image": image,
+                "imageID": image_id,
+                "ready": True,
+                "restartCount": 0,
+                "state": {
+                    "terminated": {"exitCode": 0, "reason": "Completed", "startedAt": begun, "finishedAt": begun}
+                },
+            }
+            for c, image, image_id in init
+        ]
+    if ephemeral:
+        spec["ephemeralContainers"] = [{"name": c, "image": image} for c, image, _ in ephemeral]
+        status["ephemeralContainerStatuses"] = running(
+            ephemeral, stamp(ephemeral_started) if ephemeral_started else begun
+        )
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -114,24 +162,10 @@ def pod(
             "namespace": namespace,
             "labels": labels,
             "uid": f"uid-{namespace}-{name}",
-            "creationTimestamp": "2026-03-01T08:00:00Z",
+            "creationTimestamp": begun,
         },
-        "spec": {"containers": [{"name": c, "image": image} for c, image, _ in containers]},
-        "status": {
-            "phase": phase,
-            "containerStatuses": [
-                {
-                    "name": c,
-                    "image": image,
-                    "imageID": image_id,
-                    "ready": True,
-                    "restartCount": 0,
-                    "started": True,
-                    "state": {"running": {"startedAt": "2026-03-01T08:00:05Z"}},
-                }
-                for c, image, image_id in containers
-            ],
-        },
+        "spec": spec,
+        "status": status,
     }
 
 

@@ -29,14 +29,16 @@ from django.db import connection
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 
+from evidence.compliance.drift import DRIFT, MATCH, UNKNOWN, judge_snapshot, overall
 from evidence.core.times import parse_time
 from evidence.readmodels.models import (
     DeployedApplication,
+    DeploymentContainer,
     DeploymentGap,
     RunningInterval,
     WorkloadSnapshot,
 )
-from evidence.readmodels.projectors.deployments.pods import image_digest
+from evidence.readmodels.projectors.deployments import image_digest
 
 RELATIVE = re.compile(r"^(\d{1,12})[\s.]*(second|minute|hour|day|week|month|year)s?[\s.]+ago$")
 BACK = re.compile(r"^~(\d+)$")
@@ -112,8 +114,10 @@ class RunningApp:
     observed_digests: list[str] | None = None  # from the latest pods snapshot at or before T
     observed_at: datetime | None = None
     observed_containers: dict[str, list[str]] | None = None  # container name -> digests its pods ran
-    drift: bool | None = None  # None: nothing to compare (no snapshot, or no digests named)
+    drift: bool | None = None  # None: unknown (no snapshot, no digest known, or a history gap)
     gap: bool = False  # history rolled over unseen around this deployment
+    drift_state: str = UNKNOWN  # match, drift or unknown (evidence.compliance.drift)
+    containers: list[dict[str, Any]] = field(default_factory=list)  # each running container, judged
 
 
 @dataclass
@@ -189,6 +193,7 @@ def running_at(environment: str, at: datetime) -> RunningState:
     state = RunningState(environment, at)
     snapshots = _snapshots(environment, at, min((r[5] for r in rows if r[5]), default=None))
     gaps = _gaps(environment, at)
+    by_name = _containers([r[0] for r in rows])
     for pk, application, revision, digests, since, finished, outcome, controller, seqs in rows:
         app = RunningApp(
             application=application,
@@ -206,7 +211,12 @@ def running_at(environment: str, at: datetime) -> RunningState:
         if snapshot is not None and finished and snapshot.observed_at >= finished:
             app.observed_digests, app.observed_at = list(snapshot.digests), snapshot.observed_at
             app.observed_containers = containers_of(snapshot)
-            app.drift = bool(digests) and set(snapshot.digests) != set(digests)
+            verdicts = judge_snapshot(snapshot.images, by_name.get(pk, {}), set(digests), image_digest)
+            app.drift_state = overall(verdicts)
+            if app.drift_state == DRIFT and app.gap:
+                app.drift_state = UNKNOWN  # an unseen deployment may have produced it: a gap, not drift
+            app.drift = {DRIFT: True, MATCH: False}.get(app.drift_state)
+            app.containers = [v.as_json() for v in verdicts]
             app.entry_seqs = sorted({*seqs, snapshot.entry_seq})
         state.applications.append(app)
     return state
@@ -274,6 +284,15 @@ def _snapshots(environment: str, at: datetime, since: datetime | None) -> dict[s
     for row in rows.order_by("observed_at", "id"):
         latest[row.application] = row
     return latest
+
+
+def _containers(ids: list[int]) -> dict[int, dict[str, set[str]]]:
+    """Per deployment, container name -> the digests it resolved to ("" where it did not)."""
+    out: dict[int, dict[str, set[str]]] = {}
+    rows = DeploymentContainer.objects.filter(deployment_id__in=ids).values_list("deployment_id", "container", "digest")
+    for pk, name, digest in rows:
+        out.setdefault(pk, {}).setdefault(name, set()).add(digest)
+    return out
 
 
 def _gaps(environment: str, at: datetime) -> set[str]:

@@ -67,6 +67,8 @@ def _collect(keys: _Keys, entry: Entry) -> None:
     elif kind.startswith("oci."):
         if data.get("digest"):
             keys.digests.add(str(data["digest"]))
+        if kind == "oci.tags" and isinstance(data.get("tags"), dict):  # deployments the tags resolve for
+            keys.digests |= {str(d) for d in data["tags"].values()}
     elif kind in CHANGE_KINDS:
         keys.shas |= _shas(data.get("merge_commit_sha"), data.get("squash_commit_sha"), data.get("head_sha"))
         keys.shas |= _shas(*(data.get("commits") or []))

@@ -13,6 +13,7 @@ import yaml
 from django.core.management import call_command
 
 from devkit.demo.run import DemoSandboxes, digest_of, moments
+from devkit.demo.seeded import judge_seeded
 from devkit.demo.world import ARGO_OUTAGE, END, START, build_world
 from evidence.readmodels.models import (
     Approval,
@@ -50,6 +51,18 @@ def test_it_spreads_a_few_hundred_merged_changes_over_the_quarter():
     # every image but the direct push is built from a merge commit, and provenance says so
     orphans = [i for i in world.images if i.commit not in built]
     assert [i.tag for i in orphans] == ["1.99.0-hotfix"]
+
+
+def test_it_gives_every_unseeded_change_the_approvals_its_protection_asks_for_at_the_merge():
+    world = build_world()
+    seeded = {c.revision for c in world.seeded if c.revision}
+    for change in world.changes:
+        if change.merge_commit in seeded:
+            continue
+        rules = [p for p in world.protections if p.repository == change.repository and p.since <= change.merged_at]
+        required = rules[-1].settings["required_approving_review_count"] if rules else 1
+        others = {login for login, commit in change.approvers if login != change.author and commit == change.head}
+        assert len(others) >= required, f"{change.repository}#{change.number}"
 
 
 def test_it_seeds_each_violation_in_the_world():
@@ -103,6 +116,18 @@ def run_demo(directory, *args: str) -> str:
 def test_it_runs_the_whole_story_once_and_finds_each_seeded_violation(db, demo_settings, projected):
     world = build_world()
     output = run_demo(demo_settings)
+
+    # the demo world is exact: the findings on prod and staging are the seeded ones, each on the
+    # deployment it was seeded on, and nothing else; every deployment that took effect has digests
+    report = judge_seeded(world)
+    assert not report.unmatched
+    assert report.found == report.expected, "\n".join(report.lines())
+    assert {name for name, landed in report.cases.items() if landed} == {c.name for c in world.seeded}
+    without = Deployment.objects.filter(environment__in=["prod", "staging"], image_digests=[])
+    assert list(without.values_list("outcome", flat=True)) == ["failed"]  # only the failed sync
+    assert "findings no seeded case explains: none" in output
+    for case in world.seeded:
+        assert re.search(rf"^  {re.escape(case.name)}\s+\S+/\S+ deployment \d+", output, re.M), case.name
 
     # harvested through the sources file, checkpointed, verified, packed
     assert "sources.yaml loaded (demo-github, demo-gitlab, demo-argocd, demo-flux, demo-pods, demo-registry)" in output

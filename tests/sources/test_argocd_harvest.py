@@ -83,7 +83,7 @@ def test_it_merges_the_operation_into_the_history_item_it_produced(db, monkeypat
         harvest_source(argocd_source(argo.url, monkeypatch))
     row = Deployment.objects.get()
     kinds = sorted(Entry.objects.filter(seq__in=row.entry_seqs).values_list("kind", flat=True))
-    assert kinds == ["argocd.application", "argocd.deployment", "argocd.sync_operation"]
+    assert kinds == ["argocd.application", "argocd.deployment", "argocd.manifests", "argocd.sync_operation"]
 
 
 def test_it_marks_a_redeployed_older_revision_as_rolled_back(db, monkeypatch):
@@ -137,7 +137,7 @@ def test_it_reads_only_the_applications_it_is_told_to_watch(db, monkeypatch):
         runs = harvest_source(argocd_source(argo.url, monkeypatch, applications=["payments"]))
         paths = [p for _, p in argo.server.requests]
     assert [r.target for r in runs] == ["payments"]
-    assert paths == ["/api/v1/applications/payments"]
+    assert paths == ["/api/v1/applications/payments", "/api/v1/applications/payments/manifests"]
     assert set(Deployment.objects.values_list("application", flat=True)) == {"payments"}
 
 

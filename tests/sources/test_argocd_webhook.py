@@ -96,7 +96,7 @@ def test_it_keeps_one_deployment_seen_by_webhook_and_harvest(client, db, monkeyp
         harvest_source(source)
     row = Deployment.objects.get()
     kinds = sorted(Entry.objects.filter(seq__in=row.entry_seqs).values_list("kind", flat=True))
-    assert kinds == ["argocd.deployment", "argocd.webhook"]  # the snapshot added nothing new
+    assert kinds == ["argocd.deployment", "argocd.manifests", "argocd.webhook"]  # the snapshot added nothing new
 
 
 @pytest.mark.slow

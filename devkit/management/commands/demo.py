@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from devkit.demo.run import DemoSandboxes, final_harvest, replay
+from devkit.demo.seeded import judge_seeded
 from devkit.demo.world import END, START, build_world
 from devkit.sandbox.registry import SandboxError, registry_binary
 from evidence.compliance.running import running_at
@@ -115,9 +116,12 @@ class Command(BaseCommand):
             say(f"checkpoint {signed.size} signed over the last entries (packs, access changes)")
         db = settings.DATABASES["default"]["NAME"]
         say(f"database: {db}\nsigning key: {key_path()}  public key for auditors: {public_key_path()}")
-        say("seeded violations (what custody and findings should flag):")
-        for code, where in sorted(world.violations.items()):
-            say(f"  {code:<20} {where}")
+        say("seeded violations (what the world made on purpose):")
+        for case in world.seeded:
+            say(f"  {case.name:<20} {case.where}")
+        say("each seeded violation, the deployment and the finding that caught it:")
+        for line in judge_seeded(world).lines():
+            say(line)
         say(f"demo finished in {time.monotonic() - started:.1f} s")
 
     def print_running(self, say) -> None:

@@ -25,6 +25,7 @@ from evidence.readmodels.models import (
     Approval,
     DeployedApplication,
     Deployment,
+    DeploymentContainer,
     DeploymentGap,
     DeploymentImage,
     Provenance,
@@ -175,6 +176,11 @@ class DeploymentImageInline(ReadOnlyInline):
     fields = ["digest", "image", "origin", "entry_seq"]
 
 
+class DeploymentContainerInline(ReadOnlyInline):
+    model = DeploymentContainer
+    fields = ["workload", "container", "container_type", "image", "digest", "resolved_by", "entry_seq", "resolved_seq"]
+
+
 @admin.register(Deployment)
 class DeploymentAdmin(ProjectionAdmin):
     list_display = [
@@ -202,7 +208,7 @@ class DeploymentAdmin(ProjectionAdmin):
     search_help_text = "digest, commit SHA (prefix), pull request (123, owner/repo#123), person, application"
     show_full_result_count = False  # COUNT(*) over every deployment on each page is wasted work
     list_per_page = 50
-    inlines = [DeploymentImageInline]
+    inlines = [DeploymentImageInline, DeploymentContainerInline]
     change_form_template = "admin/readmodels/deployment/change_form.html"
     readonly_fields = ["entries"]
     exclude = ["entry_seqs"]

@@ -18,7 +18,7 @@ from evidence.compliance.custody.verdict import VERDICTS
 from evidence.compliance.models import DeploymentVerdict
 from evidence.compliance.running import BadTime, UnknownEnvironment, diff_running, resolve, running_at
 from evidence.core.permissions import ReadsEvidence
-from evidence.readmodels.models import Deployment, DeploymentImage
+from evidence.readmodels.models import Deployment, DeploymentContainer, DeploymentImage
 from evidence.readmodels.models.deployments import OUTCOMES
 from ledger.bounds import UtcIsoDateTimeFilter
 
@@ -29,8 +29,24 @@ class DeploymentImageSerializer(serializers.ModelSerializer):
         fields = ["digest", "image", "origin", "entry_seq"]
 
 
+class DeploymentContainerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeploymentContainer
+        fields = [
+            "workload",
+            "container",
+            "container_type",
+            "image",
+            "digest",
+            "resolved_by",
+            "entry_seq",
+            "resolved_seq",
+        ]
+
+
 class DeploymentSerializer(serializers.ModelSerializer):
     images = DeploymentImageSerializer(many=True, read_only=True)
+    containers = DeploymentContainerSerializer(many=True, read_only=True)
     verdict = serializers.SerializerMethodField(help_text="compliant, exception, incomplete or attempt")
     verdict_reason = serializers.SerializerMethodField(help_text="The verdict in one sentence")
 
@@ -63,6 +79,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "image_refs",
             "image_digests",
             "images",
+            "containers",
             "started_at",
             "finished_at",
             "running_since",
@@ -106,7 +123,7 @@ class DeploymentViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Deployment]:
         return (
             Deployment.objects.select_related("verdict_row")
-            .prefetch_related("images")
+            .prefetch_related("images", "containers")
             .order_by("-started_at", "-id")
             .distinct()
         )

@@ -19,6 +19,7 @@ from evidence.readmodels.models import (
     Approval,
     Artifact,
     Deployment,
+    DeploymentContainer,
     DeploymentGap,
     DeploymentImage,
     ProtectionObservation,
@@ -51,6 +52,7 @@ def deployed_at(row: Deployment) -> datetime:
 @dataclass
 class Loaded:
     images: dict[int, list[DeploymentImage]] = field(default_factory=dict)
+    containers: dict[int, list[DeploymentContainer]] = field(default_factory=dict)
     artifacts: dict[str, list[Artifact]] = field(default_factory=dict)
     signatures: dict[str, list[SignatureVerdict]] = field(default_factory=dict)
     provenance: dict[str, list[Provenance]] = field(default_factory=dict)
@@ -84,6 +86,10 @@ def load(deployments: list[Deployment]) -> Loaded:
     ids = [d.id for d in deployments]
     out.images = _group(
         DeploymentImage.objects.filter(deployment_id__in=ids).order_by("digest"), lambda r: r.deployment_id
+    )
+    out.containers = _group(
+        DeploymentContainer.objects.filter(deployment_id__in=ids).order_by("workload", "container"),
+        lambda r: r.deployment_id,
     )
     apps = {(d.environment, d.application) for d in deployments}
     which_app = Q()

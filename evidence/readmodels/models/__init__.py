@@ -1,10 +1,11 @@
 """Read models: rows derived from ledger entries, each citing the seq of the entry behind it."""
 
-from .artifacts import Artifact, Provenance, SignatureVerdict
+from .artifacts import Artifact, Provenance, SignatureVerdict, TagSighting
 from .deployments import (
     DeployedApplication,
     Deployment,
     DeploymentCommit,
+    DeploymentContainer,
     DeploymentGap,
     DeploymentImage,
     RunningInterval,
@@ -14,7 +15,7 @@ from .forge import Approval, ProtectionObservation, ProtectionSnapshot, PullRequ
 from .projection import ProjectionCursor, ProjectionError
 
 __all__ = ["ProjectionCursor", "ProjectionError"]
-__all__ += ["Artifact", "Provenance", "SignatureVerdict"]
-__all__ += ["DeployedApplication", "Deployment", "DeploymentCommit", "DeploymentGap", "DeploymentImage"]
-__all__ += ["RunningInterval", "WorkloadSnapshot"]
+__all__ += ["Artifact", "Provenance", "SignatureVerdict", "TagSighting"]
+__all__ += ["DeployedApplication", "Deployment", "DeploymentCommit", "DeploymentContainer", "DeploymentGap"]
+__all__ += ["DeploymentImage", "RunningInterval", "WorkloadSnapshot"]
 __all__ += ["Approval", "ProtectionObservation", "ProtectionSnapshot", "PullRequest", "PullRequestCommit"]

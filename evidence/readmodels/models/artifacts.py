@@ -33,6 +33,26 @@ class Artifact(models.Model):
         return f"{self.registry}/{self.repository}@{self.digest}"
 
 
+class TagSighting(models.Model):
+    """What a tag named when a registry harvest looked (an `oci.tags` entry): tags move, so a
+    deployment naming a tag resolves to the digest of the latest sighting at or before its start."""
+
+    registry = models.CharField(max_length=255)
+    repository = models.CharField(max_length=255)
+    tag = models.CharField(max_length=200)
+    digest = models.CharField(max_length=71)
+    observed_at = models.DateTimeField()
+    entry_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["registry", "repository", "tag", "observed_at"]
+        constraints = [models.UniqueConstraint(fields=["entry_seq", "tag"], name="tag_sighting_unique")]
+        indexes = [models.Index(fields=["registry", "repository", "tag", "observed_at"], name="tag_sighting_when")]
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.repository}:{self.tag} -> {self.digest[:19]}"
+
+
 class SignatureVerdict(models.Model):
     """One signature (or its absence) on a digest, as judged at harvest time."""
 

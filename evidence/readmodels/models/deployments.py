@@ -75,6 +75,38 @@ class DeploymentImage(models.Model):
         return self.digest
 
 
+class DeploymentContainer(models.Model):
+    """One container (or init container) the deployment's manifests name, and the digest its image
+    reference resolved to: in the reference itself, from the registry's tag as it stood when the
+    sync started, or from the pods that ran it."""
+
+    RESOLVERS = ("reference", "registry", "pods", "")
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="containers")
+    workload = models.CharField(max_length=300, help_text="Kind/namespace/name of the object with the pod spec.")
+    container = models.CharField(max_length=200)
+    container_type = models.CharField(max_length=20, help_text="container or init")
+    image = models.CharField(max_length=500, help_text="Reference as the manifests name it.")
+    repository = models.CharField(max_length=400, blank=True, help_text="host/repository of the reference.")
+    tag = models.CharField(max_length=200, blank=True)
+    digest = models.CharField(max_length=100, blank=True, help_text="Empty: not resolved (unknown).")
+    resolved_by = models.CharField(max_length=20, blank=True, choices=[(r, r) for r in RESOLVERS])
+    entry_seq = models.BigIntegerField(help_text="The argocd.manifests entry naming the container.")
+    resolved_seq = models.BigIntegerField(null=True, blank=True, help_text="The entry that resolved the tag.")
+
+    class Meta:
+        ordering = ["deployment", "workload", "container_type", "container"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["deployment", "workload", "container_type", "container"], name="deploy_container_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["repository", "tag"], name="deploy_container_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.container} {self.image}"
+
+
 class DeployedApplication(models.Model):
     """Each (environment, application) ever deployed: the outer loop of the running-at query."""
 

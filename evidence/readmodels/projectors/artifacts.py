@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from evidence.readmodels.models import Artifact, Provenance, SignatureVerdict
+from evidence.core.times import parse_time
+from evidence.readmodels.models import (
+    Artifact,
+    Deployment,
+    DeploymentContainer,
+    Provenance,
+    SignatureVerdict,
+    TagSighting,
+)
 from evidence.readmodels.projectors import projection_model, projects
+from evidence.readmodels.projectors.deployments.images import resolve_images
 from ledger.models import Entry
 
+projection_model(TagSighting)
 projection_model(Artifact)
 projection_model(SignatureVerdict)
 projection_model(Provenance)
@@ -31,6 +41,29 @@ def project_artifact(entry: Entry) -> None:
     row.media_type = data.get("media_type") or row.media_type
     row.entry_seq = entry.seq
     row.save(update_fields=["tags", "media_type", "entry_seq"])
+
+
+@projects("oci.tags")
+def project_tags(entry: Entry) -> None:
+    """What each tag named when the registry was read; deployments naming those tags re-resolve."""
+    data = entry.data
+    observed = parse_time(entry.envelope["observed_at"], lenient=True)
+    registry, repository = str(data.get("registry") or ""), str(data.get("repository") or "")
+    tags = data.get("tags") if isinstance(data.get("tags"), dict) else {}
+    for tag, digest in sorted(tags.items()):
+        TagSighting.objects.get_or_create(
+            entry_seq=entry.seq,
+            tag=tag,
+            defaults={
+                "registry": registry,
+                "repository": repository,
+                "digest": str(digest),
+                "observed_at": observed,
+            },
+        )
+    named = DeploymentContainer.objects.filter(repository=f"{registry}/{repository}", tag__in=sorted(tags))
+    for row in Deployment.objects.filter(id__in=named.values("deployment_id")).order_by("id"):
+        resolve_images(row)
 
 
 @projects("oci.signature")

@@ -3,7 +3,9 @@
 Records per application: `argocd.application` (a snapshot of sync, health, destination and
 images, new only when those change), `argocd.deployment` (one per status.history item) and
 `argocd.sync_operation` (status.operationState, which also keeps the failed and errored syncs
-that Argo CD's history drops). Argo CD keeps only ten history items. The harvest-run entry says
+that Argo CD's history drops) and `argocd.manifests` (the images the manifests at each history
+revision name, asked once per history item; multi-source applications per source position).
+Argo CD keeps only ten history items. The harvest-run entry says
 which history ids each application listed, and which rolled over since the last harvest; the run
 is partial when no ledger entry (a webhook delivery) holds those. Whether that is a gap in the
 evidence is the gap projector's call, made from the ledger alone: what a harvest appends never
@@ -12,7 +14,10 @@ depends on read models, so never on how far the projector has got.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -56,11 +61,22 @@ class ArgoCDClient:
         """One application by name."""
         return self._get(f"/api/v1/applications/{requests.utils.quote(name, safe='')}")
 
-    def _get(self, path: str) -> dict[str, Any]:
+    # Reference: https://argo-cd.readthedocs.io/en/stable/developer-guide/api-docs/ (ApplicationService_GetManifests)
+    def get_manifests(self, name: str, revisions: list[str], positions: list[int] | None = None) -> dict[str, Any]:
+        """The manifests Argo CD renders for an application at a revision (or, for a multi-source
+        application, at one revision per 1-based source position)."""
+        params: list[tuple[str, str | int]]
+        if positions:
+            params = [("revisions", r) for r in revisions] + [("sourcePositions", p) for p in positions]
+        else:
+            params = [("revision", revisions[0])]
+        return self._get(f"/api/v1/applications/{requests.utils.quote(name, safe='')}/manifests", params)
+
+    def _get(self, path: str, params: list[tuple[str, str | int]] | None = None) -> dict[str, Any]:
         url = self.base_url + path
         self.requests += 1
         try:
-            response = self.session.get(url, timeout=self.timeout)
+            response = self.session.get(url, params=params, timeout=self.timeout)
         except requests.RequestException as exc:
             raise HarvestError(f"argocd {self.base_url}: cannot connect ({type(exc).__name__})") from None
         if response.status_code in (401, 403):
@@ -111,7 +127,9 @@ class ArgoCDHarvester(Harvester):
                 raise HarvestError(str(exc)) from None
             last = seen.get(name) or {}
             records = application_records(source.name, app, placement, observed_at, last.get("snapshot", "first"))
-            result.records.extend(records)
+            asked = manifest_records(client, source.name, app, placement, observed_at, last.get("manifests") or [])
+            result.records.extend([*records, *asked.records])
+            result.errors.extend(asked.errors)
             ids = sorted(h["id"] for h in history_of(app) if isinstance(h.get("id"), int))
             if ids:
                 history[name] = {"ids": [ids[0], ids[-1]]}
@@ -122,6 +140,7 @@ class ArgoCDHarvester(Harvester):
                 if unrecorded:
                     result.errors.append(f"{name}: history items {unrecorded} rolled over unseen")
             state = {**last, "snapshot": compact_json_hash16(application_snapshot(app, placement))}
+            state["manifests"] = asked.done
             if ids:
                 latest = max(history_of(app), key=lambda h: h.get("id", -1))
                 state.update(last_history_id=ids[-1], deployed_at=latest.get("deployedAt"))
@@ -241,3 +260,102 @@ def recorded_history_ids(source: str, name: str, ids: Iterable[int], last: dict[
     for entry in entries.only("kind", "payload").iterator():
         found |= wanted & argocd_history_ids(entry.kind, entry.data)
     return found
+
+
+@dataclass
+class AskedManifests:
+    records: list[Record] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    done: list[int] = field(default_factory=list)  # history ids whose manifests are recorded (still listed)
+
+
+def manifest_records(
+    client: ArgoCDClient, source: str, app: dict[str, Any], placement: Placement, observed_at: datetime, done: list[Any]
+) -> AskedManifests:
+    """`argocd.manifests` for each history item not asked before: the workloads and images the
+    manifests at its revision name. A revision Argo CD cannot render now (a rewritten branch, a
+    repository gone) is an error of this run, asked again next time; never a guess."""
+    name = str(app["metadata"]["name"])
+    listed = {h["id"]: h for h in history_of(app) if isinstance(h.get("id"), int)}
+    out = AskedManifests(done=sorted(i for i in done if i in listed))
+    spec = app.get("spec") or {}
+    common = {"environment": placement.environment, "application": placement.application, "argocd_application": name}
+    for history_id, item in sorted(listed.items()):
+        if history_id in out.done:
+            continue
+        revisions = [str(r) for r in item.get("revisions") or []] or [str(item.get("revision") or "")]
+        positions = list(range(1, len(revisions) + 1)) if item.get("revisions") else None
+        if not any(revisions):
+            continue
+        try:
+            answer = client.get_manifests(name, revisions, positions)
+        except HarvestError as exc:
+            out.errors.append(f"{name}: manifests of history item {history_id}: {exc}")
+            continue
+        raw = [m for m in answer.get("manifests") or [] if isinstance(m, str)]
+        data = without_floats(
+            {
+                **common,
+                "project": spec.get("project"),
+                "history": item,
+                "revisions": revisions,
+                "source_positions": positions or [],
+                "rendered": {k: answer.get(k) for k in ("revision", "revisions", "sourceType", "namespace", "server")},
+                "manifests_sha256": hashlib.sha256("\n".join(raw).encode()).hexdigest(),
+                "workloads": workloads_of(raw),
+            }
+        )
+        key = f"argocd:{source}:manifests:{name}:{history_id}:{item.get('deployedAt')}:{compact_json_hash16(data)}"
+        when = parse_time(item.get("deployedAt"), lenient=True)
+        out.records.append(
+            Record("argocd.manifests", source, f"argocd:{name}", key, data, observed_at=observed_at, occurred_at=when)
+        )
+        out.done.append(history_id)
+    out.done.sort()
+    return out
+
+
+POD_SPEC_PATHS = (("spec", "template", "spec"), ("spec", "jobTemplate", "spec", "template", "spec"))
+
+
+def workloads_of(manifests: list[str]) -> list[dict[str, Any]]:
+    """Each object with a pod spec, with its containers and init containers (name and image as
+    written). Only these are kept: the rest of a manifest (Secrets among them) stays out of the ledger."""
+    out = []
+    for text in manifests:
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        pod = obj.get("spec") if obj.get("kind") == "Pod" else _pod_spec(obj)
+        if not isinstance(pod, dict):
+            continue
+        containers = [
+            {"name": str(c.get("name") or ""), "image": str(c.get("image") or ""), "type": type_}
+            for type_, key in (("init", "initContainers"), ("container", "containers"))
+            for c in pod.get(key) or []
+            if isinstance(c, dict) and c.get("image")
+        ]
+        if containers:
+            meta = obj.get("metadata") or {}
+            out.append(
+                {
+                    "kind": str(obj.get("kind") or ""),
+                    "namespace": str(meta.get("namespace") or ""),
+                    "name": str(meta.get("name") or ""),
+                    "containers": containers,
+                }
+            )
+    return sorted(out, key=lambda w: (w["kind"], w["namespace"], w["name"]))
+
+
+def _pod_spec(obj: dict[str, Any]) -> Any:
+    for path in POD_SPEC_PATHS:
+        node: Any = obj
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            return node
+    return None

@@ -1,9 +1,11 @@
 """Running workloads: which image digests the pods of each application actually run.
 
-One `kubernetes.pods` record per namespace and change: the running pods' containerStatuses
-(image as named, imageID with the registry digest), each pod placed in an environment and an
-application by the source's rules. Deployments whose manifests name tags resolve to these
-digests; a controller that says one thing while pods run another shows as drift.
+One `kubernetes.pods` record per namespace and change: the running pods' container, init
+container and ephemeral container statuses (name, image as named, imageID with the registry
+digest, when it started), each pod placed in an environment and an application by the source's
+rules, and the sidecars each environment declares (`expected_sidecars`) as in force then.
+Deployments whose manifests name tags resolve to these digests; a container running another
+digest than its deployment's shows as drift.
 
 Also holds the Kubernetes client set-up the Flux harvester shares: the source's url and bearer
 token, or `kubeconfig` (+ `context`), or `in_cluster: true`.
@@ -99,17 +101,22 @@ class KubernetesPodsHarvester(Harvester):
         # snapshot is what resolves the new deployment's tags to digests.
         content = sorted(
             {
-                (p["name"], p["environment"], p["application"], c["image"], c["imageID"])
+                (p["name"], p["environment"], p["application"], c["name"], c["type"], c["image"], c["imageID"])
                 for p in running
                 for c in p["containers"]
             }
         )
+        sidecars = {str(k): sorted(str(n) for n in v) for k, v in (source.setting("expected_sidecars") or {}).items()}
+        if sidecars:
+            content.append(("expected_sidecars", json_hash16(sidecars)))
         digest = json_hash16(content)
         result = HarvestResult(requests=1, cursor={"content": digest})
         result.observed = {"pods": len(running), "namespace": target}
         if cursor.get("content") == digest:
             return result  # nothing changed since the last snapshot; the run entry says we looked
         data = {"namespace": target, "cluster": source.setting("cluster") or "", "pods": running}
+        if sidecars:
+            data["expected_sidecars"] = sidecars
         key = f"kubernetes:{source.name}:pods:{target}:{cursor.get('content', 'first')}:{digest}"
         result.records.append(
             Record("kubernetes.pods", source.name, f"kubernetes:{target}", key, data, observed_at=observed_at)
@@ -134,8 +141,37 @@ def pod_record(source: Source, item: Any) -> dict[str, Any]:
         "namespace": item.metadata.namespace,
         "environment": placement.environment,
         "application": placement.application,
+        "started_at": _stamp(item.status.start_time),
         "containers": [
-            {"name": s.name, "image": s.image, "imageID": s.image_id, "ready": bool(s.ready)}
-            for s in item.status.container_statuses or []
+            {
+                "name": s.name,
+                "type": kind,
+                "image": s.image,
+                "imageID": s.image_id,
+                "ready": bool(s.ready),
+                "started_at": _stamp(_started(s)),
+            }
+            for kind, statuses in (
+                ("init", item.status.init_container_statuses),
+                ("container", item.status.container_statuses),
+                ("ephemeral", item.status.ephemeral_container_statuses),
+            )
+            for s in statuses or []
         ],
     }
+
+
+def _started(status: Any) -> Any:
+    """When the container (last) started running, or ran to completion (an init container)."""
+    state = status.state
+    if state is None:
+        return None
+    if state.running is not None:
+        return state.running.started_at
+    if state.terminated is not None:
+        return state.terminated.started_at
+    return None
+
+
+def _stamp(when: Any) -> str | None:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(when, datetime) else None

@@ -39,3 +39,6 @@ class FluxConfig(KubernetesConnection):
 
 class KubernetesConfig(KubernetesConnection):
     application_labels: list[str] = Field(default_factory=list)  # pod labels naming the application
+    # environment ("*": every one) -> container names injected beside the deployment's own (mesh
+    # proxies, log shippers): running them is expected, not drift
+    expected_sidecars: dict[str, list[str]] = Field(default_factory=dict)

@@ -15,7 +15,9 @@ Source config (sources file or admin):
 Digests named by a deployment: any ledger entry of kind `*.deployment` whose `data.images` lists
 full references (`<registry>/<repository>[:tag]@sha256:<hex>`) on this source's registry host.
 
-One target per repository. Each digest yields an `oci.artifact` entry (tags seen), one
+One target per repository. The tags read yield an `oci.tags` entry (tag -> digest) whenever that
+mapping changes, so what a tag named at any moment can be told later. Each digest yields an
+`oci.artifact` entry (tags seen), one
 `oci.signature` entry per signature found (or one saying none was, or why none could be read) and
 one `oci.provenance` entry per attestation, each with the verdict and the raw material.
 """
@@ -84,7 +86,10 @@ class OciHarvester(Harvester):
                 if record.kind != "oci.artifact":
                     verdicts[f"{record.kind}:{record.data['verdict']}"] += 1
         result.requests = client.requests_made
-        result.cursor = {"tags": {tag: d for d, tags in sorted(digests.items()) for tag in sorted(tags)}}
+        named = {tag: d for d, tags in sorted(digests.items()) for tag in sorted(tags)}
+        if named and named != cursor.get("tags"):
+            result.records.append(tags_record(source.name, client.host, target, named, cursor.get("tags") or {}))
+        result.cursor = {"tags": named}
         result.observed = {
             "registry": client.host,
             "repository": target,
@@ -205,6 +210,14 @@ def records_for(report: ArtifactReport, tags: list[str], source: str, policy: Tr
             )
         )
     return records
+
+
+def tags_record(source: str, registry: str, repository: str, named: dict[str, str], before: dict[str, str]) -> Record:
+    """`oci.tags`: what each tag of the repository named when this harvest looked, recorded when
+    that changes. Tags move; a deployment naming a tag is resolved by the sighting in force then."""
+    data = {"registry": registry, "repository": repository, "tags": named}
+    key = f"oci:tags:{registry}/{repository}:{canonical_hash16(before)}:{canonical_hash16(named)}"
+    return Record("oci.tags", source, f"oci:{registry}/{repository}", key, data)
 
 
 def _entry_kind(finding: Finding, report: ArtifactReport) -> str:

@@ -9,7 +9,7 @@ operationState.startedAt), which also covers failed syncs that never reach histo
 Flux identity: Helm release version for HelmReleases; for Kustomizations, the episode of one
 revision (history items and events for the same revision with no other revision in between).
 
-After a change, the row and its successors are re-derived (`rows.relink_from`): outcome
+After a change, the row and its successors are re-derived (`lineage.relink_from`): outcome
 `rolled_back` (an older revision or digest set deployed again) and `running_since` (start of the
 unbroken run of the same revision and digests); then the series' running intervals and the row's
 commits (`intervals`).
@@ -21,6 +21,7 @@ from evidence.readmodels.models import (
     DeployedApplication,
     Deployment,
     DeploymentCommit,
+    DeploymentContainer,
     DeploymentGap,
     DeploymentImage,
     RunningInterval,
@@ -28,11 +29,11 @@ from evidence.readmodels.models import (
 )
 from evidence.readmodels.projectors import projection_model
 
-MODELS = (Deployment, DeploymentImage, DeployedApplication, DeploymentGap, WorkloadSnapshot)
+MODELS = (Deployment, DeploymentImage, DeploymentContainer, DeployedApplication, DeploymentGap, WorkloadSnapshot)
 for _model in (*MODELS, RunningInterval, DeploymentCommit):
     projection_model(_model)
 
-from evidence.readmodels.projectors.deployments import argocd, flux, gaps, pods  # noqa: E402  (registers the projectors)
+from evidence.readmodels.projectors.deployments import argocd, flux, gaps, images, pods  # noqa: E402  (registers)
 from evidence.readmodels.projectors.deployments.pods import image_digest  # noqa: E402
 
-__all__ = ["argocd", "flux", "gaps", "image_digest", "pods"]
+__all__ = ["argocd", "flux", "gaps", "image_digest", "images", "pods"]

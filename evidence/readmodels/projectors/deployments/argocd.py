@@ -8,14 +8,9 @@ from typing import Any
 from evidence.core.times import parse_time
 from evidence.readmodels.models import Deployment
 from evidence.readmodels.projectors import projects
-from evidence.readmodels.projectors.deployments.rows import (
-    ARGO_FAILED,
-    ARGO_RUNNING,
-    DIGEST,
-    add_digests,
-    new_row,
-    save_row,
-)
+from evidence.readmodels.projectors.deployments.images import DIGEST, set_containers
+from evidence.readmodels.projectors.deployments.lineage import ARGO_FAILED, ARGO_RUNNING
+from evidence.readmodels.projectors.deployments.rows import add_digests, new_row, save_row
 from ledger.models import Entry
 
 
@@ -43,6 +38,21 @@ def _project_summary(entry: Entry, data: dict[str, Any]) -> None:
     row.revision, row.finished_at, row.phase = str(data["revision"]), entry.occurred_at, "Succeeded"
     digests = [(d, d) for d in data.get("images") or [] if isinstance(d, str) and DIGEST.fullmatch(d)]
     add_digests(row, digests, "controller", entry.seq)
+    save_row(row, entry)
+
+
+@projects("argocd.manifests")
+def project_argocd_manifests(entry: Entry) -> None:
+    """The images the manifests at a history item's revision name, on that item's deployment (the
+    item comes with them, so the row is the same whichever entry is projected first)."""
+    data = entry.data
+    item = data.get("history")
+    if not isinstance(item, dict):
+        return
+    row = _merge_argocd_history(entry, data, item)
+    if row is None:
+        return
+    set_containers(row, [w for w in data.get("workloads") or [] if isinstance(w, dict)], entry.seq)
     save_row(row, entry)
 
 
@@ -92,10 +102,10 @@ def _initiator(initiated_by: Any) -> tuple[str, bool | None]:
     return user, (False if user else None)
 
 
-def _merge_argocd_history(entry: Entry, data: dict[str, Any], item: dict[str, Any]) -> None:
+def _merge_argocd_history(entry: Entry, data: dict[str, Any], item: dict[str, Any]) -> Deployment | None:
     started = parse_time(item.get("deployStartedAt"), lenient=True) or parse_time(item.get("deployedAt"), lenient=True)
     if started is None:
-        return
+        return None
     revision = item.get("revision") or ",".join(item.get("revisions") or [])
     finished = parse_time(item.get("deployedAt"), lenient=True)
     row = _argocd_row(entry, data, started, finished, str(revision))
@@ -108,6 +118,7 @@ def _merge_argocd_history(entry: Entry, data: dict[str, Any], item: dict[str, An
     if user and not row.initiated_by:
         row.initiated_by, row.automated = user, automated
     save_row(row, entry)
+    return row
 
 
 def _argocd_row(

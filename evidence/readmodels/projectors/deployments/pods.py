@@ -1,25 +1,40 @@
-"""Running pods: what runs, and the digests that deployments naming tags resolve to."""
+"""Running pods: what runs, and the digests that deployments naming tags resolve to.
+
+A snapshot belongs to whichever deployment was live at the snapshot's time; the digests it shows
+are attached by `images.resolve_images`, which derives them from the rows as they stand, so the
+same rows come out whichever of the deployment and the snapshot is projected first.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from evidence.core.times import parse_time
-from evidence.readmodels.models import Deployment, WorkloadSnapshot
+from evidence.readmodels.models import WorkloadSnapshot
 from evidence.readmodels.projectors import projects
-from evidence.readmodels.projectors.deployments.rows import DIGEST, add_digests, save_row
+from evidence.readmodels.projectors.deployments.images import image_digest, live_at, resolve_images
 from ledger.models import Entry
+
+__all__ = ["image_digest", "project_pods"]
 
 
 @projects("kubernetes.pods")
 def project_pods(entry: Entry) -> None:
-    """Record what runs, and resolve the live deployment's images to the digests actually running."""
+    """Record what runs (every container, init and ephemeral ones too), then re-derive the images
+    of the deployment live when the snapshot was taken."""
     data = entry.data
     observed = parse_time(entry.envelope["observed_at"], lenient=True)
+    if observed is None:
+        return
+    sidecars = data.get("expected_sidecars") or {}
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for pod in data.get("pods") or []:
+        expected = set(sidecars.get(pod["environment"]) or [])
         for container in pod.get("containers") or []:
-            item = {"pod": pod.get("name"), **container}
+            item = {"pod": pod.get("name"), "pod_started_at": pod.get("started_at"), **container}
+            item.setdefault("type", "container")
+            if container.get("name") in expected:
+                item["sidecar"] = True  # declared by the environment (a mesh proxy): not the deployment's
             groups.setdefault((pod["environment"], pod["application"]), []).append(item)
     for (environment, application), containers in sorted(groups.items()):
         digests = sorted({d for c in containers if (d := image_digest(c.get("imageID")))})
@@ -30,26 +45,6 @@ def project_pods(entry: Entry) -> None:
             namespace=str(data.get("namespace") or ""),
             defaults={"source": entry.source, "observed_at": observed, "images": containers, "digests": digests},
         )
-        live = (
-            Deployment.objects.filter(environment=environment, application=application, finished_at__lte=observed)
-            .filter(outcome__in=("succeeded", "degraded", "rolled_back"))
-            .order_by("-finished_at", "-id")
-            .first()
-        )
-        if live is None or live.image_digests:
-            continue  # nothing to resolve, or the controller named digests (drift shows in running_at)
-        refs = set(live.image_refs)
-        found = [(d, str(c.get("image"))) for c in containers if (d := image_digest(c.get("imageID")))]
-        if refs:
-            found = [(d, image) for d, image in found if image in refs]
-        if found:
-            add_digests(live, found, "pods", entry.seq)
-            save_row(live, entry)
-
-
-def image_digest(image_id: Any) -> str | None:
-    """The registry digest in a containerStatuses[].imageID (`repo@sha256:...`); None for local ids."""
-    if not isinstance(image_id, str) or "@" not in image_id:
-        return None
-    match = DIGEST.fullmatch(image_id.rpartition("@")[2])
-    return match.group(0) if match else None
+        live = live_at(environment, application, observed)
+        if live is not None:
+            resolve_images(live)
