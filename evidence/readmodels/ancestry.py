@@ -29,8 +29,9 @@ from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 
 SHA = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
 MERGED_AS, FAST_FORWARD, REBASED, DIRECT = "merged_as", "fast_forward", "rebased", "direct"
-# How far back along a line from a deployed commit we look when no earlier deployment bounds it
-# (for the merge before it); and at most how far between two deployments.
+# How far along a line either side of a deployed commit we look when no earlier deployment bounds
+# it (for the merge before it, and the merge after it that brought it there); and at most how far
+# between two deployments.
 LOOK_BACK = 50
 MAX_RANGE = 5000
 
@@ -135,6 +136,7 @@ class Ancestry:
     def between(self, line: Line, after: int | None, upto: int) -> list[Landing]:
         """The line's commits after position `after` (None: from the merge before `upto`) up to `upto`."""
         rows = [r for r in self.rows.get(line, []) if r.position <= upto]
+        rows = [r for r in rows if r.parents]  # a repository's first commit was pushed by nobody in review
         if after is None:
             landed = [self._landings[(line, r.sha)] for r in rows]
             start = 0
@@ -146,26 +148,30 @@ class Ancestry:
         return [self._landings[(line, r.sha)] for r in rows if r.position > after]
 
 
-def load_ancestry(shas: set[str], bounds: dict[str, str] | None = None) -> Ancestry:
+def load_ancestry(shas: set[str], bounds: list[tuple[str, str]] | None = None) -> Ancestry:
     """The lines holding these commits, from LOOK_BACK commits before each (or from its bound in
-    `bounds`, sha -> an earlier sha, the previous deployment's) up to it, with the pull requests
-    that landed them. Five queries, whatever the number of commits."""
+    `bounds`, (sha, an earlier sha: the previous deployment's)) up to it, with the pull requests
+    that landed them. Four queries, whatever the number of commits."""
     shas = {s.lower() for s in shas}
-    bounds = {k.lower(): v.lower() for k, v in (bounds or {}).items()}
+    earlier_of: dict[str, set[str]] = defaultdict(set)
+    for sha, earlier in bounds or []:
+        earlier_of[sha.lower()].add(earlier.lower())
     if not shas:
         return Ancestry()
-    found = list(BranchCommit.objects.filter(sha__in=sorted(shas | set(bounds.values()))))
+    wanted = shas | {e for values in earlier_of.values() for e in values}
+    found = list(BranchCommit.objects.filter(sha__in=sorted(wanted)))
     at: dict[tuple[Line, str], int] = {((r.forge, r.repository, r.branch), r.sha): r.position for r in found}
     windows: dict[Line, tuple[int, int]] = {}
     for (line, sha), position in at.items():
         if sha not in shas:
             continue
         low = position - LOOK_BACK
-        earlier = at.get((line, bounds.get(sha, "")))
-        if earlier is not None and earlier < position:
-            low = min(low, max(earlier, position - MAX_RANGE))
+        for earlier in (at.get((line, e)) for e in earlier_of.get(sha, ())):
+            if earlier is not None and earlier < position:
+                low = min(low, max(earlier, position - MAX_RANGE))
+        high = position + LOOK_BACK
         old = windows.get(line)
-        windows[line] = (min(low, old[0]), max(position, old[1])) if old else (low, position)
+        windows[line] = (min(low, old[0]), max(high, old[1])) if old else (low, high)
     known = {(r.forge, r.repository, r.branch) for r in found}
     if not windows:
         return Ancestry(known=known)
@@ -193,12 +199,9 @@ def load_ancestry(shas: set[str], bounds: dict[str, str] | None = None) -> Ances
     return Ancestry(dict(by_line), pulls, dict(commits), known | set(by_line))
 
 
-def known_lines(repositories: set[str]) -> set[Line]:
-    """Which (forge, repository, branch) lines have been recorded at all, for these repositories."""
-    if not repositories:
-        return set()
-    rows = BranchCommit.objects.filter(repository__in=sorted(repositories)).values_list("forge", "repository", "branch")
-    return set(rows.distinct())
+def known_lines() -> set[Line]:
+    """Which (forge, repository, branch) lines have been recorded at all (one query on an index)."""
+    return set(BranchCommit.objects.values_list("forge", "repository", "branch").distinct())
 
 
 def _same_work(row: BranchCommit, commit: PullRequestCommit) -> bool:
@@ -258,7 +261,7 @@ def changes_shipped(deployment: Deployment) -> Shipped:
         .first()
     )
     mine, theirs = _deployed_shas(deployment), _deployed_shas(previous) if previous else []
-    ancestry = load_ancestry(set(mine) | set(theirs), {s: t for s in mine for t in theirs[:1]})
+    ancestry = load_ancestry(set(mine) | set(theirs), [(s, t) for s in mine for t in theirs])
     for sha in mine:
         here = ancestry.landing(sha)
         if here is None:
