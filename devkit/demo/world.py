@@ -10,7 +10,8 @@ and the pods that ran them; the GitLab project's service is deployed by Flux ins
 Seeded violations (what custody and findings should flag), each in `World.violations`:
 direct push, author-only approval, stale approval, unsigned image, untrusted signing key,
 provenance naming another commit, drift (a pod running a digest no deployment produced), a
-manual sync, and an evidence gap (Argo CD not harvested while a short history rolled over).
+manual sync, and an evidence gap (Argo CD not harvested while a short history rolled over); and
+the commit-ancestry and segregation-of-duties cases of `devkit.demo.ancestry_cases`.
 """
 
 from __future__ import annotations
@@ -108,6 +109,16 @@ class App:
 
 
 @dataclass
+class Push:
+    """A commit pushed straight onto a repository's main branch, without a pull request."""
+
+    repository: str
+    sha: str
+    author: str
+    at: datetime
+
+
+@dataclass
 class World:
     seed: int
     changes: list[Change] = field(default_factory=list)
@@ -117,6 +128,8 @@ class World:
     deployments: list[Deployment] = field(default_factory=list)
     drift: tuple[datetime, Image] | None = None  # a pod started by hand with this image
     violations: dict[str, str] = field(default_factory=dict)  # code -> where, for people and tests
+    pushes: list[Push] = field(default_factory=list)  # direct pushes to main (devkit.demo.ancestry_cases)
+    pushed_by: dict[tuple[str, int], dict[int, str]] = field(default_factory=dict)  # change -> commit i -> who
 
     def change(self, repository: str, number: int) -> Change:
         return next(c for c in self.changes if c.repository == repository and c.number == number)
@@ -155,6 +168,9 @@ def build_world(seed: int = SEED) -> World:
     _protections(world)
     _violations(world, rng)
     _deployments(world)
+    from devkit.demo.ancestry_cases import seed_ancestry_cases  # it builds on this module's world
+
+    seed_ancestry_cases(world)
     world.changes.sort(key=lambda c: (c.repository, c.number))
     world.images.sort(key=lambda i: (i.built_at, i.repository))
     world.deployments.sort(key=lambda d: (d.at, d.app))
