@@ -203,7 +203,8 @@ def load_lineage(out: Loaded, deployments: list[Deployment], shas: set[str], whi
             mine = set(revision_shas(d.revision)) | built
             bounds += [(s, t) for s in mine for t in revision_shas(before[-1].revision)]
     out.ancestry = load_ancestry(shas, bounds)
-    out.lines = out.ancestry.known | known_lines()
+    off = any(out.ancestry.landing(s) is None for s in shas)  # only then: which lines were recorded at all
+    out.lines = out.ancestry.known | (known_lines() if off else set())
 
 
 def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:
