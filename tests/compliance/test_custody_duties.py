@@ -107,3 +107,21 @@ def test_it_does_not_call_an_automated_sync_of_an_unapproved_change_an_emergency
     codes, _ = shop.judge(shop.deploy(pull.merge_commit_sha, T0 + timedelta(hours=1)))
 
     assert "emergency_change" not in codes and "insufficient_approvals" in codes
+
+
+def test_it_calls_segregation_not_evidenced_when_commit_authors_were_never_recorded():
+    from evidence.compliance.custody import build_custody
+    from tests.evidence.custody_story import Story, deployment, prod_policy
+
+    prod_policy()
+    story = Story().clean()
+    for record in story.records:  # pull requests as a harvest before commit authors were recorded gave them
+        record.data.pop("commit_details", None)
+    story.append()
+
+    chain = build_custody(deployment())
+
+    gap = link(chain, "committers")
+    assert (gap.status, gap.reason) == ("not_evidenced", "could_not_read")
+    assert "whether an approver also pushed to it is not evidenced" in gap.explanation
+    assert {f.code for f in chain.findings} == {"evidence_gap"}

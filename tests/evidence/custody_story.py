@@ -85,6 +85,19 @@ class Story:
             "merged_by": kw.get("merged_by", "lead"),
             "commits": kw.get("commits", [head]),
         }
+        data["commit_details"] = [
+            {
+                "sha": c,
+                "parents": [],
+                "author": author,
+                "author_email": f"{author}@example.test",
+                "committer": author,
+                "committer_email": f"{author}@example.test",
+                "authored_at": stamp(merged_at),
+                "committed_at": stamp(merged_at),
+            }
+            for c in data["commits"]
+        ]
         key = f"github:pull:{repo}:{number}:{hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]}"
         self.add("github.pull_request", "github-acme", f"github:{repo}", key, data, merged_at)
 

@@ -131,6 +131,13 @@ def commit_payload(
     }
 
 
+def change_key_content(data: dict[str, Any]) -> dict[str, Any]:
+    """What a change's idempotency key is hashed over: its payload without `commit_details`, as the
+    key was before commit authors were recorded, so a rerun over an older ledger adds no duplicate
+    (tests/core/test_idempotency_keys.py). The details are a fuller reading of the same commits."""
+    return {k: v for k, v in data.items() if k != "commit_details"}
+
+
 def read_commit(data: dict[str, Any]) -> Commit:
     return Commit(
         sha=text(data.get("sha")).lower(),

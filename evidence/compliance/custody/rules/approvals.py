@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from evidence.compliance.custody.chain import NOT_EVIDENCED, NOT_LOOKED, SATISFIED, VIOLATED, Link
+from evidence.compliance.custody.chain import NOT_EVIDENCED, NOT_LOOKED, SATISFIED, UNREADABLE, VIOLATED, Link
 from evidence.compliance.custody.rules.base import UNKNOWN, Case, Rule, person, pushers, stamp
 from evidence.core.times import parse_time
 
@@ -71,6 +71,15 @@ def check(ctx: Context, case: Case) -> None:
     }
     counted, stale, own, unknown, committed, late = [], [], [], [], [], []
     wrote = pushers(ctx.loaded, pull)
+    commit_rows = ctx.loaded.pull_commits.get(pull.id, [])
+    if commit_rows and not any(c.author or c.committer or c.author_email or c.committer_email for c in commit_rows):
+        text = (
+            f"Who authored and pushed the commits of {subject} was not recorded (it was harvested before commit "
+            "authors were), so whether an approver also pushed to it is not evidenced."
+        )
+        ctx.add(
+            Link(f"{prefix}committers", NOT_EVIDENCED, text, [pull.entry_seq], pull.url, subject, reason=UNREADABLE)
+        )
     for a in rows:
         if given_as(a) != "APPROVED" and not (a.dismissed and not given_as(a)):
             continue  # requests for changes show on the approval they supersede

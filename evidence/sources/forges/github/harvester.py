@@ -32,6 +32,7 @@ from evidence.sources.forges.common import (
     HISTORY_LIMIT,
     UNKNOWN,
     Observed,
+    change_key_content,
     check_snapshot,
     history_payload,
     login,
@@ -283,7 +284,7 @@ class _Run:
         listed, _ = get_pages(self.client, f"{self.base}/pulls/{number}/commits")
         details = [commit_json(c) for c in listed or []]
         data = pull_request_payload(self.target, raw, merged_by, [c["sha"] for c in details], details)
-        key = f"github:pr:{self.target}#{number}:{canonical_hash32(data)}"
+        key = f"github:pr:{self.target}#{number}:{canonical_hash32(change_key_content(data))}"
         self.record("github.pull_request", subject, key, data, raw.get("merged_at"))
         self.observed.pulls_harvested.append(number)
         # Reference: https://docs.github.com/en/rest/pulls/reviews#list-reviews-for-a-pull-request

@@ -23,6 +23,7 @@ from evidence.sources.forges.common import (
     HISTORY_LIMIT,
     UNKNOWN,
     Observed,
+    change_key_content,
     check_snapshot,
     history_payload,
     most,
@@ -264,7 +265,7 @@ class _Run:
         self.record(
             "gitlab.merge_request",
             subject,
-            f"gitlab:mr:{self.target}!{mr.iid}:{canonical_hash32(data)}",
+            f"gitlab:mr:{self.target}!{mr.iid}:{canonical_hash32(change_key_content(data))}",
             data,
             raw.get("merged_at"),
         )
