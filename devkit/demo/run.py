@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from devkit.demo.world import ARGO_OUTAGE, END, START, App, Change, Deployment, Image, World
 from devkit.sandbox.argocd import ArgoCDSandbox, application, history_item, operation_state, workload
-from devkit.sandbox.github import FakeGitHub, GitHubModel, PullRequest, Review
+from devkit.sandbox.github import DirectPush, FakeGitHub, GitHubModel, PullRequest, Review
 from devkit.sandbox.gitlab import Approval, FakeGitLab, GitLabModel, MergeRequest
 from devkit.sandbox.kubernetes import KubernetesSandbox, kustomization, kustomization_history_item, pod
 from devkit.sandbox.registry import (
@@ -181,7 +181,10 @@ class DemoSandboxes:
             if change.forge == "github":
                 if change.repository not in self.github.model.repositories:
                     self.github.model.add_repository(change.repository)
-                self._pulls.setdefault(change.repository, []).append((change.merged_at, _pull(change)))
+                pull = _pull(change)
+                pushed = self.world.pushed_by.get((change.repository, change.number), {})
+                pull.pushed_by = {change.commits[i]: who for i, who in pushed.items()}
+                self._pulls.setdefault(change.repository, []).append((change.merged_at, pull))
             else:
                 if change.repository not in self.gitlab.model.projects:
                     project = self.gitlab.model.add_project(change.repository)
@@ -196,6 +199,8 @@ class DemoSandboxes:
         for name, pulls in self._pulls.items():
             repo = self.github.model.repositories[name]
             repo.pulls = {p.number: p for when, p in pulls if when <= at}
+            pushes = [p for p in self.world.pushes if p.repository == name and p.at <= at]
+            repo.pushes = [DirectPush(p.sha, p.author, stamp(p.at)) for p in pushes]
             rules = [p for p in self.world.protections if p.repository == name and p.since <= at]
             if rules:
                 repo.protection["main"] = dict(rules[-1].settings)

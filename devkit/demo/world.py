@@ -11,7 +11,8 @@ Seeded violations, each one named case in `World.seeded` (what it is, which depl
 on, the finding codes custody must raise there): direct push, author-only approval, stale
 approval, unsigned image, untrusted signing key, provenance naming another commit, drift (a pod
 running a digest no deployment produced), a manual sync, a rollback by hand, and an evidence gap
-(Argo CD not harvested while a short history rolled over). The world makes nothing else: each
+(Argo CD not harvested while a short history rolled over); and the commit-ancestry and
+segregation-of-duties cases of `devkit.demo.ancestry_cases`. The world makes nothing else: each
 change gets as many approvals as its repository's protection asks for at its merge. A new case
 is one `world.add_case(SeededCase(...))` line where the world makes it.
 """
@@ -125,6 +126,16 @@ class SeededCase:
 
 
 @dataclass
+class Push:
+    """A commit pushed straight onto a repository's main branch, without a pull request."""
+
+    repository: str
+    sha: str
+    author: str
+    at: datetime
+
+
+@dataclass
 class World:
     seed: int
     changes: list[Change] = field(default_factory=list)
@@ -134,6 +145,8 @@ class World:
     deployments: list[Deployment] = field(default_factory=list)
     drift: tuple[datetime, Image] | None = None  # a pod started by hand with this image
     seeded: list[SeededCase] = field(default_factory=list)
+    pushes: list[Push] = field(default_factory=list)  # direct pushes to main (devkit.demo.ancestry_cases)
+    pushed_by: dict[tuple[str, int], dict[int, str]] = field(default_factory=dict)  # change -> commit i -> who
 
     @property
     def violations(self) -> dict[str, str]:
@@ -189,6 +202,9 @@ def build_world(seed: int = SEED) -> World:
                 world.images.append(image)
     _violations(world, rng)
     _deployments(world)
+    from devkit.demo.ancestry_cases import seed_ancestry_cases  # it builds on this module's world
+
+    seed_ancestry_cases(world)
     world.changes.sort(key=lambda c: (c.repository, c.number))
     world.images.sort(key=lambda i: (i.built_at, i.repository))
     world.deployments.sort(key=lambda d: (d.at, d.app))

@@ -1,8 +1,10 @@
 """A fake GitHub REST API (github.com or Enterprise Server under /api/v3) over a small model.
 
 Fill a GitHubModel with repositories, pull requests, reviews, dismissals, branch protection,
-rulesets and rule suites; FakeGitHub serves it in the upstream shapes (see the REST docs linked
-per route) with Link pagination, ETags, rate-limit headers and injectable faults.
+rulesets, rule suites and direct pushes; FakeGitHub serves it in the upstream shapes (see the
+REST docs linked per route) with Link pagination, ETags, rate-limit headers and injectable
+faults. Each branch's commits follow from the merged pull requests (by merge, squash or rebase,
+as each says) and the direct pushes, in time order (see `git_graph`).
 """
 
 from __future__ import annotations
@@ -47,6 +49,29 @@ class ReviewDismissal:
 
 
 @dataclass
+class GitCommit:
+    """A commit of the fake's git graph."""
+
+    sha: str
+    parents: list[str]
+    author: str
+    committer: str
+    authored_at: str
+    committed_at: str
+    message: str
+
+
+@dataclass
+class DirectPush:
+    """A commit pushed straight onto a branch, without a pull request."""
+
+    sha: str
+    author: str
+    at: str
+    branch: str = "main"
+
+
+@dataclass
 class PullRequest:
     number: int
     title: str
@@ -63,6 +88,8 @@ class PullRequest:
     reviews: list[Review] = field(default_factory=list)
     dismissals: list[ReviewDismissal] = field(default_factory=list)
     merge_event: bool = True  # False: the timeline lacks the 'merged' event (seen on imported repositories)
+    merge_method: str = "merge"  # merge, squash or rebase: how it lands on the base branch
+    pushed_by: dict[str, str] = field(default_factory=dict)  # commit sha -> who authored and pushed it
 
     @property
     def head_sha(self) -> str:
@@ -97,10 +124,85 @@ class Repository:
     rulesets: list[Ruleset] = field(default_factory=list)
     rule_suites: list[dict[str, Any]] = field(default_factory=list)
     rule_suites_readable: bool = True
+    pushes: list[DirectPush] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
         return f"{self.owner}/{self.name}"
+
+
+WEB_FLOW = "web-flow"  # GitHub's own committer of merge, squash and rebase commits made on the web
+ROOT_TIME = "2025-12-01T00:00:00Z"
+
+
+def pull_commit(repo: Repository, pull: PullRequest, i: int, parent: str) -> GitCommit:
+    sha = pull.commits[i]
+    who = pull.pushed_by.get(sha, pull.author)
+    return GitCommit(sha, [parent], who, who, pull.created_at, pull.created_at, f"Commit {i + 1} of #{pull.number}")
+
+
+def git_graph(repo: Repository) -> tuple[dict[str, GitCommit], dict[str, str]]:
+    """Every commit of the repository and each branch's head, from its merged pull requests and
+    direct pushes in time order: a merge makes a two-parent commit on the base, a squash one
+    commit, a rebase a copy of each commit of the pull request (the last one its merge commit)."""
+    commits: dict[str, GitCommit] = {}
+    heads: dict[str, str] = {}
+    events: list[tuple[str, int, object]] = [(p.merged_at, p.number, p) for p in repo.pulls.values() if p.merged_at]
+    events += [(push.at, -i - 1, push) for i, push in enumerate(repo.pushes)]
+    for branch in {repo.default_branch} | {getattr(e[2], "base", None) or getattr(e[2], "branch", "") for e in events}:
+        root = fake_sha(repo.full_name, branch, "root")
+        commits[root] = GitCommit(root, [], repo.owner, repo.owner, ROOT_TIME, ROOT_TIME, "Initial commit")
+        heads[branch] = root
+    for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        if isinstance(event, DirectPush):
+            tip = heads[event.branch]
+            commits[event.sha] = GitCommit(event.sha, [tip], event.author, event.author, event.at, event.at, "Hotfix")
+            heads[event.branch] = event.sha
+            continue
+        pull = event
+        assert isinstance(pull, PullRequest) and pull.merged_at and pull.merge_commit_sha
+        tip = heads[pull.base]
+        for i in range(len(pull.commits)):
+            commits[pull.commits[i]] = pull_commit(repo, pull, i, pull.commits[i - 1] if i else tip)
+        if pull.merge_method == "rebase":
+            for i, original in enumerate(pull.commits):
+                last = i == len(pull.commits) - 1
+                sha = pull.merge_commit_sha if last else fake_sha(repo.full_name, pull.number, "rebased", i)
+                source = commits[original]
+                commits[sha] = GitCommit(
+                    sha, [tip], source.author, WEB_FLOW, source.authored_at, pull.merged_at, source.message
+                )
+                tip = sha
+        else:
+            parents = [tip] if pull.merge_method == "squash" else [tip, pull.head_sha]
+            commits[pull.merge_commit_sha] = GitCommit(
+                pull.merge_commit_sha,
+                parents,
+                pull.merged_by or pull.author,
+                WEB_FLOW,
+                pull.merged_at,
+                pull.merged_at,
+                f"Merge pull request #{pull.number}",
+            )
+            tip = pull.merge_commit_sha
+        heads[pull.base] = tip
+    return commits, heads
+
+
+def reachable(commits: dict[str, GitCommit], head: str) -> list[GitCommit]:
+    """What `git log head` lists: every ancestor, newest commit time first (children before parents)."""
+    seen: dict[str, GitCommit] = {}
+    order: list[str] = []
+    stack = [head]
+    while stack:
+        sha = stack.pop()
+        if sha in seen or sha not in commits:
+            continue
+        seen[sha] = commits[sha]
+        order.append(sha)
+        stack.extend(reversed(commits[sha].parents))
+    rank = {sha: i for i, sha in enumerate(order)}
+    return sorted(seen.values(), key=lambda c: (c.committed_at, -rank[c.sha]), reverse=True)
 
 
 @dataclass
@@ -187,6 +289,7 @@ class FakeGitHub(FakeServer):
         self.route("GET", repo + r"/pulls/(\d+)", self.get_pull)
         self.route("GET", repo + r"/pulls/(\d+)/reviews", self.list_reviews)
         self.route("GET", repo + r"/pulls/(\d+)/commits", self.list_commits)
+        self.route("GET", repo + r"/commits", self.list_branch_commits)
         self.route("GET", repo + r"/issues/(\d+)/events", self.list_issue_events)
         self.route("GET", repo + r"/branches/([^/]+)/protection", self.get_protection)
         self.route("GET", repo + r"/rules/branches/([^/]+)", self.get_branch_rules)
@@ -473,28 +576,47 @@ class FakeGitHub(FakeServer):
         pull = self.pull(repo, number)
         return self.page(request, [self.review_json(repo, pull, r) for r in pull.reviews])
 
+    def commit_json(self, repo: Repository, commit: GitCommit) -> dict[str, Any]:
+        def person(login: str, date: str) -> dict[str, Any]:
+            email = "noreply@github.com" if login == WEB_FLOW else f"{login}@example.test"
+            return {"name": "GitHub" if login == WEB_FLOW else login, "email": email, "date": date}
+
+        return {
+            "sha": commit.sha,
+            "node_id": f"C_{commit.sha[:12]}",
+            "commit": {
+                "author": person(commit.author, commit.authored_at),
+                "committer": person(commit.committer, commit.committed_at),
+                "message": commit.message,
+                "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
+            },
+            "url": self.api(f"/repos/{repo.full_name}/commits/{commit.sha}"),
+            "author": self.user_json(commit.author),
+            "committer": self.user_json(commit.committer),
+            "parents": [{"sha": p, "url": self.api(f"/repos/{repo.full_name}/commits/{p}")} for p in commit.parents],
+        }
+
     # Reference: https://docs.github.com/en/rest/pulls/pulls#list-commits-on-a-pull-request
     def list_commits(self, request: Request, full_name: str, number: str) -> Response:
         repo = self.repository(full_name)
         pull = self.pull(repo, number)
+        graph, _ = git_graph(repo)
+        base = fake_sha(repo.full_name, pull.base, pull.number, "base")
         commits = [
-            {
-                "sha": sha,
-                "node_id": f"C_{sha[:12]}",
-                "commit": {
-                    "author": {"name": pull.author, "email": f"{pull.author}@example.test", "date": pull.created_at},
-                    "committer": {"name": pull.author, "email": f"{pull.author}@example.test", "date": pull.created_at},
-                    "message": f"Commit {i + 1} of #{pull.number}",
-                    "verification": {"verified": False, "reason": "unsigned", "signature": None, "payload": None},
-                },
-                "url": self.api(f"/repos/{repo.full_name}/commits/{sha}"),
-                "author": self.user_json(pull.author),
-                "committer": self.user_json(pull.author),
-                "parents": [{"sha": pull.commits[i - 1]}] if i else [],
-            }
+            graph.get(sha) or pull_commit(repo, pull, i, pull.commits[i - 1] if i else base)
             for i, sha in enumerate(pull.commits)
         ]
-        return self.page(request, commits)
+        return self.page(request, [self.commit_json(repo, c) for c in commits])
+
+    # Reference: https://docs.github.com/en/rest/commits/commits#list-commits
+    def list_branch_commits(self, request: Request, full_name: str) -> Response:
+        repo = self.repository(full_name)
+        commits, heads = git_graph(repo)
+        ref = request.query.get("sha") or repo.default_branch
+        head = heads.get(ref, ref if ref in commits else None)
+        if head is None:
+            raise HttpError(404, {"message": "No commit found for SHA: " + ref})
+        return self.page(request, [self.commit_json(repo, c) for c in reachable(commits, head)])
 
     # Reference: https://docs.github.com/en/rest/issues/events#list-issue-events
     def list_issue_events(self, request: Request, full_name: str, number: str) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from devkit.sandbox.forge_http import FakeServer, HttpError, Request, Response, link_header, paginate
-from devkit.sandbox.github import fake_sha
+from devkit.sandbox.github import ROOT_TIME, DirectPush, GitCommit, fake_sha, reachable
 
 ACCESS = {0: "No one", 30: "Developers + Maintainers", 40: "Maintainers", 60: "Admins"}
 
@@ -45,6 +45,8 @@ class MergeRequest:
     state: str = "merged"
     approvals: list[Approval] = field(default_factory=list)
     approvals_required: int = 1
+    merge_method: str = "merge"  # merge (a merge commit, after the squash commit if squashed) or ff
+    pushed_by: dict[str, str] = field(default_factory=dict)  # commit sha -> who authored and pushed it
 
     @property
     def sha(self) -> str:
@@ -73,6 +75,7 @@ class Project:
     protected_branches: list[dict[str, Any]] = field(default_factory=list)  # name, push/merge level, flags
     premium: bool = True  # approval rules and approval state are Premium features
     settings_readable: bool = True  # False: the token is not a maintainer (403 on settings)
+    pushes: list[DirectPush] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -123,6 +126,51 @@ class GitLabModel:
         return mr
 
 
+def mr_commit(mr: MergeRequest, i: int, parent: str) -> GitCommit:
+    sha = mr.commits[i]
+    who = mr.pushed_by.get(sha, mr.author)
+    return GitCommit(sha, [parent], who, who, mr.created_at, mr.created_at, f"Commit {i + 1} of !{mr.iid}")
+
+
+def git_graph(project: Project) -> tuple[dict[str, GitCommit], dict[str, str]]:
+    """Every commit of the project and each branch's head, from its merged merge requests and direct
+    pushes in time order: a merge commit on the target (after a squash commit when squashed), or
+    the merge request's own commits when fast-forwarded."""
+    commits: dict[str, GitCommit] = {}
+    heads: dict[str, str] = {}
+    mrs = [m for m in project.merge_requests.values() if m.merged_at]
+    for branch in {project.default_branch} | {m.target_branch for m in mrs} | {p.branch for p in project.pushes}:
+        root = fake_sha(project.path, branch, "root")
+        commits[root] = GitCommit(root, [], "root", "root", ROOT_TIME, ROOT_TIME, "Initial commit")
+        heads[branch] = root
+    events: list[tuple[str, int, MergeRequest | DirectPush]] = [(str(m.merged_at), m.iid, m) for m in mrs]
+    events += [(p.at, -i - 1, p) for i, p in enumerate(project.pushes)]
+    for _, _, event in sorted(events, key=lambda e: (e[0], e[1])):
+        if isinstance(event, DirectPush):
+            tip = heads[event.branch]
+            commits[event.sha] = GitCommit(event.sha, [tip], event.author, event.author, event.at, event.at, "Hotfix")
+            heads[event.branch] = event.sha
+            continue
+        mr, tip = event, heads[event.target_branch]
+        for i in range(len(mr.commits)):
+            commits[mr.commits[i]] = mr_commit(mr, i, mr.commits[i - 1] if i else tip)
+        if mr.merge_method == "ff":
+            heads[mr.target_branch] = mr.sha
+            continue
+        second = mr.sha
+        when = str(mr.merged_at)
+        if mr.squash_commit_sha:
+            squash = mr.squash_commit_sha
+            commits[squash] = GitCommit(squash, [tip], mr.author, mr.merged_by or mr.author, when, when, mr.title)
+            second = squash
+        if mr.merge_commit_sha:
+            who = mr.merged_by or mr.author
+            merge = mr.merge_commit_sha
+            commits[merge] = GitCommit(merge, [tip, second], who, who, when, when, f"Merge branch '{mr.source_branch}'")
+            heads[mr.target_branch] = merge
+    return commits, heads
+
+
 class FakeGitLab(FakeServer):
     def __init__(self, model: GitLabModel | None = None) -> None:
         super().__init__()
@@ -134,6 +182,7 @@ class FakeGitLab(FakeServer):
         self.route("GET", project + r"/merge_requests", self.list_merge_requests)
         self.route("GET", mr, self.get_merge_request)
         self.route("GET", mr + r"/commits", self.list_commits)
+        self.route("GET", project + r"/repository/commits", self.list_branch_commits)
         self.route("GET", mr + r"/approvals", self.get_approvals)
         self.route("GET", mr + r"/approval_state", self.get_approval_state)
         self.route("GET", mr + r"/notes", self.list_notes)
@@ -328,29 +377,50 @@ class FakeGitLab(FakeServer):
         project = self.project(ident)
         return Response(self.mr_json(project, self.merge_request(project, iid)))
 
+    def commit_json(self, project: Project, commit: GitCommit) -> dict[str, Any]:
+        return {
+            "id": commit.sha,
+            "short_id": commit.sha[:8],
+            "title": commit.message,
+            "message": commit.message,
+            "author_name": commit.author,
+            "author_email": f"{commit.author}@example.test",
+            "authored_date": commit.authored_at,
+            "committer_name": commit.committer,
+            "committer_email": f"{commit.committer}@example.test",
+            "committed_date": commit.committed_at,
+            "created_at": commit.committed_at,
+            "parent_ids": list(commit.parents),
+            "web_url": f"{self.origin}/{project.path}/-/commit/{commit.sha}",
+        }
+
     # Reference: https://docs.gitlab.com/api/merge_requests/#get-single-merge-request-commits
     def list_commits(self, request: Request, ident: str, iid: str) -> Response:
         project = self.project(ident)
         mr = self.merge_request(project, iid)
+        graph, _ = git_graph(project)
         commits = [
-            {
-                "id": sha,
-                "short_id": sha[:8],
-                "title": f"Commit {i + 1} of !{mr.iid}",
-                "message": f"Commit {i + 1} of !{mr.iid}",
-                "author_name": mr.author,
-                "author_email": f"{mr.author}@example.test",
-                "authored_date": mr.created_at,
-                "committer_name": mr.author,
-                "committer_email": f"{mr.author}@example.test",
-                "committed_date": mr.created_at,
-                "created_at": mr.created_at,
-                "parent_ids": [mr.commits[i - 1]] if i else [],
-                "web_url": f"{self.origin}/{project.path}/-/commit/{sha}",
-            }
-            for i, sha in reversed(list(enumerate(mr.commits)))  # GitLab lists newest first
+            graph.get(sha) or mr_commit(mr, i, mr.commits[i - 1] if i else fake_sha(project.path, mr.iid, "base"))
+            for i, sha in enumerate(mr.commits)
         ]
-        return self.page(request, commits)
+        return self.page(request, [self.commit_json(project, c) for c in reversed(commits)])  # newest first
+
+    # Reference: https://docs.gitlab.com/api/commits/#list-repository-commits
+    def list_branch_commits(self, request: Request, ident: str) -> Response:
+        project = self.project(ident)
+        commits, heads = git_graph(project)
+        ref = request.query.get("ref_name") or project.default_branch
+        head = heads.get(ref, ref if ref in commits else None)
+        if head is None:
+            return self.page(request, [])  # GitLab answers an unknown ref with an empty list
+        if request.query.get("first_parent", "").lower() in ("true", "1"):
+            line, sha = [], head
+            while sha:
+                line.append(commits[sha])
+                sha = commits[sha].parents[0] if commits[sha].parents else ""
+        else:
+            line = reachable(commits, head)
+        return self.page(request, [self.commit_json(project, c) for c in line])
 
     # Reference: https://docs.gitlab.com/api/merge_request_approvals/#for-a-merge-request
     def get_approvals(self, request: Request, ident: str, iid: str) -> Response:

@@ -1,9 +1,10 @@
 """Which deployments a batch of new entries can change the judgement of.
 
 A chain reads evidence by image digest, by commit (the deployed revision, the commit provenance
-names), by pull request (its approvals), by protection of the base branch at the merge, by the
-policy of the environment, and by the application (pods, later deployments, history gaps). Each
-kind of entry is mapped back along those keys; kinds no chain reads touch nothing.
+names, the commits a branch's first-parent history adds), by pull request (its approvals), by
+protection of the base branch at the merge, by the policy of the environment, and by the
+application (pods, later deployments, history gaps). Each kind of entry is mapped back along
+those keys; kinds no chain reads touch nothing.
 `touched_deployments` returns None when the batch asks for everything (judge all).
 """
 
@@ -26,6 +27,7 @@ CONTROLLER_KINDS = ("argocd.", "flux.")
 CHANGE_KINDS = ("github.pull_request", "gitlab.merge_request")
 REVIEW_KINDS = ("github.review", "github.review_dismissal", "gitlab.approval")
 PROTECTION_KINDS = ("github.branch_protection", "gitlab.protected_branch")
+HISTORY_KINDS = ("github.branch_history", "gitlab.branch_history")
 
 
 class _Keys:
@@ -72,6 +74,8 @@ def _collect(keys: _Keys, entry: Entry) -> None:
     elif kind in CHANGE_KINDS:
         keys.shas |= _shas(data.get("merge_commit_sha"), data.get("squash_commit_sha"), data.get("head_sha"))
         keys.shas |= _shas(*(data.get("commits") or []))
+    elif kind in HISTORY_KINDS:  # the commits now known on the branch, and how they got there
+        keys.shas |= _shas(*(str(c.get("sha") or "") for c in data.get("commits") or []))
     elif kind in REVIEW_KINDS:
         number = data.get("number", data.get("iid"))
         if number is not None:

@@ -56,3 +56,14 @@ def test_it_judges_every_deployment_after_a_rebuild(two_changes, judged):
     rebuild_all()
 
     assert judged == [None]
+
+
+def test_it_judges_again_only_the_deployments_whose_commit_a_branch_history_adds(two_changes, judged):
+    _, second = two_changes
+    of_second = Deployment.objects.get(finished_at=second.deployed_at).pk
+
+    # a later harvest walks main again from another known head and lists the second change's merge
+    second.history(APP, [(second.merge, [second.head], "lead")], T0 + timedelta(days=2), since="0" * 40)
+    second.append()
+
+    assert judged == [[of_second]]

@@ -116,7 +116,7 @@ def github_keys(db, monkeypatch) -> dict[str, list[str]]:
     finally:
         server.stop()
     kinds = ["github.pull_request", "github.review", "github.review_dismissal", "github.branch_protection"]
-    return {kind: keys_of(kind) for kind in [*kinds, "github.ruleset", "github.rule_suite"]}
+    return {kind: keys_of(kind) for kind in [*kinds, "github.ruleset", "github.rule_suite", "github.branch_history"]}
 
 
 def test_it_keeps_the_key_of_a_github_pull_request(github_keys):
@@ -145,6 +145,12 @@ def test_it_keeps_the_key_of_a_github_ruleset(github_keys):
     assert github_keys["github.ruleset"] == [
         "github:ruleset:acme:900:2026-01-05T09:00:00Z:cf8bffb7586d00d5243841ab512d6b20"
     ]
+
+
+def test_it_keys_a_github_branch_history_by_the_heads_it_runs_between(github_keys):
+    (key,) = github_keys["github.branch_history"]
+    head = key.rsplit(":", 1)[1]
+    assert key == f"github:history:acme/payments@main:first:{head}" and len(head) == 40
 
 
 def test_it_keeps_the_key_of_a_github_rule_suite(github_keys):
@@ -189,11 +195,17 @@ def gitlab_keys(db, monkeypatch) -> dict[str, list[str]]:
     finally:
         server.stop()
     kinds = ["gitlab.merge_request", "gitlab.approval", "gitlab.approval_settings", "gitlab.protected_branch"]
-    return {kind: keys_of(kind) for kind in kinds}
+    return {kind: keys_of(kind) for kind in [*kinds, "gitlab.branch_history"]}
 
 
 def test_it_keeps_the_key_of_a_gitlab_merge_request(gitlab_keys):
     assert gitlab_keys["gitlab.merge_request"] == ["gitlab:mr:acme/platform/shop!4:d61c13cf7a04007b00df20343d4f7067"]
+
+
+def test_it_keys_a_gitlab_branch_history_by_the_heads_it_runs_between(gitlab_keys):
+    (key,) = gitlab_keys["gitlab.branch_history"]
+    head = key.rsplit(":", 1)[1]
+    assert key == f"gitlab:history:acme/platform/shop@main:first:{head}" and len(head) == 40
 
 
 def test_it_keeps_the_key_of_a_gitlab_approval(gitlab_keys):

@@ -48,9 +48,10 @@ def test_it_spreads_a_few_hundred_merged_changes_over_the_quarter():
     assert 40 <= len(world.deployments) <= 80
     assert {d.environment for d in world.deployments} == {"staging", "prod"}
     built = {c.merge_commit for c in world.changes}
-    # every image but the direct push is built from a merge commit, and provenance says so
-    orphans = [i for i in world.images if i.commit not in built]
-    assert [i.tag for i in orphans] == ["1.99.0-hotfix"]
+    # every image but the direct push and the ancestry cases' (built from a change's first commit, and
+    # from its head before the merge) is built from a merge commit, and provenance says so
+    orphans = sorted(i.tag for i in world.images if i.commit not in built)
+    assert [t.rsplit("-", 1)[-1] for t in orphans] == ["wip", "preview", "hotfix"]
 
 
 def test_it_gives_every_unseeded_change_the_approvals_its_protection_asks_for_at_the_merge():
@@ -78,6 +79,12 @@ def test_it_seeds_each_violation_in_the_world():
         "manual-sync",
         "evidence-gap",
         "rollback",
+        "approver-committed",
+        "author-merged",
+        "direct-push-under-merge",
+        "intermediate-commit",
+        "deployed-before-merge",
+        "author-deployed",
     }
     stale = [c for c in world.changes if any(commit != c.head for _, commit in c.approvers)]
     assert len(stale) == 1

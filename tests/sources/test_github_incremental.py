@@ -32,6 +32,7 @@ def test_it_appends_only_the_run_entry_and_reads_no_pull_request_on_an_unchanged
         "main",
         "rulesets",
         "rule-suites",
+        "commits",
     }
     assert second.requests == len(fake_github.log)
 
@@ -47,7 +48,7 @@ def test_it_harvests_only_what_changed_since_the_cursor(github_source, github_mo
     assert {r.path.split("/")[5] for r in about_one} == {"6"}
     assert len(about_one) == 3  # its commits, reviews and issue events
     assert kinds(kind="github.pull_request")["github.pull_request"] == 4
-    assert result.appended == 1
+    assert result.appended == 2  # the pull request, and main's history since the head known before
     assert cursor_of(github_source, REPO)["pulls"]["updated_at"] == "2026-03-02T09:00:00Z"
 
 

@@ -1,9 +1,10 @@
 """Histories with known right answers for custody and findings, appended through the real path.
 
 `Story` holds one clean change into prod: app repo acme/payments PR #1 (alice, approved by bob on
-its head, merged into protected main), image D1 signed by a trusted key with verified provenance
-from the merge commit, config repo acme/deploy PR #2 (carol, approved by dave) whose merge commit
-is the deployed revision, pods running D1, and a prod policy in force. Each test breaks one fact
+its head, merged by lead into protected main, whose first-parent history shows the merge), image
+D1 signed by a trusted key with verified provenance from the merge commit, config repo acme/deploy
+PR #2 (carol, approved by dave) whose merge commit is the deployed revision, pods running D1, and
+a prod policy in force. Each test breaks one fact
 (the builder methods take overrides) and checks the findings it must give, no more, no fewer.
 """
 
@@ -81,11 +82,51 @@ class Story:
             "head_sha": head,
             "merge_commit_sha": merge,
             "merged_at": stamp(merged_at),
-            "merged_by": kw.get("merged_by", author),
+            "merged_by": kw.get("merged_by", "lead"),
             "commits": kw.get("commits", [head]),
         }
+        data["commit_details"] = [
+            {
+                "sha": c,
+                "parents": [],
+                "author": author,
+                "author_email": f"{author}@example.test",
+                "committer": author,
+                "committer_email": f"{author}@example.test",
+                "authored_at": stamp(merged_at),
+                "committed_at": stamp(merged_at),
+            }
+            for c in data["commits"]
+        ]
         key = f"github:pull:{repo}:{number}:{hashlib.sha256(json.dumps(data).encode()).hexdigest()[:16]}"
         self.add("github.pull_request", "github-acme", f"github:{repo}", key, data, merged_at)
+
+    def history(
+        self, repo: str, commits: list[tuple[str, list[str], str]], at: datetime, branch: str = "main", since: str = ""
+    ) -> None:
+        """The branch's first-parent line grew by `commits` ((sha, parents, author), oldest first)."""
+        data = {
+            "repository": repo,
+            "branch": branch,
+            "head": commits[-1][0],
+            "since": since,
+            "complete": bool(since),
+            "commits": [
+                {
+                    "sha": sha,
+                    "parents": parents,
+                    "author": author,
+                    "author_email": f"{author}@example.test",
+                    "committer": author,
+                    "committer_email": f"{author}@example.test",
+                    "authored_at": stamp(at),
+                    "committed_at": stamp(at),
+                }
+                for sha, parents, author in commits
+            ],
+        }
+        key = f"github:history:{repo}@{branch}:{since or 'first'}:{commits[-1][0]}"
+        self.add("github.branch_history", "github-acme", f"github:{repo}@{branch}", key, data, at)
 
     def review(
         self, repo: str, number: int, reviewer: str, commit: str, at: datetime, state: str = "APPROVED", rid: int = 0
@@ -276,7 +317,7 @@ class Story:
     # --- the clean story ---------------------------------------------------------------------
     def clean(self, **broken: Any) -> Story:
         """Every fact of the clean change; `broken` names the facts to leave out (`skip`: artifact,
-        signature, provenance, deploy, app_protection, app_observed_after) or replace."""
+        signature, provenance, deploy, app_protection, app_observed_after, app_history) or replace."""
         skip = broken.get("skip", set())
         a, merge = self.number, self.merge
         if "app_protection" not in skip:
@@ -285,12 +326,16 @@ class Story:
             if "app_observed_after" not in skip:
                 self.observe(APP, content, T0 + timedelta(days=1))
         self.pull(APP, a, "alice", self.head, merge, T0)
+        if "app_history" not in skip:
+            self.history(APP, [(merge, [sha(f"{self.tag}-base"), self.head], "lead")], T0 + timedelta(minutes=5))
         for reviewer, commit in broken.get("app_reviews", [("bob", self.head)]):
             self.review(APP, a, reviewer, commit, T0 - timedelta(hours=1))
         config = self.protection(CONFIG, PROTECTED, T0 - timedelta(days=9))
         self.observe(CONFIG, config, T0 - timedelta(days=1))
         self.observe(CONFIG, config, T0 + timedelta(days=1))
         self.pull(CONFIG, a + 1, "carol", self.config_head, self.config_merge, T0 + timedelta(hours=1))
+        config_line = [(self.config_merge, [sha(f"{self.tag}-config-base"), self.config_head], "lead")]
+        self.history(CONFIG, config_line, T0 + timedelta(hours=1, minutes=5))
         self.review(CONFIG, a + 1, "dave", self.config_head, T0 + timedelta(minutes=50))
         if "artifact" not in skip:
             self.artifact(self.image)

@@ -147,6 +147,7 @@ class Context:
         )
         self._rule = ""
         self._path = "deployment"
+        self.cases: list[Case] = []  # every commit traced, for the rules run after (who deployed what)
 
     def add(self, link: Link, rule: str = "", path: str = "") -> Link:
         link.rule = link.rule or rule or self._rule
@@ -185,6 +186,7 @@ class Context:
             return
         for rule in scoped.get("change", []):
             self.run(rule, case)
+        self.cases.append(case)
 
     def digests(self) -> list[tuple[str, Any]]:
         """Each image digest deployed, with its DeploymentImage row; where the controller named none,

@@ -6,7 +6,6 @@ changes; the builder then works from these dictionaries alone.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from typing import Any
 from django.db.models import Max, Q
 
 from evidence.compliance.models import Policy, RiskAcceptance
+from evidence.readmodels.ancestry import REBASED, Ancestry, known_lines, load_ancestry, revision_shas
 from evidence.readmodels.models import (
     Approval,
     Artifact,
@@ -26,13 +26,13 @@ from evidence.readmodels.models import (
     ProtectionSnapshot,
     Provenance,
     PullRequest,
+    PullRequestCommit,
     SignatureVerdict,
     WorkloadSnapshot,
 )
 from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 from ledger.models import Entry
 
-SHA = re.compile(r"\b[0-9a-f]{40}(?:[0-9a-f]{24})?\b")
 # How far either side of a merge we look for the harvests that saw the branch; nobody looking
 # for longer than this is a gap whatever was recorded.
 OBSERVATION_WINDOW = timedelta(days=30)
@@ -40,9 +40,9 @@ OBSERVATION_WINDOW = timedelta(days=30)
 FORGE_WINDOW = timedelta(days=7)
 
 
-def revision_shas(revision: str) -> list[str]:
-    """Commit SHAs in a controller's revision text ('abc...', 'main@sha1:abc...', 'a,b')."""
-    return list(dict.fromkeys(SHA.findall(revision.lower())))
+# How far back a deployment's predecessor (same application and environment) is looked for.
+PREVIOUS_WINDOW = timedelta(days=180)
+__all__ = ["Loaded", "deployed_at", "load", "load_changes", "revision_shas", "running_snapshots"]
 
 
 def deployed_at(row: Deployment) -> datetime:
@@ -70,6 +70,11 @@ class Loaded:
     artifact_seen: dict[str, tuple[int, datetime]] = field(default_factory=dict)
     # Forge coverage: per harvest-run subject ("github:owner/repo"), runs (seq, observed_at) in time order.
     forge_harvests: dict[str, list[tuple[int, datetime]]] = field(default_factory=dict)
+    # Commit ancestry: the protected branches' first-parent lines around the traced commits.
+    ancestry: Ancestry = field(default_factory=Ancestry)
+    lines: set[tuple[str, str, str]] = field(default_factory=set)  # (forge, repository, branch) recorded
+    pull_commits: dict[int, list[PullRequestCommit]] = field(default_factory=dict)  # by pull request id
+    previous: dict[int, Deployment] = field(default_factory=dict)  # deployment id -> the one live before it
 
 
 def _group(rows: Any, key: Any) -> dict[Any, list[Any]]:
@@ -143,6 +148,12 @@ def load(deployments: list[Deployment]) -> Loaded:
             if sha and sha in shas:
                 by_sha[sha].append(pull)
     out.pulls_by_sha = dict(by_sha)
+    load_lineage(out, deployments, shas, which_app)
+    for sha in sorted(shas - set(by_sha)):  # a rebase merge rewrote the commit: its pull request all the same
+        landing = out.ancestry.landing(sha)
+        if landing is not None and landing.how == REBASED and landing.pull is not None:
+            out.pulls_by_sha[sha] = [landing.pull]
+            pulls.append(landing.pull)
     load_changes(out, pulls)
 
     out.gaps = _group(DeploymentGap.objects.filter(which_app).order_by("entry_seq"), app_key)
@@ -178,10 +189,39 @@ def running_snapshots(out: Loaded, d: Deployment) -> list[WorkloadSnapshot]:
     ]
 
 
+def load_lineage(out: Loaded, deployments: list[Deployment], shas: set[str], which_app: Q) -> None:
+    """Each deployment's predecessor, and the branch lines from it to the commits traced."""
+    starts = [d.started_at for d in deployments]
+    earlier = (
+        Deployment.objects.filter(which_app, outcome__in=LIVE_OUTCOMES, started_at__lt=max(starts))
+        .filter(started_at__gte=min(starts) - PREVIOUS_WINDOW)
+        .order_by("started_at", "id")
+        .only("id", "environment", "application", "started_at", "revision")
+    )
+    by_app = _group(earlier, lambda r: (r.environment, r.application))
+    bounds = []
+    for d in deployments:
+        before = [r for r in by_app.get((d.environment, d.application), []) if r.started_at < d.started_at]
+        if before and before[-1].id != d.id:
+            out.previous[d.id] = before[-1]
+            digests = set(d.image_digests) | {i.digest for i in out.images.get(d.id, [])}
+            built = {p.source_commit.lower() for x in digests for p in out.provenance.get(x, []) if p.source_commit}
+            mine = set(revision_shas(d.revision)) | built
+            bounds += [(s, t) for s in mine for t in revision_shas(before[-1].revision)]
+    out.ancestry = load_ancestry(shas, bounds)
+    off = any(out.ancestry.landing(s) is None for s in shas)  # only then: which lines were recorded at all
+    out.lines = out.ancestry.known | (known_lines() if off else set())
+
+
 def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:
-    """Approvals, protection snapshots, observations and bypasses of these pull requests."""
+    """Approvals, commits (who wrote and pushed them), protection snapshots, observations and
+    bypasses of these pull requests."""
     out.approvals = _group(
         Approval.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("submitted_at", "id"),
+        lambda r: r.pull_request_id,
+    )
+    out.pull_commits = _group(
+        PullRequestCommit.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("position"),
         lambda r: r.pull_request_id,
     )
 

@@ -58,12 +58,54 @@ class PullRequestCommit(models.Model):
     pull_request = models.ForeignKey(PullRequest, on_delete=models.CASCADE, related_name="commit_rows")
     sha = models.CharField(max_length=64)
     position = models.PositiveIntegerField()
+    # Who wrote and who committed (pushed) it: segregation of duties asks whether an approver did.
+    author = models.CharField(max_length=200, blank=True, help_text="Forge account, else git author name")
+    author_email = models.CharField(max_length=300, blank=True)
+    committer = models.CharField(max_length=200, blank=True, help_text="Forge account, else git committer name")
+    committer_email = models.CharField(max_length=300, blank=True)
+    authored_at = models.DateTimeField(null=True, blank=True)
     entry_seq = models.BigIntegerField()
 
     class Meta:
         db_table = "evidence_pullrequestcommit"  # kept from before the apps split
         constraints = [models.UniqueConstraint(fields=["pull_request", "sha"], name="evidence_prcommit_unique")]
         indexes = [models.Index(fields=["sha"], name="evidence_prcommit_sha")]
+
+
+class BranchCommit(models.Model):
+    """A commit on the first-parent line of a watched (protected) branch: the branch was at it.
+
+    `position` orders the line, oldest first; a harvest appends after the commits it knew. After
+    a force push the old line's rows stay: the branch was at those commits once.
+    """
+
+    forge = models.CharField(max_length=10, choices=forge_choices)  # evidence.sources.kinds
+    repository = models.CharField(max_length=300)
+    branch = models.CharField(max_length=255)
+    sha = models.CharField(max_length=64)
+    position = models.PositiveIntegerField()
+    parents = models.JSONField(default=list, help_text="Parent SHAs, the first parent first")
+    author = models.CharField(max_length=200, blank=True)
+    author_email = models.CharField(max_length=300, blank=True)
+    committer = models.CharField(max_length=200, blank=True)
+    committer_email = models.CharField(max_length=300, blank=True)
+    authored_at = models.DateTimeField(null=True, blank=True)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    observed_at = models.DateTimeField(help_text="When a harvest first saw it on the branch")
+    entry_seq = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["forge", "repository", "branch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["forge", "repository", "branch", "sha"], name="branch_commit_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["sha"], name="branch_commit_sha"),
+            models.Index(fields=["forge", "repository", "branch", "position"], name="branch_commit_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.forge}:{self.repository}@{self.branch} {self.sha[:12]}"
 
 
 class Approval(models.Model):

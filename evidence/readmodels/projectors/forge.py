@@ -1,4 +1,5 @@
-"""Forge entries -> pull requests, commits, approvals, protection snapshots and observations.
+"""Forge entries -> pull requests, commits, approvals, protection snapshots, observations and the
+first-parent line of each watched branch.
 
 Deterministic in the entries alone (times come from the entry, never the clock), so a replay
 of the ledger by `rebuild_projections` gives the same rows.
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Max
+
 from evidence.readmodels.models import (
     Approval,
+    BranchCommit,
     ProtectionObservation,
     ProtectionSnapshot,
     PullRequest,
@@ -17,10 +21,10 @@ from evidence.readmodels.models import (
 )
 from evidence.readmodels.projectors import projection_model, projects
 from evidence.sources import kinds
-from evidence.sources.forges.base import Approvals, Change, Dismissal, Protection
+from evidence.sources.forges.base import Approvals, BranchHistory, Change, Dismissal, Protection
 from ledger.models import Entry
 
-for _model in (PullRequest, PullRequestCommit, Approval, ProtectionSnapshot, ProtectionObservation):
+for _model in (PullRequest, PullRequestCommit, Approval, ProtectionSnapshot, ProtectionObservation, BranchCommit):
     projection_model(_model)
 
 
@@ -47,12 +51,17 @@ def project_change(entry: Entry) -> None:
         },
     )
     pull.commit_rows.all().delete()
-    PullRequestCommit.objects.bulk_create(
-        [
-            PullRequestCommit(pull_request=pull, sha=sha, position=i, entry_seq=entry.seq)
-            for i, sha in enumerate(dict.fromkeys(change.commits))
-        ]
-    )
+    details = {c.sha: c for c in change.commit_details}
+    rows = []
+    for i, sha in enumerate(dict.fromkeys(change.commits)):
+        row = PullRequestCommit(pull_request=pull, sha=sha, position=i, entry_seq=entry.seq)
+        found = details.get(sha.lower())
+        if found is not None:
+            row.author, row.author_email = found.author[:200], found.author_email[:300]
+            row.committer, row.committer_email = found.committer[:200], found.committer_email[:300]
+            row.authored_at = found.authored_at
+        rows.append(row)
+    PullRequestCommit.objects.bulk_create(rows)
     # Reviews recorded before their pull request (a webhook-led order) are linked now.
     Approval.objects.filter(forge=forge.name, repository=pull.repository, number=pull.number, pull_request=None).update(
         pull_request=pull
@@ -165,3 +174,36 @@ def project_observations(entry: Entry) -> None:
             source=entry.source,
             entry_seq=entry.seq,
         )
+
+
+@projects(*kinds.entry_kinds(BranchHistory))
+def project_branch_history(entry: Entry) -> None:
+    """Commits walked along a branch's first parents, appended to its line after those known."""
+    forge, history = kinds.read_entry(entry.kind, entry.data)
+    key = {"forge": forge.name, "repository": history.repository, "branch": history.branch}
+    line = BranchCommit.objects.filter(**key)
+    known = set(line.filter(sha__in=[c.sha for c in history.commits]).values_list("sha", flat=True))
+    last = line.aggregate(last=Max("position"))["last"]
+    position = -1 if last is None else last
+    rows = []
+    for commit in history.commits:
+        if commit.sha in known:
+            continue
+        position += 1
+        rows.append(
+            BranchCommit(
+                **key,
+                sha=commit.sha,
+                position=position,
+                parents=list(commit.parents),
+                author=commit.author[:200],
+                author_email=commit.author_email[:300],
+                committer=commit.committer[:200],
+                committer_email=commit.committer_email[:300],
+                authored_at=commit.authored_at,
+                committed_at=commit.committed_at,
+                observed_at=entry.observed_at,
+                entry_seq=entry.seq,
+            )
+        )
+    BranchCommit.objects.bulk_create(rows)

@@ -99,9 +99,14 @@ class KubernetesPodsHarvester(Harvester):
         running.sort(key=lambda p: (p["namespace"], p["name"]))
         # Pod names count: a rollout that keeps the digests still replaces the pods, and the new
         # snapshot is what resolves the new deployment's tags to digests.
-        content = sorted(
+        # Plain containers keep the tuple they had before init and ephemeral containers were
+        # recorded, so an unchanged namespace keeps its key (a rerun over an older ledger appends
+        # nothing); the other kinds, and the sidecars declared, add their own tuples.
+        content: list[tuple[str, ...]] = sorted(
             {
-                (p["name"], p["environment"], p["application"], c["name"], c["type"], c["image"], c["imageID"])
+                (p["name"], p["environment"], p["application"], c["image"], c["imageID"])
+                if c["type"] == "container"
+                else (p["name"], p["environment"], p["application"], c["name"], c["type"], c["image"], c["imageID"])
                 for p in running
                 for c in p["containers"]
             }

@@ -3,7 +3,8 @@
 A forge is a kind of source (harvester, webhook receiver, config schema) plus what the code
 downstream needs to know about it without naming it: the shape of its web URLs, how its config
 says which repositories a source watches, and normalisers that turn each of its entry kinds into
-a Change, Approvals, Dismissal or Protection. The projector and custody work on those alone.
+a Change, Approvals, Dismissal, Protection or BranchHistory. The projector and custody work on
+those alone.
 """
 
 from __future__ import annotations
@@ -26,12 +27,57 @@ class ForgeConfig(SourceConfig):
 
     branches: list[str] = Field(default_factory=list)  # default: the repository's default branch
     page_size: PositiveInt = 100
+    history_limit: PositiveInt = 1000  # commits one harvest walks back along a watched branch
     max_retries: NonNegativeInt = 4
     max_rate_limit_wait: NonNegativeFloat = 300  # seconds; a longer rate-limit wait fails the run
     webhook_secret_env: str = ""  # variable (or VAR_FILE) with this source's own webhook secret
 
 
 # --- forge-neutral records ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One commit as a forge lists it: who wrote it, who committed (pushed) it, its parents."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str  # the forge account when the forge links one, else the git author name
+    author_email: str
+    committer: str
+    committer_email: str
+    authored_at: datetime | None
+    committed_at: datetime | None
+
+    def people(self) -> set[str]:
+        """Lower-case identities of its author and committer: account, name, e-mail and its local part.
+        The forge's own web committer (GitHub's web-flow) is nobody."""
+        out = set()
+        for who, email in ((self.author, self.author_email), (self.committer, self.committer_email)):
+            if who.lower() in FORGE_COMMITTERS or email.lower() in FORGE_COMMITTER_EMAILS:
+                continue
+            out |= {who.lower(), email.lower(), email.lower().split("@", 1)[0]}
+        return out - {""}
+
+
+# Commits made by the forge itself (merge and squash buttons, web edits): not a person's push.
+FORGE_COMMITTERS = frozenset({"web-flow", "github", "gitlab"})
+FORGE_COMMITTER_EMAILS = frozenset({"noreply@github.com"})
+
+
+@dataclass(frozen=True)
+class BranchHistory:
+    """The first-parent line of a protected branch, as far as one harvest walked it: the commits
+    after `since` (the head recorded before; '' the first time) up to `head`, oldest first.
+    `complete`: the walk reached `since` (or the root); otherwise the line may have been rewritten
+    (a force push) or was longer than the harvest reads, and earlier commits are not known."""
+
+    repository: str
+    branch: str
+    head: str
+    since: str
+    commits: tuple[Commit, ...]
+    complete: bool
 
 
 @dataclass(frozen=True)
@@ -50,6 +96,7 @@ class Change:
     merged_at: datetime | None
     merged_by: str
     commits: tuple[str, ...]  # oldest first
+    commit_details: tuple[Commit, ...] = ()  # the same commits with their authors and committers
 
 
 @dataclass(frozen=True)
@@ -99,7 +146,7 @@ class Protection:
     previous_hash: str
 
 
-R = TypeVar("R", Change, Approvals, Dismissal, Protection)
+R = TypeVar("R", Change, Approvals, Dismissal, Protection, BranchHistory)
 
 
 @dataclass(frozen=True)

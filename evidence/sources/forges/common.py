@@ -14,7 +14,8 @@ from typing import Any
 
 from evidence.core.digests import canonical_hash32
 from evidence.core.jsonvalues import without_floats
-from evidence.sources.forges.base import Protection, text
+from evidence.core.times import parse_time
+from evidence.sources.forges.base import BranchHistory, Commit, Protection, text
 
 UNKNOWN = "unknown"  # a setting the credential could not read: never recorded as off
 
@@ -64,6 +65,7 @@ class Observed:
     pulls_unchanged: bool = False
     protection: dict[str, dict[str, Any]] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
+    history: dict[str, str] = field(default_factory=dict)  # branch -> the head its line was read to
 
     def as_dict(self, forge: str, repository: str) -> dict[str, Any]:
         return {
@@ -74,6 +76,7 @@ class Observed:
             "changes_unchanged": self.pulls_unchanged,
             "protection": self.protection,
             "unknown": sorted(set(self.unknown)),
+            **({"history": dict(sorted(self.history.items()))} if self.history else {}),
         }
 
 
@@ -99,4 +102,91 @@ def read_snapshot(data: dict[str, Any]) -> Protection:
         detail=detail,
         hash=data["hash"],
         previous_hash=text(data.get("previous_hash")),
+    )
+
+
+# --- commits and the first-parent line of a branch ------------------------------------------------
+
+HISTORY_LIMIT = 1000  # commits one harvest walks back along a branch (a setting per source)
+
+
+def commit_payload(
+    sha: str,
+    parents: list[str],
+    author: tuple[str | None, str | None],
+    committer: tuple[str | None, str | None],
+    authored_at: str | None,
+    committed_at: str | None,
+) -> dict[str, Any]:
+    """One commit as both forges' entries hold it: (account or name, e-mail) of author and committer."""
+    return {
+        "sha": sha,
+        "parents": list(parents),
+        "author": author[0],
+        "author_email": author[1],
+        "committer": committer[0],
+        "committer_email": committer[1],
+        "authored_at": authored_at,
+        "committed_at": committed_at,
+    }
+
+
+def change_key_content(data: dict[str, Any]) -> dict[str, Any]:
+    """What a change's idempotency key is hashed over: its payload without `commit_details`, as the
+    key was before commit authors were recorded, so a rerun over an older ledger adds no duplicate
+    (tests/core/test_idempotency_keys.py). The details are a fuller reading of the same commits."""
+    return {k: v for k, v in data.items() if k != "commit_details"}
+
+
+def read_commit(data: dict[str, Any]) -> Commit:
+    return Commit(
+        sha=text(data.get("sha")).lower(),
+        parents=tuple(text(p).lower() for p in data.get("parents") or []),
+        author=text(data.get("author")),
+        author_email=text(data.get("author_email")),
+        committer=text(data.get("committer")),
+        committer_email=text(data.get("committer_email")),
+        authored_at=parse_time(data.get("authored_at"), to_utc=True),
+        committed_at=parse_time(data.get("committed_at"), to_utc=True),
+    )
+
+
+def history_payload(
+    repository: str, branch: str, since: str | None, walked: list[dict[str, Any]], complete: bool
+) -> dict[str, Any]:
+    """A `<forge>.branch_history` payload: the first-parent commits walked, newest first in `walked`,
+    recorded oldest first."""
+    return {
+        "repository": repository,
+        "branch": branch,
+        "head": walked[0]["sha"],
+        "since": since or "",
+        "commits": walked[::-1],
+        "complete": complete,
+    }
+
+
+def walk_first_parents(
+    by_sha: dict[str, dict[str, Any]], head: str, since: str | None, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """From `head` along first parents until `since` (excluded), the root, or a commit not read:
+    (the commits newest first, whether the walk reached `since` or the root)."""
+    walked: list[dict[str, Any]] = []
+    sha: str | None = head
+    while sha and sha != since and sha in by_sha and len(walked) < limit:
+        walked.append(by_sha[sha])
+        parents = by_sha[sha]["parents"]
+        sha = parents[0] if parents else None
+    reached = sha == since if since else sha is None
+    return walked, reached
+
+
+def read_history(data: dict[str, Any]) -> BranchHistory:
+    return BranchHistory(
+        repository=data["repository"],
+        branch=data["branch"],
+        head=text(data.get("head")).lower(),
+        since=text(data.get("since")).lower(),
+        commits=tuple(read_commit(c) for c in data.get("commits") or []),
+        complete=bool(data.get("complete")),
     )

@@ -7,14 +7,18 @@ what it reads, which codes it can raise and what it checks; docs/custody.md list
 from __future__ import annotations
 
 from evidence.compliance.custody.rules import (
+    ancestry,
     approvals,
     bypass,
     commit,
     config_revision,
+    deployer,
     deployment,
+    emergency,
     history,
     image,
     image_digests,
+    merger,
     policy,
     protection,
     protection_observed,
@@ -35,13 +39,17 @@ RULES: list[Rule] = [
     provenance.RULE,
     commit.RULE,
     pull_request.RULE,
+    ancestry.RULE,
     approvals.RULE,
+    merger.RULE,
     protection.RULE,
     protection_observed.RULE,
     bypass.RULE,
     config_revision.RULE,
     running.RULE,
     sync.RULE,
+    deployer.RULE,
+    emergency.RULE,
     history.RULE,
 ]
 

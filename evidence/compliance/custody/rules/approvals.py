@@ -4,7 +4,8 @@ Each reviewer's latest review given by the merge decides (approve, then request 
 approving). A dismissal or revocation takes an approval away only when made before the merge: at
 its own recorded time (a GitHub dismissal event), else by when it was first seen removed; when a
 removal is known only to lie somewhere around the merge, whether the approval stood is not
-evidenced. An approval on an older head is stale.
+evidenced. An approval on an older head is stale. An approval by someone who authored or pushed a
+commit of the change does not count either (segregation of duties: `approver_committed`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from evidence.compliance.custody.chain import NOT_EVIDENCED, NOT_LOOKED, SATISFIED, VIOLATED, Link
-from evidence.compliance.custody.rules.base import UNKNOWN, Case, Rule, stamp
+from evidence.compliance.custody.chain import NOT_EVIDENCED, NOT_LOOKED, SATISFIED, UNREADABLE, VIOLATED, Link
+from evidence.compliance.custody.rules.base import UNKNOWN, Case, Rule, person, pushers, stamp
 from evidence.core.times import parse_time
 
 OPINIONS = ("APPROVED", "CHANGES_REQUESTED")
@@ -68,7 +69,17 @@ def check(ctx: Context, case: Case) -> None:
         r: max(items, key=lambda a: (a.submitted_at is not None, a.submitted_at, a.id))
         for r, items in by_reviewer.items()
     }
-    counted, stale, own, unknown = [], [], [], []
+    counted, stale, own, unknown, committed, late = [], [], [], [], [], []
+    wrote = pushers(ctx.loaded, pull)
+    commit_rows = ctx.loaded.pull_commits.get(pull.id, [])
+    if commit_rows and not any(c.author or c.committer or c.author_email or c.committer_email for c in commit_rows):
+        text = (
+            f"Who authored and pushed the commits of {subject} was not recorded (it was harvested before commit "
+            "authors were), so whether an approver also pushed to it is not evidenced."
+        )
+        ctx.add(
+            Link(f"{prefix}committers", NOT_EVIDENCED, text, [pull.entry_seq], pull.url, subject, reason=UNREADABLE)
+        )
     for a in rows:
         if given_as(a) != "APPROVED" and not (a.dismissed and not given_as(a)):
             continue  # requests for changes show on the approval they supersede
@@ -83,8 +94,10 @@ def check(ctx: Context, case: Case) -> None:
         standing = standing_at_merge(a, merged) if merged else "yes"
         last = latest.get(a.reviewer)
         removal = f" by {a.dismissed_by}" if a.dismissed_by else ""
+        theirs = sorted({sha for name in person(a.reviewer) for sha in wrote.get(name, [])})
         if merged and a.submitted_at and a.submitted_at > merged:
             link.status, link.explanation = VIOLATED, f"{base}; given after the merge, so it does not count."
+            late.append(a)
         elif not given_as(a):
             link.status, link.explanation = VIOLATED, f"{base}, so it does not count."
         elif standing == "no":
@@ -110,6 +123,15 @@ def check(ctx: Context, case: Case) -> None:
         elif a.reviewer and a.reviewer == pull.author:
             link.status, link.explanation = VIOLATED, f"{base}; the reviewer is the author, so it does not count."
             own.append(a)
+        elif theirs:
+            link.status = VIOLATED
+            link.explanation = (
+                f"{base}; {a.reviewer} also authored or pushed {len(theirs)} commit(s) of the change "
+                f"({', '.join(x[:12] for x in theirs)}), so the approval does not count (segregation of duties)."
+            )
+            link.codes.append("approver_committed")
+            link.entry_seqs.append(pull.entry_seq)
+            committed.append(a)
         elif a.commit_id and a.commit_id != UNKNOWN and pull.head_sha and a.commit_id != pull.head_sha:
             link.status = VIOLATED
             link.explanation = f"{base}; stale: the merged head is {pull.head_sha[:12]}, commits came after it."
@@ -128,7 +150,7 @@ def check(ctx: Context, case: Case) -> None:
             f"{subject}: approval by {names} was given on an older head; commits were pushed after it and it was "
             f"not given again on the merged head {pull.head_sha[:12]}.",
         )
-    case.counted, case.stale = counted, stale
+    case.counted, case.stale, case.committed, case.after_fact = counted, stale, committed, late
     need = ctx.policy.min_approvals
     people = sorted({a.reviewer for a in counted})
     seqs = [a.entry_seq for a in rows] + [pull.entry_seq]
@@ -158,8 +180,16 @@ def check(ctx: Context, case: Case) -> None:
 RULE = Rule(
     name="approvals",
     scope="change",
-    reads=("pull request", "github.review", "github.review_dismissal", "gitlab.approval", "policy: min_approvals"),
-    codes=("stale_approval", "self_approved", "insufficient_approvals", "evidence_gap"),
-    explanation="Enough approvals stood at the merge, on the merged head, by people other than the author.",
+    reads=(
+        "pull request",
+        "pull request commits (authors, committers)",
+        "github.review",
+        "github.review_dismissal",
+        "gitlab.approval",
+        "policy: min_approvals",
+    ),
+    codes=("stale_approval", "self_approved", "approver_committed", "insufficient_approvals", "evidence_gap"),
+    explanation="Enough approvals stood at the merge, on the merged head, by people other than the author and "
+    "those who wrote or pushed its commits.",
     check=check,
 )

@@ -45,6 +45,8 @@ class Case:
     pull: PullRequest | None = None
     counted: list[Approval] = field(default_factory=list)  # approvals standing at the merge
     stale: list[Approval] = field(default_factory=list)
+    committed: list[Approval] = field(default_factory=list)  # by someone who wrote or pushed a commit of it
+    after_fact: list[Approval] = field(default_factory=list)  # given only after the merge
     settings: dict[str, Any] = field(default_factory=dict)  # protection in force at the merge
 
     @property
@@ -106,6 +108,23 @@ def merged_as(pull: PullRequest) -> set[str]:
     names neither (a fast-forward merge)."""
     landed = {pull.merge_commit_sha, pull.squash_commit_sha} - {""}
     return landed or ({pull.head_sha} - {""})
+
+
+def person(name: str) -> set[str]:
+    """Lower-case ways to name a person: as given, and an e-mail's local part ('carol@x' -> 'carol')."""
+    low = name.strip().lower()
+    return {low, low.split("@", 1)[0]} - {""} if low else set()
+
+
+def pushers(loaded: Any, pull: PullRequest) -> dict[str, list[str]]:
+    """Who authored or committed a commit of the change (identities, lower case) -> those commits."""
+    out: dict[str, list[str]] = {}
+    forge_own = {"web-flow", "github", "gitlab", "noreply@github.com", "noreply"}
+    for c in loaded.pull_commits.get(pull.id, []):
+        for who in (c.author, c.author_email, c.committer, c.committer_email):
+            for name in person(who) - forge_own:
+                out.setdefault(name, []).append(c.sha)
+    return out
 
 
 def registry_seen(loaded: Any, digest: str) -> tuple[int, datetime] | None:

@@ -21,6 +21,8 @@ def check(ctx: Context, case: Case) -> None:
     required = case.settings.get("required_approvals")
     # Without dismiss-stale, the forge itself counts approvals on older heads: no bypass there.
     also = case.stale if case.settings.get("dismiss_stale_reviews") is False else []
+    # The forge counts an approver who pushed a commit unless it is set not to (GitLab can be).
+    also = also + (case.committed if case.settings.get("committers_may_approve") is not False else [])
     reviewers = {a.reviewer for a in [*case.counted, *also]}
     short = isinstance(required, int) and not isinstance(required, bool) and len(reviewers) < required
     if suites:

@@ -1,5 +1,6 @@
-"""GitHub (github.com and Enterprise Server) through PyGithub: merged pull requests, reviews,
-dismissals, classic branch protection, rulesets, effective branch rules and rule suites.
+"""GitHub (github.com and Enterprise Server) through PyGithub: merged pull requests (with who
+authored and committed each commit), reviews, dismissals, classic branch protection, rulesets,
+effective branch rules, rule suites and the first-parent history of each watched branch.
 
 PyGithub models repositories and pull requests; its Requester (same auth, retry and rate-limit
 handling) carries the calls it has no model for (rulesets, rule suites) and the conditional
@@ -28,15 +29,19 @@ from requests.utils import parse_header_links
 from evidence.core.digests import canonical_hash32
 from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
+    HISTORY_LIMIT,
     UNKNOWN,
     Observed,
+    change_key_content,
     check_snapshot,
+    history_payload,
     login,
     most,
     pick,
     snapshot_key,
+    walk_first_parents,
 )
-from evidence.sources.forges.github.records import dismissal_payload, pull_request_payload, review_payload
+from evidence.sources.forges.github.records import commit_json, dismissal_payload, pull_request_payload, review_payload
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
 
@@ -226,6 +231,8 @@ class _Run:
         for branch in self.branches:
             self.step = f"protection of {branch}"
             self.collect_protection(branch)
+            self.step = f"history of {branch}"
+            self.collect_history(branch)
         self.step = "rule suites"
         self.collect_rule_suites()
 
@@ -273,9 +280,11 @@ class _Run:
             raw = pull.raw_data
             merged_by = login(raw.get("merged_by"))
         # Reference: https://docs.github.com/en/rest/pulls/pulls#list-commits-on-a-pull-request
-        commits = [c.sha for c in pull.get_commits()]
-        data = pull_request_payload(self.target, raw, merged_by, commits)
-        key = f"github:pr:{self.target}#{number}:{canonical_hash32(data)}"
+        # (raw pages: PyGithub's Commit would re-read each commit to show its raw data)
+        listed, _ = get_pages(self.client, f"{self.base}/pulls/{number}/commits")
+        details = [commit_json(c) for c in listed or []]
+        data = pull_request_payload(self.target, raw, merged_by, [c["sha"] for c in details], details)
+        key = f"github:pr:{self.target}#{number}:{canonical_hash32(change_key_content(data))}"
         self.record("github.pull_request", subject, key, data, raw.get("merged_at"))
         self.observed.pulls_harvested.append(number)
         # Reference: https://docs.github.com/en/rest/pulls/reviews#list-reviews-for-a-pull-request
@@ -403,6 +412,47 @@ class _Run:
         self.next_cursor["rulesets"] = {"etag": etag, "summary": summary, "details": known}
         self._rulesets = summary
         return summary
+
+    # --- first-parent history -------------------------------------------------------------
+    def collect_history(self, branch: str) -> None:
+        """The branch's first-parent line since the head recorded last: what custody asks "is this
+        commit on the protected branch, and which merge brought it there" of. The listing is
+        conditional (a 304 when the branch has not moved) and read only back to the known head."""
+        histories = dict(self.cursor.get("history") or {})
+        known = dict(histories.get(branch) or {})
+        since = known.get("head")
+        limit = int(self.source.setting("history_limit", HISTORY_LIMIT))
+        # Reference: https://docs.github.com/en/rest/commits/commits#list-commits
+        data, headers = get_json(
+            self.client, f"{self.base}/commits", {"sha": branch, "per_page": self.client.per_page}, known.get("etag")
+        )
+        if data is None or not data:
+            if since:
+                self.observed.history[branch] = since
+            return  # 304: the branch has not moved; [] an empty repository
+        by_sha: dict[str, dict[str, Any]] = {}
+        head = data[0]["sha"]
+        for page in iter_pages(self.client, data, headers):
+            by_sha.update({c["sha"]: commit_json(c) for c in page})
+            if (since and since in by_sha) or len(by_sha) >= limit:
+                break  # listed newest first: everything after the known head was recorded before
+        self.observed.history[branch] = head
+        if head == since:
+            histories[branch] = {"head": head, "etag": headers.get("etag")}
+            self.next_cursor["history"] = histories
+            return
+        walked, complete = walk_first_parents(by_sha, head, since, limit)
+        if not complete:
+            self.observed.unknown.append(f"history of {branch} before {walked[-1]['sha'][:12]}")
+        self.record(
+            "github.branch_history",
+            f"github:{self.target}@{branch}",
+            f"github:history:{self.target}@{branch}:{since or 'first'}:{head}",
+            history_payload(self.target, branch, since, walked, complete),
+            walked[0].get("committed_at"),
+        )
+        histories[branch] = {"head": head, "etag": headers.get("etag")}
+        self.next_cursor["history"] = histories
 
     # --- rule suites ----------------------------------------------------------------------
     def collect_rule_suites(self) -> None:

@@ -10,8 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 from evidence.core.times import parse_time
-from evidence.sources.forges.base import Approval, Approvals, Change, Dismissal, Normaliser, Protection, text
-from evidence.sources.forges.common import login, pick, read_snapshot
+from evidence.sources.forges.base import (
+    Approval,
+    Approvals,
+    BranchHistory,
+    Change,
+    Dismissal,
+    Normaliser,
+    Protection,
+    text,
+)
+from evidence.sources.forges.common import commit_payload, login, pick, read_commit, read_history, read_snapshot
 
 COMMITS_LIMIT = 250  # GitHub lists at most 250 commits of a pull request
 
@@ -19,10 +28,30 @@ COMMITS_LIMIT = 250  # GitHub lists at most 250 commits of a pull request
 # --- API -> ledger payload ------------------------------------------------------------------
 
 
+def commit_json(raw: dict[str, Any]) -> dict[str, Any]:
+    """A commit as the commits APIs list it: the GitHub accounts where linked, else the git names."""
+    # Reference: https://docs.github.com/en/rest/commits/commits#list-commits
+    git = raw.get("commit") or {}
+    author, committer = git.get("author") or {}, git.get("committer") or {}
+    return commit_payload(
+        raw["sha"],
+        [p["sha"] for p in raw.get("parents") or []],
+        (login(raw.get("author")) or author.get("name"), author.get("email")),
+        (login(raw.get("committer")) or committer.get("name"), committer.get("email")),
+        author.get("date"),
+        committer.get("date"),
+    )
+
+
 def pull_request_payload(
-    repository: str, raw: dict[str, Any], merged_by: str | None, commits: list[str]
+    repository: str,
+    raw: dict[str, Any],
+    merged_by: str | None,
+    commits: list[str],
+    details: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A `github.pull_request` payload from a pull request as listed or got."""
+    """A `github.pull_request` payload from a pull request as listed or got; `details`: its commits
+    as `commit_json` gives them (who authored and who committed each)."""
     # Reference: https://docs.github.com/en/rest/pulls/pulls#get-a-pull-request
     return {
         "repository": repository,
@@ -37,6 +66,7 @@ def pull_request_payload(
         "merged_by": merged_by,
         "commits": commits,
         "commits_complete": len(commits) < COMMITS_LIMIT,
+        **({"commit_details": details} if details is not None else {}),
     }
 
 
@@ -88,6 +118,7 @@ def read_pull_request(data: dict[str, Any]) -> Change:
         merged_at=parse_time(data.get("merged_at"), to_utc=True),
         merged_by=text(data.get("merged_by")),
         commits=tuple(data.get("commits") or []),
+        commit_details=tuple(read_commit(c) for c in data.get("commit_details") or []),
     )
 
 
@@ -120,4 +151,5 @@ NORMALISERS: dict[str, Normaliser[Any]] = {
     "github.review": Normaliser(Approvals, read_review),
     "github.review_dismissal": Normaliser(Dismissal, read_dismissal),
     "github.branch_protection": Normaliser(Protection, read_snapshot),
+    "github.branch_history": Normaliser(BranchHistory, read_history),
 }

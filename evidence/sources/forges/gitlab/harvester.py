@@ -1,5 +1,6 @@
-"""GitLab (gitlab.com and self-managed) through python-gitlab: merged merge requests, approvals,
-approval state and rules, project approval settings and protected branches.
+"""GitLab (gitlab.com and self-managed) through python-gitlab: merged merge requests (with who
+authored and committed each commit), approvals, approval state and rules, project approval
+settings, protected branches and the first-parent history of each watched branch.
 
 GitLab has no conditional requests on these endpoints; merge requests are listed with
 `updated_after` from the cursor, so a rerun over unchanged data makes listing requests only.
@@ -19,13 +20,17 @@ from gitlab.exceptions import GitlabAuthenticationError, GitlabError, GitlabGetE
 from evidence.core.digests import canonical_hash32
 from evidence.core.times import parse_time
 from evidence.sources.forges.common import (
+    HISTORY_LIMIT,
     UNKNOWN,
     Observed,
+    change_key_content,
     check_snapshot,
+    history_payload,
     most,
     snapshot_key,
+    walk_first_parents,
 )
-from evidence.sources.forges.gitlab.records import approval_payload, merge_request_payload
+from evidence.sources.forges.gitlab.records import approval_payload, commit_json, merge_request_payload
 from evidence.sources.harvesters.base import Harvester, HarvestError, HarvestResult
 from ledger.envelope import Record
 
@@ -194,6 +199,9 @@ class _Run:
         self.collect_merge_requests()
         self.step = "protected branches"
         self.collect_protection()
+        for branch in self.branches:
+            self.step = f"history of {branch}"
+            self.collect_history(branch)
 
     # --- settings -------------------------------------------------------------------------
     def collect_settings(self) -> dict[str, Any]:
@@ -252,12 +260,12 @@ class _Run:
         raw = mr.asdict()
         subject = f"gitlab:{self.target}!{mr.iid}"
         # Reference: https://docs.gitlab.com/api/merge_requests/#get-single-merge-request-commits
-        commits = [c.id for c in mr.commits()][::-1]  # GitLab lists newest first
-        data = merge_request_payload(self.target, raw, commits)
+        details = [commit_json(c.asdict()) for c in mr.commits()][::-1]  # GitLab lists newest first
+        data = merge_request_payload(self.target, raw, [c["sha"] for c in details], details)
         self.record(
             "gitlab.merge_request",
             subject,
-            f"gitlab:mr:{self.target}!{mr.iid}:{canonical_hash32(data)}",
+            f"gitlab:mr:{self.target}!{mr.iid}:{canonical_hash32(change_key_content(data))}",
             data,
             raw.get("merged_at"),
         )
@@ -291,6 +299,40 @@ class _Run:
             approval,
             raw.get("merged_at"),
         )
+
+    # --- first-parent history -------------------------------------------------------------
+    def collect_history(self, branch: str) -> None:
+        """The branch's first-parent line since the head recorded last (GitLab walks it itself with
+        `first_parent`), read newest first only back to the known head."""
+        histories = dict(self.cursor.get("history") or {})
+        since = (histories.get(branch) or {}).get("head")
+        limit = int(self.source.setting("history_limit", HISTORY_LIMIT))
+        by_sha: dict[str, dict[str, Any]] = {}
+        head = None
+        # Reference: https://docs.gitlab.com/api/commits/#list-repository-commits
+        for commit in self.project.commits.list(ref_name=branch, first_parent="true", iterator=True):
+            item = commit_json(commit.asdict())
+            head = head or item["sha"]
+            if item["sha"] == since or len(by_sha) >= limit:
+                break
+            by_sha[item["sha"]] = item
+        if head is None:
+            return  # an empty repository
+        self.observed.history[branch] = head
+        if head == since:
+            return
+        walked, complete = walk_first_parents(by_sha, head, since, limit)
+        if not complete:
+            self.observed.unknown.append(f"history of {branch} before {walked[-1]['sha'][:12]}")
+        self.record(
+            "gitlab.branch_history",
+            f"gitlab:{self.target}@{branch}",
+            f"gitlab:history:{self.target}@{branch}:{since or 'first'}:{head}",
+            history_payload(self.target, branch, since, walked, complete),
+            walked[0].get("committed_at"),
+        )
+        histories[branch] = {"head": head}
+        self.next_cursor["history"] = histories
 
     # --- protection -----------------------------------------------------------------------
     def collect_protection(self) -> None:

@@ -10,14 +10,38 @@ from __future__ import annotations
 from typing import Any
 
 from evidence.core.times import parse_time
-from evidence.sources.forges.base import Approval, Approvals, Change, Normaliser, Protection, text
-from evidence.sources.forges.common import UNKNOWN, login, pick, read_snapshot
+from evidence.sources.forges.base import Approval, Approvals, BranchHistory, Change, Normaliser, Protection, text
+from evidence.sources.forges.common import (
+    UNKNOWN,
+    commit_payload,
+    login,
+    pick,
+    read_commit,
+    read_history,
+    read_snapshot,
+)
 
 # --- API -> ledger payload ------------------------------------------------------------------
 
 
-def merge_request_payload(repository: str, raw: dict[str, Any], commits: list[str]) -> dict[str, Any]:
-    """A `gitlab.merge_request` payload from a merge request as listed; commits oldest first."""
+def commit_json(raw: dict[str, Any]) -> dict[str, Any]:
+    """A commit as GitLab lists it: git names and e-mails (GitLab links no account to a commit)."""
+    # Reference: https://docs.gitlab.com/api/commits/#list-repository-commits
+    return commit_payload(
+        raw["id"],
+        list(raw.get("parent_ids") or []),
+        (raw.get("author_name"), raw.get("author_email")),
+        (raw.get("committer_name"), raw.get("committer_email")),
+        raw.get("authored_date"),
+        raw.get("committed_date"),
+    )
+
+
+def merge_request_payload(
+    repository: str, raw: dict[str, Any], commits: list[str], details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A `gitlab.merge_request` payload from a merge request as listed; commits oldest first, and
+    `details` the same commits as `commit_json` gives them."""
     # Reference: https://docs.gitlab.com/api/merge_requests/#get-single-mr
     return {
         "repository": repository,
@@ -30,6 +54,7 @@ def merge_request_payload(repository: str, raw: dict[str, Any], commits: list[st
         "squash_commit_sha": raw.get("squash_commit_sha"),
         "merged_by": login(raw.get("merge_user")) or login(raw.get("merged_by")),
         "commits": commits,
+        **({"commit_details": details} if details is not None else {}),
     }
 
 
@@ -86,6 +111,7 @@ def read_merge_request(data: dict[str, Any]) -> Change:
         merged_at=parse_time(data.get("merged_at"), to_utc=True),
         merged_by=text(data.get("merged_by")),
         commits=tuple(data.get("commits") or []),
+        commit_details=tuple(read_commit(c) for c in data.get("commit_details") or []),
     )
 
 
@@ -110,4 +136,5 @@ NORMALISERS: dict[str, Normaliser[Any]] = {
     "gitlab.merge_request": Normaliser(Change, read_merge_request),
     "gitlab.approval": Normaliser(Approvals, read_approval),
     "gitlab.protected_branch": Normaliser(Protection, read_snapshot),
+    "gitlab.branch_history": Normaliser(BranchHistory, read_history),
 }
