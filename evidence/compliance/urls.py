@@ -4,6 +4,7 @@ from django.urls import path
 
 import ledger.bounds  # noqa: F401  (registers <id:...>)
 from evidence.compliance.api import custody as api_custody
+from evidence.compliance.api import dora as api_dora
 from evidence.compliance.api import pull_requests as api_forge
 from evidence.compliance.api.deployments import DeploymentViewSet, RunningDiffView, RunningView
 
@@ -23,4 +24,8 @@ urlpatterns += [
     path("findings/summary/", api_custody.FindingSummary.as_view(), name="findings-summary"),
     path("findings/<id:pk>/accept/", api_custody.FindingAccept.as_view(), name="finding-accept"),
     path("policies/", api_custody.PolicyList.as_view(), name="policies"),
+]
+urlpatterns += [
+    path("dora/", api_dora.DoraView.as_view(), name="dora"),
+    path("gate/", api_dora.GateView.as_view(), name="gate"),
 ]

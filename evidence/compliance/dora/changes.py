@@ -1,0 +1,145 @@
+"""Which changes a deployment shipped: the one place the DORA metrics ask it.
+
+STAND-IN until commit ancestry lands (branch `ancestry`): its function giving the pull requests a
+deployment shipped since the previous deployment of the same application and environment
+replaces `ship_history` here, and nothing else changes. Until then the rule is what the read
+models know without ancestry:
+
+- a deployment's *head* in a repository is the latest-merged pull request whose merge, squash or
+  listed commit is a commit the deployment names: its Git revision, or the source commit that
+  verified provenance gives for one of its image digests;
+- it ships every pull request merged into that head's base branch after the head of the previous
+  live deployment (same environment and application) in that repository, up to and including its
+  own head; the first deployment seen ships its head only (what came before is not known);
+- a change ships once: a rollback ships nothing, and re-deploying a change after a rollback does
+  not ship it again (its lead time ends at its first deployment).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from evidence.compliance.custody.load import deployed_at, revision_shas
+from evidence.readmodels.models import Deployment, Provenance, PullRequest, PullRequestCommit
+
+
+@dataclass
+class Shipped:
+    """What one deployment shipped, and the entries that say so."""
+
+    heads: list[PullRequest] = field(default_factory=list)  # per repository, the change it deployed
+    changes: list[PullRequest] = field(default_factory=list)  # every change shipped, oldest merge first
+    provenance_seqs: list[int] = field(default_factory=list)  # provenance that named a deployed commit
+
+
+def changes_shipped(deployment: Deployment) -> list[PullRequest]:
+    """The pull requests this deployment shipped (see the module's rule)."""
+    history = Deployment.objects.filter(
+        environment=deployment.environment,
+        application=deployment.application,
+        finished_at__isnull=False,
+        finished_at__lte=deployed_at(deployment),
+        outcome__in=("succeeded", "degraded", "rolled_back"),
+    ).order_by("finished_at", "id")
+    return ship_history(list(history)).get(deployment.id, Shipped()).changes
+
+
+def ship_history(deployments: list[Deployment]) -> dict[int, Shipped]:
+    """Per deployment id, what it shipped; `deployments` is every live deployment of the
+    applications up to the last one asked about (earlier ones decide what is new). Queries: four."""
+    ordered = sorted(deployments, key=lambda d: (deployed_at(d), d.id))
+    commits = _deployed_commits(ordered)
+    heads = _heads(commits)
+    out: dict[int, Shipped] = {}
+    last: dict[tuple[str, str, str], PullRequest] = {}  # (environment, application, repository) -> head
+    seen: dict[tuple[str, str], set[int]] = defaultdict(set)  # changes already shipped per application
+    ranges = _ranges({(p.repository, p.base) for rows in heads.values() for p in rows.values()})
+    for d in ordered:
+        shipped = Shipped(provenance_seqs=sorted(commits[d.id][1]))
+        app = (d.environment, d.application)
+        for repository, head in sorted(heads.get(d.id, {}).items()):
+            shipped.heads.append(head)
+            before = last.get((*app, repository))
+            last[(*app, repository)] = head
+            if before is None:
+                new = [head]
+            else:
+                new = [
+                    p
+                    for p in ranges[(repository, head.base)]
+                    if before.merged_at < p.merged_at <= head.merged_at  # type: ignore[operator]
+                ]
+            for pull in new:
+                if pull.id not in seen[app]:
+                    seen[app].add(pull.id)
+                    shipped.changes.append(pull)
+        shipped.changes.sort(key=lambda p: (p.merged_at, p.id))
+        out[d.id] = shipped
+    return out
+
+
+def _deployed_commits(deployments: list[Deployment]) -> dict[int, tuple[set[str], set[int]]]:
+    """Per deployment: the commits it names (revision, provenance of its digests), provenance seqs."""
+    digests = {x for d in deployments for x in d.image_digests}
+    by_digest: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    if digests:
+        rows = Provenance.objects.filter(digest__in=digests, verdict="verified").exclude(source_commit="")
+        for digest, commit, seq in rows.values_list("digest", "source_commit", "entry_seq"):
+            by_digest[digest].append((commit.lower(), seq))
+    out = {}
+    for d in deployments:
+        shas, seqs = set(revision_shas(d.revision)), set()
+        for digest in d.image_digests:
+            for commit, seq in by_digest.get(digest, []):
+                shas.add(commit)
+                seqs.add(seq)
+        out[d.id] = (shas, seqs)
+    return out
+
+
+def _heads(commits: dict[int, tuple[set[str], set[int]]]) -> dict[int, dict[str, PullRequest]]:
+    """Per deployment, per repository, the latest-merged pull request holding a deployed commit."""
+    shas = {s for named, _ in commits.values() for s in named}
+    if not shas:
+        return {}
+    pulls = {
+        p.id: p
+        for p in PullRequest.objects.filter(
+            Q(merge_commit_sha__in=shas) | Q(squash_commit_sha__in=shas), merged_at__isnull=False
+        )
+    }
+    by_sha: dict[str, set[int]] = defaultdict(set)
+    for p in pulls.values():
+        for sha in (p.merge_commit_sha, p.squash_commit_sha):
+            if sha:
+                by_sha[sha.lower()].add(p.id)
+    listed = PullRequestCommit.objects.filter(sha__in=shas, pull_request__merged_at__isnull=False)
+    for row in listed.select_related("pull_request"):
+        pulls[row.pull_request_id] = row.pull_request
+        by_sha[row.sha.lower()].add(row.pull_request_id)
+    out: dict[int, dict[str, PullRequest]] = {}
+    for deployment_id, (named, _) in commits.items():
+        mine: dict[str, PullRequest] = {}
+        for pull in (pulls[i] for sha in named for i in by_sha.get(sha, ())):
+            held = mine.get(pull.repository)
+            if held is None or (pull.merged_at, pull.id) > (held.merged_at, held.id):
+                mine[pull.repository] = pull
+        if mine:
+            out[deployment_id] = mine
+    return out
+
+
+def _ranges(branches: set[tuple[str, str]]) -> dict[tuple[str, str], list[PullRequest]]:
+    """Every merged pull request into these branches, in merge order (one query)."""
+    out: dict[tuple[str, str], list[PullRequest]] = defaultdict(list)
+    if not branches:
+        return out
+    which = Q()
+    for repository, base in branches:
+        which |= Q(repository=repository, base=base)
+    for pull in PullRequest.objects.filter(which, merged_at__isnull=False).order_by("merged_at", "id"):
+        out[(pull.repository, pull.base)].append(pull)
+    return out
