@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.models import Entry
-from tests.evidence.personas import anonymous, auditor, engineer, outsider  # noqa: F401
 
 from .dora_world import T0, World
 

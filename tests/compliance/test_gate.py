@@ -12,7 +12,6 @@ from django.core.management.base import CommandError
 from evidence.compliance.gate import ALLOW, DENY, GateError, decide_release
 from ledger.models import Entry
 from tests.evidence.custody_story import Story, digest, prod_policy, sha
-from tests.evidence.personas import anonymous, auditor, engineer, outsider  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
