@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from devkit.demo.run import DemoSandboxes, final_harvest, replay
+from devkit.demo.run import DemoSandboxes, digest_of, final_harvest, replay
 from devkit.demo.world import END, START, build_world
 from devkit.sandbox.registry import SandboxError, registry_binary
 from evidence.compliance.running import running_at
@@ -107,11 +107,14 @@ class Command(BaseCommand):
         call_command("verify_ledger", stdout=self.stdout)
         self.print_running(say)
         self.print_custody(say)
+        self.print_dora(world, say)
         if not no_pack:
             self.pack(dir, say)
             signed = sign_checkpoint_if_due(force=True)  # the packs' own entries: the demo leaves no unsigned tail
             if signed is not None:
                 say(f"checkpoint {signed.size} signed over the packs' entries")
+        else:
+            sign_checkpoint_if_due(force=True)  # the gate's decision entries: no unsigned tail either
         self.print_admin(say)
         db = settings.DATABASES["default"]["NAME"]
         say(f"database: {db}\nsigning key: {key_path()}  public key for auditors: {public_key_path()}")
@@ -160,6 +163,37 @@ class Command(BaseCommand):
             say(f"  {severity:<8} {code:<32} {n}")
         if verdicts.get("", 0) < len(deployments):
             say("verdicts of prod deployments: " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
+
+    def print_dora(self, world, say) -> None:
+        """The quarter's five DORA figures in prod, and the gate asked about a good and a bad digest."""
+        from evidence.compliance.dora import dora_figures
+        from evidence.compliance.dora.text import figure_lines
+        from evidence.compliance.gate import decide_release
+        from evidence.compliance.models import DeploymentVerdict
+
+        until = (END + timedelta(days=1)).replace(hour=0, minute=0)
+        for line in figure_lines(dora_figures("prod", START, until, bucket="month")):
+            say(line)
+        good = (
+            DeploymentVerdict.objects.filter(environment="prod", verdict="compliant")
+            .exclude(deployment__image_digests=[])
+            .order_by("-deployed_at")
+            .values_list("deployment__image_digests", flat=True)
+            .first()
+        )
+        unsigned = next(i for i in world.images if i.repository == "acme/web" and not i.signer)
+        asks = [("compliant", good[0] if good else None), ("unsigned", digest_of(unsigned))]
+        for label, digest in asks:
+            if digest is None:
+                say(f"gate: no {label} digest in prod to ask about")
+                continue
+            decision = decide_release("prod", digest=digest, asked_by="demo")
+            why = "; ".join(f"{r['rule']} {r['status'].replace('_', ' ')}" for r in decision.reasons[:3])
+            say(
+                f"gate prod {digest[:19]} ({label}): {decision.answer}"
+                + (f" ({why})" if why else "")
+                + f"  [decision entry {decision.seq}]"
+            )
 
     def pack(self, dir: Path, say) -> None:
         from exports.pack.providers import PROVIDERS

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 
@@ -49,7 +50,8 @@ def changes_shipped(deployment: Deployment) -> list[PullRequest]:
 
 def ship_history(deployments: list[Deployment]) -> dict[int, Shipped]:
     """Per deployment id, what it shipped; `deployments` is every live deployment of the
-    applications up to the last one asked about (earlier ones decide what is new). Queries: four."""
+    applications up to the last one asked about (earlier ones decide what is new). Queries: a few
+    per 5,000 deployments."""
     ordered = sorted(deployments, key=lambda d: (deployed_at(d), d.id))
     commits = _deployed_commits(ordered)
     heads = _heads(commits)
@@ -81,12 +83,20 @@ def ship_history(deployments: list[Deployment]) -> dict[int, Shipped]:
     return out
 
 
+CHUNK = 5000  # ids per IN (...): SQLite takes at most 32766 parameters
+
+
+def chunks(values: Any) -> list[list[Any]]:
+    items = sorted(values)
+    return [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+
+
 def _deployed_commits(deployments: list[Deployment]) -> dict[int, tuple[set[str], set[int]]]:
     """Per deployment: the commits it names (revision, provenance of its digests), provenance seqs."""
     digests = {x for d in deployments for x in d.image_digests}
     by_digest: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    if digests:
-        rows = Provenance.objects.filter(digest__in=digests, verdict="verified").exclude(source_commit="")
+    for part in chunks(digests):
+        rows = Provenance.objects.filter(digest__in=part, verdict="verified").exclude(source_commit="")
         for digest, commit, seq in rows.values_list("digest", "source_commit", "entry_seq"):
             by_digest[digest].append((commit.lower(), seq))
     out = {}
@@ -105,21 +115,22 @@ def _heads(commits: dict[int, tuple[set[str], set[int]]]) -> dict[int, dict[str,
     shas = {s for named, _ in commits.values() for s in named}
     if not shas:
         return {}
-    pulls = {
-        p.id: p
-        for p in PullRequest.objects.filter(
-            Q(merge_commit_sha__in=shas) | Q(squash_commit_sha__in=shas), merged_at__isnull=False
-        )
-    }
+    pulls: dict[int, PullRequest] = {}
+    for part in chunks(shas):
+        named = Q(merge_commit_sha__in=part) | Q(squash_commit_sha__in=part)
+        pulls.update((p.id, p) for p in PullRequest.objects.filter(named, merged_at__isnull=False))
     by_sha: dict[str, set[int]] = defaultdict(set)
     for p in pulls.values():
         for sha in (p.merge_commit_sha, p.squash_commit_sha):
             if sha:
                 by_sha[sha.lower()].add(p.id)
-    listed = PullRequestCommit.objects.filter(sha__in=shas, pull_request__merged_at__isnull=False)
-    for row in listed.select_related("pull_request"):
-        pulls[row.pull_request_id] = row.pull_request
-        by_sha[row.sha.lower()].add(row.pull_request_id)
+    for part in chunks(shas):
+        listed = PullRequestCommit.objects.filter(sha__in=part, pull_request__merged_at__isnull=False)
+        for sha, pull_id in listed.values_list("sha", "pull_request_id"):
+            by_sha[sha.lower()].add(pull_id)
+    missing = {i for ids in by_sha.values() for i in ids} - set(pulls)
+    for part in chunks(missing):
+        pulls.update((p.id, p) for p in PullRequest.objects.filter(id__in=part))
     out: dict[int, dict[str, PullRequest]] = {}
     for deployment_id, (named, _) in commits.items():
         mine: dict[str, PullRequest] = {}

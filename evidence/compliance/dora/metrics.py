@@ -31,12 +31,10 @@ from django.db.models import Q
 from evidence.compliance.custody.load import deployed_at, revision_shas
 from evidence.compliance.dora import bands
 from evidence.compliance.dora.buckets import buckets
-from evidence.compliance.dora.changes import Shipped, ship_history
+from evidence.compliance.dora.changes import Shipped, chunks, ship_history
 from evidence.compliance.dora.incidents import Incident, load_incidents
-from evidence.core.times import parse_time
 from evidence.readmodels.models import Approval, Deployment, PullRequest
 from evidence.readmodels.models.deployments import LIVE_OUTCOMES
-from ledger.models import Entry
 
 METRICS = ("deployment_frequency", "change_lead_time", "change_fail_rate", "recovery_time", "rework_rate")
 ATTEMPTS = ("failed", "in_progress")
@@ -231,14 +229,13 @@ class _Computation:
     # --- change lead time ----------------------------------------------------------------------------
     def _lead_time(self, period: list[Deployment], out: list[Sample]) -> Figure:
         pulls = {p.id: p for d in period for p in self._shipped(d).changes}
-        opened = _opened_times(list(pulls.values()))
         approved = _first_approvals(list(pulls))
         mine: list[Sample] = []
         parts: dict[str, list[int]] = defaultdict(list)
         for d in period:
             at = deployed_at(d)
             for pull in self._shipped(d).changes:
-                start = opened.get(pull.id)
+                start = pull.opened_at
                 if start is None or pull.merged_at is None:
                     continue  # not evidenced: the change's entry holds no opened time
                 first = approved.get(pull.id)
@@ -434,20 +431,12 @@ def _without_seqs(cause: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cause.items() if k != "entry_seqs"}
 
 
-def _opened_times(pulls: list[PullRequest]) -> dict[int, datetime | None]:
-    """When each change was opened, from its own entry (`created_at` as the forge sent it)."""
-    by_seq = {p.entry_seq: p.id for p in pulls}
-    out: dict[int, datetime | None] = {}
-    for entry in Entry.objects.filter(seq__in=list(by_seq)).only("seq", "payload"):
-        out[by_seq[entry.seq]] = parse_time(entry.data.get("created_at"), to_utc=True, lenient=True)
-    return out
-
-
 def _first_approvals(pull_ids: list[int]) -> dict[int, tuple[datetime, int]]:
+    """Per change, its first approval (time, entry seq)."""
     out: dict[int, tuple[datetime, int]] = {}
-    rows = Approval.objects.filter(pull_request_id__in=pull_ids, submitted_state="APPROVED", submitted_at__isnull=False)
-    for pull_id, at, seq in rows.order_by("submitted_at", "id").values_list(
-        "pull_request_id", "submitted_at", "entry_seq"
-    ):
-        out.setdefault(pull_id, (at, seq))
+    for ids in chunks(pull_ids):
+        rows = Approval.objects.filter(pull_request_id__in=ids, submitted_state="APPROVED", submitted_at__isnull=False)
+        for pull_id, at, seq in rows.values_list("pull_request_id", "submitted_at", "entry_seq"):
+            if pull_id not in out or (at, seq) < out[pull_id]:
+                out[pull_id] = (at, seq)
     return out

@@ -50,6 +50,7 @@ class Change:
     merged_at: datetime | None
     merged_by: str
     commits: tuple[str, ...]  # oldest first
+    opened_at: datetime | None = None  # when the change was opened (DORA lead time starts there)
 
 
 @dataclass(frozen=True)

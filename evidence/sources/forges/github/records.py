@@ -88,6 +88,7 @@ def read_pull_request(data: dict[str, Any]) -> Change:
         merged_at=parse_time(data.get("merged_at"), to_utc=True),
         merged_by=text(data.get("merged_by")),
         commits=tuple(data.get("commits") or []),
+        opened_at=parse_time(data.get("created_at"), to_utc=True, lenient=True),
     )
 
 
