@@ -6,6 +6,7 @@ import io
 import re
 import shutil
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -48,6 +49,16 @@ def test_it_spreads_a_few_hundred_merged_changes_over_the_quarter():
     # every image but the direct push is built from a merge commit, and provenance says so
     orphans = [i for i in world.images if i.commit not in built]
     assert [i.tag for i in orphans] == ["1.99.0-hotfix"]
+
+
+def test_it_seeds_a_hotfix_a_revert_and_an_incident_for_the_dora_figures():
+    world = build_world()
+    titles = [c.title for c in world.changes]
+    assert sum(t.startswith("Hotfix: ") for t in titles) == 1
+    assert sum(t.startswith('Revert "') for t in titles) == 1
+    [incident] = world.incidents
+    assert incident.resolved_at - incident.started_at == timedelta(minutes=50)
+    assert set(world.delivery_events) == {"hotfix", "revert", "incident"}
 
 
 def test_it_seeds_each_violation_in_the_world():
@@ -163,6 +174,13 @@ def test_it_runs_the_whole_story_twice_and_the_second_run_adds_only_harvest_runs
     flux = Deployment.objects.filter(controller="flux", environment="prod", application="inventory")
     assert flux.count() == len([d for d in world.deployments if d.app == "inventory-prod"])
     assert all(row.image_digests for row in flux)
+
+    # DORA: the five figures, an incident through /hooks/incident/, the gate on a good and a bad digest
+    assert "DORA metrics for prod, 2026-01-01 00:00 to 2026-04-01 00:00 UTC" in output
+    assert kinds["incident.report"] == len(world.incidents) == 1
+    assert kinds["gate.decision"] == 2
+    assert re.search(r"gate prod sha256:\w+ \(compliant\): allow", output), output
+    assert re.search(r"gate prod sha256:\w+ \(unsigned\): deny \(.*signature violated", output), output
 
     last = Entry.objects.order_by("-seq").values_list("seq", flat=True).first()
     again = run_demo(demo_settings, "--no-pack")

@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from devkit.demo.run import DemoSandboxes, digest_of, final_harvest, replay
+from devkit.demo.run import DemoSandboxes, digest_of, final_harvest, replay, report_incidents
 from devkit.demo.world import END, START, build_world
 from devkit.sandbox.registry import SandboxError, registry_binary
 from evidence.compliance.running import running_at
@@ -88,6 +88,8 @@ class Command(BaseCommand):
                 say(f"harvested every source now (manage.py harvest's path): {final.runs} runs, {final.appended} new")
                 for line in final.failed[:5]:
                     say(f"  harvest reported: {line}")
+                reported = report_incidents(world)
+                say(f"incidents reported to /hooks/incident/: {len(world.incidents)} ({reported} new)")
         except SandboxError as exc:
             raise CommandError(f"demo: {exc}") from None
         added = Entry.objects.all() if last_seq is None else Entry.objects.filter(seq__gt=last_seq)
@@ -121,6 +123,9 @@ class Command(BaseCommand):
         say("seeded violations (what custody and findings should flag):")
         for code, where in sorted(world.violations.items()):
             say(f"  {code:<20} {where}")
+        say("seeded delivery events (what the DORA figures count, beside the rollback):")
+        for what, where in sorted(world.delivery_events.items()):
+            say(f"  {what:<20} {where}")
         say(f"demo finished in {time.monotonic() - started:.1f} s")
 
     def print_running(self, say) -> None:
@@ -187,7 +192,9 @@ class Command(BaseCommand):
             if digest is None:
                 say(f"gate: no {label} digest in prod to ask about")
                 continue
-            decision = decide_release("prod", digest=digest, asked_by="demo")
+            # Asked as of the quarter's end, like the rest of the story: a second run asks the same
+            # question at the same moment, so it records nothing new.
+            decision = decide_release("prod", digest=digest, asked_by="demo", now=until)
             why = "; ".join(f"{r['rule']} {r['status'].replace('_', ' ')}" for r in decision.reasons[:3])
             say(
                 f"gate prod {digest[:19]} ({label}): {decision.answer}"
