@@ -17,26 +17,72 @@ models know without ancestry:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Q
 
 from evidence.compliance.custody.load import deployed_at, revision_shas
 from evidence.readmodels.models import Deployment, Provenance, PullRequest, PullRequestCommit
+from evidence.sources.kinds import get_forge
+
+# The columns of a pull request the metrics read: loaded as tuples, not model instances (a year
+# of one environment is hundreds of thousands of changes).
+FIELDS = (
+    "id",
+    "forge",
+    "repository",
+    "number",
+    "title",
+    "base",
+    "merged_at",
+    "opened_at",
+    "merge_commit_sha",
+    "squash_commit_sha",
+    "commits",
+    "entry_seq",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A merged pull/merge request as the metrics read it (a row of PullRequest)."""
+
+    id: int
+    forge: str
+    repository: str
+    number: int
+    title: str
+    base: str
+    merged_at: datetime
+    opened_at: datetime | None
+    merge_commit_sha: str
+    squash_commit_sha: str
+    commits: list[str]
+    entry_seq: int
+
+    def __str__(self) -> str:
+        forge = get_forge(self.forge)
+        return f"{self.forge}:{self.repository}{forge.change_mark if forge else '#'}{self.number}"
 
 
 @dataclass
 class Shipped:
     """What one deployment shipped, and the entries that say so."""
 
-    heads: list[PullRequest] = field(default_factory=list)  # per repository, the change it deployed
-    changes: list[PullRequest] = field(default_factory=list)  # every change shipped, oldest merge first
+    heads: list[Change] = field(default_factory=list)  # per repository, the change it deployed
+    changes: list[Change] = field(default_factory=list)  # every change shipped, oldest merge first
     provenance_seqs: list[int] = field(default_factory=list)  # provenance that named a deployed commit
 
 
-def changes_shipped(deployment: Deployment) -> list[PullRequest]:
+def _rows(query: Any) -> list[Change]:
+    return [Change(*row) for row in query.values_list(*FIELDS)]
+
+
+def changes_shipped(deployment: Deployment) -> list[Change]:
     """The pull requests this deployment shipped (see the module's rule)."""
     history = Deployment.objects.filter(
         environment=deployment.environment,
@@ -56,7 +102,7 @@ def ship_history(deployments: list[Deployment]) -> dict[int, Shipped]:
     commits = _deployed_commits(ordered)
     heads = _heads(commits)
     out: dict[int, Shipped] = {}
-    last: dict[tuple[str, str, str], PullRequest] = {}  # (environment, application, repository) -> head
+    last: dict[tuple[str, str, str], Change] = {}  # (environment, application, repository) -> head
     seen: dict[tuple[str, str], set[int]] = defaultdict(set)  # changes already shipped per application
     ranges = _ranges({(p.repository, p.base) for rows in heads.values() for p in rows.values()})
     for d in ordered:
@@ -68,12 +114,9 @@ def ship_history(deployments: list[Deployment]) -> dict[int, Shipped]:
             last[(*app, repository)] = head
             if before is None:
                 new = [head]
-            else:
-                new = [
-                    p
-                    for p in ranges[(repository, head.base)]
-                    if before.merged_at < p.merged_at <= head.merged_at  # type: ignore[operator]
-                ]
+            else:  # merged after the previous head, up to this one (binary search in merge order)
+                pulls, times = ranges[(repository, head.base)]
+                new = pulls[bisect_right(times, before.merged_at) : bisect_right(times, head.merged_at)]
             for pull in new:
                 if pull.id not in seen[app]:
                     seen[app].add(pull.id)
@@ -110,15 +153,15 @@ def _deployed_commits(deployments: list[Deployment]) -> dict[int, tuple[set[str]
     return out
 
 
-def _heads(commits: dict[int, tuple[set[str], set[int]]]) -> dict[int, dict[str, PullRequest]]:
+def _heads(commits: dict[int, tuple[set[str], set[int]]]) -> dict[int, dict[str, Change]]:
     """Per deployment, per repository, the latest-merged pull request holding a deployed commit."""
     shas = {s for named, _ in commits.values() for s in named}
     if not shas:
         return {}
-    pulls: dict[int, PullRequest] = {}
+    pulls: dict[int, Change] = {}
     for part in chunks(shas):
         named = Q(merge_commit_sha__in=part) | Q(squash_commit_sha__in=part)
-        pulls.update((p.id, p) for p in PullRequest.objects.filter(named, merged_at__isnull=False))
+        pulls.update((p.id, p) for p in _rows(PullRequest.objects.filter(named, merged_at__isnull=False)))
     by_sha: dict[str, set[int]] = defaultdict(set)
     for p in pulls.values():
         for sha in (p.merge_commit_sha, p.squash_commit_sha):
@@ -130,10 +173,10 @@ def _heads(commits: dict[int, tuple[set[str], set[int]]]) -> dict[int, dict[str,
             by_sha[sha.lower()].add(pull_id)
     missing = {i for ids in by_sha.values() for i in ids} - set(pulls)
     for part in chunks(missing):
-        pulls.update((p.id, p) for p in PullRequest.objects.filter(id__in=part))
-    out: dict[int, dict[str, PullRequest]] = {}
+        pulls.update((p.id, p) for p in _rows(PullRequest.objects.filter(id__in=part)))
+    out: dict[int, dict[str, Change]] = {}
     for deployment_id, (named, _) in commits.items():
-        mine: dict[str, PullRequest] = {}
+        mine: dict[str, Change] = {}
         for pull in (pulls[i] for sha in named for i in by_sha.get(sha, ())):
             held = mine.get(pull.repository)
             if held is None or (pull.merged_at, pull.id) > (held.merged_at, held.id):
@@ -143,14 +186,16 @@ def _heads(commits: dict[int, tuple[set[str], set[int]]]) -> dict[int, dict[str,
     return out
 
 
-def _ranges(branches: set[tuple[str, str]]) -> dict[tuple[str, str], list[PullRequest]]:
-    """Every merged pull request into these branches, in merge order (one query)."""
-    out: dict[tuple[str, str], list[PullRequest]] = defaultdict(list)
+def _ranges(branches: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[list[Change], list[Any]]]:
+    """Every merged pull request into these branches in merge order, and their merge times."""
+    out: dict[tuple[str, str], tuple[list[Change], list[Any]]] = defaultdict(lambda: ([], []))
     if not branches:
         return out
     which = Q()
     for repository, base in branches:
         which |= Q(repository=repository, base=base)
-    for pull in PullRequest.objects.filter(which, merged_at__isnull=False).order_by("merged_at", "id"):
-        out[(pull.repository, pull.base)].append(pull)
+    for pull in _rows(PullRequest.objects.filter(which, merged_at__isnull=False).order_by("merged_at", "id")):
+        pulls, times = out[(pull.repository, pull.base)]
+        pulls.append(pull)
+        times.append(pull.merged_at)
     return out

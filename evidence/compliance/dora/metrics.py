@@ -19,6 +19,7 @@ admin dashboard, packs).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,9 +32,9 @@ from django.db.models import Q
 from evidence.compliance.custody.load import deployed_at, revision_shas
 from evidence.compliance.dora import bands
 from evidence.compliance.dora.buckets import buckets
-from evidence.compliance.dora.changes import Shipped, chunks, ship_history
+from evidence.compliance.dora.changes import Change, Shipped, ship_history
 from evidence.compliance.dora.incidents import Incident, load_incidents
-from evidence.readmodels.models import Approval, Deployment, PullRequest
+from evidence.readmodels.models import Approval, Deployment
 from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 
 METRICS = ("deployment_frequency", "change_lead_time", "change_fail_rate", "recovery_time", "rework_rate")
@@ -148,14 +149,14 @@ class _Computation:
         self.shipped = ship_history(live)
         self._rows = {d.id: d for d in live}
         self.previous: dict[int, Deployment | None] = {}
-        self.following: dict[int, list[Deployment]] = {}
+        self.place: dict[int, tuple[list[Deployment], int]] = {}  # id -> (its application's series, index)
         by_app: dict[str, list[Deployment]] = defaultdict(list)
         for d in live:
             by_app[d.application].append(d)
         for series in by_app.values():
             for i, d in enumerate(series):
                 self.previous[d.id] = series[i - 1] if i else None
-                self.following[d.id] = series[i + 1 :]
+                self.place[d.id] = (series, i)
         period = [d for d in live if self.in_period(deployed_at(d))]
         self.incidents = load_incidents(self.environment, self.application, self.since, self.until)
         self._join_incidents(live)
@@ -177,24 +178,29 @@ class _Computation:
     def _shipped(self, d: Deployment) -> Shipped:
         return self.shipped.get(d.id, Shipped())
 
-    def _kind_of(self, pull: PullRequest) -> str:
+    def _kind_of(self, pull: Change) -> str:
         if self.revert.search(pull.title):
             return "revert"
         if self.hotfix.search(pull.title):
             return "hotfix"
         return ""
 
-    def _unplanned(self, d: Deployment) -> list[tuple[str, PullRequest | None]]:
-        reasons: list[tuple[str, PullRequest | None]] = [("rollback", None)] if d.outcome == "rolled_back" else []
+    def _unplanned(self, d: Deployment) -> list[tuple[str, Change | None]]:
+        reasons: list[tuple[str, Change | None]] = [("rollback", None)] if d.outcome == "rolled_back" else []
         reasons += [(k, p) for p in self._shipped(d).changes if (k := self._kind_of(p))]
         return reasons
 
     def _trend(self, samples: list[Sample], value: Any) -> list[dict[str, Any]]:
-        out = []
-        for start, end in buckets(self.since, self.until, self.bucket):
-            inside = [s for s in samples if start <= s.at < end]
-            out.append({"start": start.isoformat(), "value": value(inside, start, end), "samples": len(inside)})
-        return out
+        spans = buckets(self.since, self.until, self.bucket)
+        starts = [start for start, _ in spans]
+        grouped: list[list[Sample]] = [[] for _ in spans]
+        for sample in samples:
+            if self.in_period(sample.at):
+                grouped[bisect_right(starts, sample.at) - 1].append(sample)
+        return [
+            {"start": start.isoformat(), "value": value(inside, start, end), "samples": len(inside)}
+            for (start, end), inside in zip(spans, grouped, strict=True)
+        ]
 
     # --- deployment frequency --------------------------------------------------------------------
     def _frequency(self, period: list[Deployment], attempts: list[Deployment], out: list[Sample]) -> Figure:
@@ -229,7 +235,7 @@ class _Computation:
     # --- change lead time ----------------------------------------------------------------------------
     def _lead_time(self, period: list[Deployment], out: list[Sample]) -> Figure:
         pulls = {p.id: p for d in period for p in self._shipped(d).changes}
-        approved = _first_approvals(list(pulls))
+        approved = _first_approvals(list(pulls.values()))
         mine: list[Sample] = []
         parts: dict[str, list[int]] = defaultdict(list)
         for d in period:
@@ -342,7 +348,8 @@ class _Computation:
             if all(c["cause"] == "incident" for c in causes):
                 continue  # the incident's own start and resolution measure it
             d = self._row(deployment_id)
-            restored = next((n for n in self.following.get(d.id, []) if n.outcome != "degraded"), None)
+            series, at = self.place[d.id]
+            restored = next((n for n in series[at + 1 :] if n.outcome != "degraded"), None)
             seqs = [*d.entry_seqs, *(restored.entry_seqs if restored else [])]
             value = _seconds(deployed_at(d), deployed_at(restored)) if restored else None
             detail = {"deployment": d.id, "restored_by": restored.id if restored else None}
@@ -431,12 +438,24 @@ def _without_seqs(cause: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cause.items() if k != "entry_seqs"}
 
 
-def _first_approvals(pull_ids: list[int]) -> dict[int, tuple[datetime, int]]:
-    """Per change, its first approval (time, entry seq)."""
+def _first_approvals(changes: list[Change]) -> dict[int, tuple[datetime, int]]:
+    """Per change, its first approval (time, entry seq): one query over the changes' branches."""
     out: dict[int, tuple[datetime, int]] = {}
-    for ids in chunks(pull_ids):
-        rows = Approval.objects.filter(pull_request_id__in=ids, submitted_state="APPROVED", submitted_at__isnull=False)
-        for pull_id, at, seq in rows.values_list("pull_request_id", "submitted_at", "entry_seq"):
-            if pull_id not in out or (at, seq) < out[pull_id]:
-                out[pull_id] = (at, seq)
+    if not changes:
+        return out
+    wanted = {c.id for c in changes}
+    which = Q()
+    for repository, base in {(c.repository, c.base) for c in changes}:
+        which |= Q(pull_request__repository=repository, pull_request__base=base)
+    first, last = min(c.merged_at for c in changes), max(c.merged_at for c in changes)
+    rows = Approval.objects.filter(
+        which,
+        pull_request__merged_at__gte=first,
+        pull_request__merged_at__lte=last,
+        submitted_state="APPROVED",
+        submitted_at__isnull=False,
+    )
+    for pull_id, at, seq in rows.values_list("pull_request_id", "submitted_at", "entry_seq"):
+        if pull_id in wanted and (pull_id not in out or (at, seq) < out[pull_id]):
+            out[pull_id] = (at, seq)
     return out
