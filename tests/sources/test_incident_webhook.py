@@ -7,6 +7,9 @@ import json
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from ledger.models import Entry, QueuedEntry
 from tests.compliance.dora_world import INCIDENT_SECRET, signed
@@ -81,3 +84,24 @@ def test_a_malformed_report_is_a_400_naming_the_field(change, field):
     assert response.status_code == 400
     assert field in response.json()["detail"]
     assert nothing_written()
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(
+    changes=st.dictionaries(st.sampled_from([*INCIDENT, "extra"]), json_values, max_size=4),
+    dropped=st.sets(st.sampled_from(list(INCIDENT)), max_size=3),
+)
+@examples(max_examples=80, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_random_signed_bodies_are_recorded_or_refused_never_a_server_error(changes, dropped):
+    body = {k: v for k, v in {**INCIDENT, **changes}.items() if k not in dropped}
+    raw, signature = signed(body)
+    response = post(raw, signature)
+    assert response.status_code in (200, 202, 400), (body, response.status_code, response.content)
+    if response.status_code == 400:
+        assert set(response.json()) == {"detail"}
