@@ -22,6 +22,7 @@ import os
 import random
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +41,9 @@ LIVE = ("succeeded", "degraded", "rolled_back")
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.pop("REDIS_URL", None)
+    # Its own checkpoint notes: the database is new each run, notes held from an earlier one would
+    # (rightly) refuse every checkpoint of this one.
+    os.environ["LEDGER_CHECKPOINT_DIR"] = tempfile.mkdtemp(prefix="bench-dora-checkpoints-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devkit.settings")
     import django
 

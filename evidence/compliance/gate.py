@@ -152,7 +152,8 @@ def judge_release(
     )
 
 
-def _record(decision: GateDecision) -> int:
+def _record(decision: GateDecision) -> int | None:
+    """Append the decision; its seq (None while a Celery sequencer has not yet run: the entry is queued)."""
     asked = decision.digest or decision.revision
     data = {
         "asked_by": decision.asked_by,

@@ -160,8 +160,8 @@ def _heads(commits: dict[int, tuple[set[str], set[int]]]) -> dict[int, dict[str,
         return {}
     pulls: dict[int, Change] = {}
     for part in chunks(shas):
-        named = Q(merge_commit_sha__in=part) | Q(squash_commit_sha__in=part)
-        pulls.update((p.id, p) for p in _rows(PullRequest.objects.filter(named, merged_at__isnull=False)))
+        by_merge = Q(merge_commit_sha__in=part) | Q(squash_commit_sha__in=part)
+        pulls.update((p.id, p) for p in _rows(PullRequest.objects.filter(by_merge, merged_at__isnull=False)))
     by_sha: dict[str, set[int]] = defaultdict(set)
     for p in pulls.values():
         for sha in (p.merge_commit_sha, p.squash_commit_sha):

@@ -138,8 +138,8 @@ class _Computation:
         if self.application is not None:
             rows = rows.filter(application=self.application)
         rows = rows.filter(Q(finished_at__lt=self.until) | Q(finished_at__isnull=True, started_at__lt=self.until))
-        fields = ("id", "identity", "environment", "application", "revision", "image_digests", "started_at")
-        fields += ("finished_at", "outcome", "entry_seqs", "subject")
+        fields: tuple[str, ...] = ("id", "identity", "environment", "application", "revision", "image_digests")
+        fields += ("started_at", "finished_at", "outcome", "entry_seqs", "subject")
         everything = list(rows.only(*fields).order_by("finished_at", "id"))
         live = sorted(
             (d for d in everything if d.outcome in LIVE_OUTCOMES and d.finished_at is not None),
@@ -352,7 +352,7 @@ class _Computation:
             restored = next((n for n in series[at + 1 :] if n.outcome != "degraded"), None)
             seqs = [*d.entry_seqs, *(restored.entry_seqs if restored else [])]
             value = _seconds(deployed_at(d), deployed_at(restored)) if restored else None
-            detail = {"deployment": d.id, "restored_by": restored.id if restored else None}
+            detail: dict[str, Any] = {"deployment": d.id, "restored_by": restored.id if restored else None}
             mine.append(Sample("recovery_time", deployed_at(d), d.identity, value, seqs, detail))
         for incident in self.incidents:
             value = _seconds(incident.started_at, incident.resolved_at) if incident.resolved_at else None
@@ -456,6 +456,6 @@ def _first_approvals(changes: list[Change]) -> dict[int, tuple[datetime, int]]:
         submitted_at__isnull=False,
     )
     for pull_id, at, seq in rows.values_list("pull_request_id", "submitted_at", "entry_seq"):
-        if pull_id in wanted and (pull_id not in out or (at, seq) < out[pull_id]):
+        if at is not None and pull_id in wanted and (pull_id not in out or (at, seq) < out[pull_id]):
             out[pull_id] = (at, seq)
     return out
