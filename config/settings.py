@@ -254,7 +254,25 @@ GITHUB_WEBHOOK_SECRET = envsecret("GITHUB_WEBHOOK_SECRET")
 GITLAB_WEBHOOK_TOKEN = envsecret("GITLAB_WEBHOOK_TOKEN")
 ARGOCD_WEBHOOK_TOKEN = envsecret("ARGOCD_WEBHOOK_TOKEN")
 FLUX_WEBHOOK_TOKEN = envsecret("FLUX_WEBHOOK_TOKEN")
+INCIDENT_WEBHOOK_SECRET = envsecret("INCIDENT_WEBHOOK_SECRET")  # /hooks/incident/ (HMAC-SHA256)
 WEBHOOK_MAX_BODY_BYTES = envint("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)  # larger: 413
+
+# --- DORA metrics (docs/dora.md) -----------------------------------------------------------
+# A deployment followed within this many hours by a hotfix, a revert or a rollback of the same
+# application and environment counts as a failed change.
+DORA_FAILURE_WINDOW_HOURS = envint("DORA_FAILURE_WINDOW_HOURS", 72, minimum=1)
+# Pull requests whose title or head branch matches are hotfixes / reverts (Python regular expressions).
+DORA_HOTFIX_PATTERN = os.getenv("DORA_HOTFIX_PATTERN", r"(?i)^(hotfix\b|\[hotfix\]|hotfix/)")
+DORA_REVERT_PATTERN = os.getenv("DORA_REVERT_PATTERN", r'(?i)^revert\b|^Revert "')
+# GitHub/GitLab issues (from webhook deliveries) with this label are incidents.
+DORA_INCIDENT_LABEL = os.getenv("DORA_INCIDENT_LABEL", "incident").strip()
+# The environment of a labelled issue that carries no `environment:<name>` label.
+DORA_INCIDENT_ENVIRONMENT = os.getenv("DORA_INCIDENT_ENVIRONMENT", "prod").strip()
+for _name in ("DORA_HOTFIX_PATTERN", "DORA_REVERT_PATTERN"):
+    try:
+        re.compile(globals()[_name])
+    except re.error as _exc:
+        fail(_name, f"not a regular expression: {_exc}")
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -23,6 +23,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from devkit.sandbox.github import fake_sha
 
@@ -136,6 +137,18 @@ class Push:
 
 
 @dataclass
+class Incident:
+    """An incident reported by the on-call tool (POSTed, signed, to /hooks/incident/)."""
+
+    id: str
+    environment: str
+    application: str
+    started_at: datetime
+    resolved_at: datetime
+    title: str
+
+
+@dataclass
 class World:
     seed: int
     changes: list[Change] = field(default_factory=list)
@@ -147,6 +160,8 @@ class World:
     seeded: list[SeededCase] = field(default_factory=list)
     pushes: list[Push] = field(default_factory=list)  # direct pushes to main (devkit.demo.ancestry_cases)
     pushed_by: dict[tuple[str, int], dict[int, str]] = field(default_factory=dict)  # change -> commit i -> who
+    incidents: list[Incident] = field(default_factory=list)
+    delivery_events: dict[str, str] = field(default_factory=dict)  # DORA events seeded: what -> where
 
     @property
     def violations(self) -> dict[str, str]:
@@ -205,6 +220,7 @@ def build_world(seed: int = SEED) -> World:
     from devkit.demo.ancestry_cases import seed_ancestry_cases  # it builds on this module's world
 
     seed_ancestry_cases(world)
+    _delivery_events(world)
     world.changes.sort(key=lambda c: (c.repository, c.number))
     world.images.sort(key=lambda i: (i.built_at, i.repository))
     world.deployments.sort(key=lambda d: (d.at, d.app))
@@ -434,4 +450,42 @@ def _deployments(world: World) -> None:
             fake_sha("acme/web", "broken-manifest"),
             failed=True,
         )
+    )
+
+
+def _delivery_events(world: World) -> None:
+    """What DORA needs beside the rollback (not violations): a hotfix and a revert shipped to
+    payments-prod soon after a deployment, and an incident. Only titles change and no random number
+    is drawn, so nothing else in the world moves."""
+    prod = sorted((d for d in world.deployments if d.app == "payments-prod" and not d.failed), key=lambda d: d.at)
+    heads = {c.merge_commit: c for c in world.changes}
+
+    def soon_after(after: datetime) -> tuple[Deployment, Deployment, Change]:
+        """The first deployment after `after`, of a reviewed change, within 72 h of the one before."""
+        return next(
+            (a, b, heads[b.image.commit])
+            for a, b in pairwise(prod)
+            if a.at > after and b.at - a.at < timedelta(hours=72) and b.image.commit in heads
+        )
+
+    before, fix, hotfix = soon_after(datetime(2026, 2, 10, tzinfo=UTC))
+    hotfix.title = f"Hotfix: {hotfix.title}"
+    world.delivery_events["hotfix"] = (
+        f"{hotfix.repository}#{hotfix.number} shipped to payments-prod {fix.at:%Y-%m-%d %H:%M}, "
+        f"{(fix.at - before.at).total_seconds() / 3600:.0f} h after the deployment it fixes"
+    )
+    before, undo, revert = soon_after(fix.at)
+    reverted = next(c for c in world.changes if (c.repository, c.number) == (revert.repository, revert.number - 1))
+    revert.title = f'Revert "{reverted.title}"'
+    world.delivery_events["revert"] = (
+        f"{revert.repository}#{revert.number} shipped to payments-prod {undo.at:%Y-%m-%d %H:%M}, "
+        f"{(undo.at - before.at).total_seconds() / 3600:.0f} h after the deployment before it"
+    )
+    live = next(d for d in prod if d.at > datetime(2026, 1, 20, tzinfo=UTC))
+    started = live.at + timedelta(hours=3)
+    world.incidents.append(
+        Incident("INC-2026-014", "prod", "payments", started, started + timedelta(minutes=50), "Card payments time out")
+    )
+    world.delivery_events["incident"] = (
+        f"INC-2026-014 in payments (prod) {started:%Y-%m-%d %H:%M}, resolved 50 minutes later"
     )

@@ -5,6 +5,7 @@ from django.urls import path
 import ledger.bounds  # noqa: F401  (registers <id:...>)
 from evidence.compliance.api import approvals as api_approvals
 from evidence.compliance.api import custody as api_custody
+from evidence.compliance.api import dora as api_dora
 from evidence.compliance.api import pull_requests as api_forge
 from evidence.compliance.api import search as api_search
 from evidence.compliance.api.deployments import DeploymentViewSet, RunningDiffView, RunningView
@@ -29,4 +30,8 @@ urlpatterns += [
     path("policies/<id:seq>/approve/", api_approvals.PolicyApprove.as_view(), name="policy-approve"),
     path("acceptances/", api_approvals.AcceptanceList.as_view(), name="acceptances"),
     path("acceptances/<id:seq>/approve/", api_approvals.AcceptanceApprove.as_view(), name="acceptance-approve"),
+]
+urlpatterns += [
+    path("dora/", api_dora.DoraView.as_view(), name="dora"),
+    path("gate/", api_dora.GateView.as_view(), name="gate"),
 ]

@@ -29,6 +29,8 @@ def start(**env):
         ({"LEDGER_CHECKPOINT_INTERVAL": "soon"}, "LEDGER_CHECKPOINT_INTERVAL: expected a whole number"),
         ({"DEBUG": "maybe"}, "DEBUG: expected true or false"),
         ({"SECRET_KEY_FILE": "/nonexistent/secret"}, "SECRET_KEY_FILE: cannot read /nonexistent/secret"),
+        ({"DORA_HOTFIX_PATTERN": "(hotfix"}, "DORA_HOTFIX_PATTERN: not a regular expression"),
+        ({"DORA_FAILURE_WINDOW_HOURS": "0"}, "DORA_FAILURE_WINDOW_HOURS: must be at least 1"),
     ],
 )
 def test_it_stops_with_one_line_naming_the_variable(env, message):

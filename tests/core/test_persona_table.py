@@ -84,6 +84,7 @@ TABLE: list[tuple[str, str, tuple[frozenset[str], ...]]] = [
     ("GET", r"admin/", (LOGIN, NO, OK, OK, OK)),  # index, app pages, custom pages, password change
     ("POST", r"api/v1/packs/$", (AUTH, NO, OK, OK, OK)),  # auditors export too
     ("POST", r"api/v1/", (AUTH, NO, NO, OK, OK)),  # proposing, approving, policies: engineers only
+    ("GET", r"api/v1/gate/$", (AUTH, NO, NO, OK, OK)),  # the gate records its decision: engineers only
     ("GET", r"api/", (AUTH, NO, OK, OK, OK)),  # every read, the schema and its UI
 ]
 

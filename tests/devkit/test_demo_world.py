@@ -7,6 +7,7 @@ import io
 import re
 import shutil
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import yaml
@@ -64,6 +65,16 @@ def test_it_gives_every_unseeded_change_the_approvals_its_protection_asks_for_at
         required = rules[-1].settings["required_approving_review_count"] if rules else 1
         others = {login for login, commit in change.approvers if login != change.author and commit == change.head}
         assert len(others) >= required, f"{change.repository}#{change.number}"
+
+
+def test_it_seeds_a_hotfix_a_revert_and_an_incident_for_the_dora_figures():
+    world = build_world()
+    titles = [c.title for c in world.changes]
+    assert sum(t.startswith("Hotfix: ") for t in titles) == 1
+    assert sum(t.startswith('Revert "') for t in titles) == 1
+    [incident] = world.incidents
+    assert incident.resolved_at - incident.started_at == timedelta(minutes=50)
+    assert set(world.delivery_events) == {"hotfix", "revert", "incident"}
 
 
 def test_it_seeds_each_violation_in_the_world():
@@ -198,6 +209,13 @@ def test_it_runs_the_whole_story_once_and_finds_each_seeded_violation(db, demo_s
     flux = Deployment.objects.filter(controller="flux", environment="prod", application="inventory")
     assert flux.count() == len([d for d in world.deployments if d.app == "inventory-prod"])
     assert all(row.image_digests for row in flux)
+
+    # DORA: the five figures, an incident through /hooks/incident/, the gate on a good and a bad digest
+    assert "DORA metrics for prod, 2026-01-01 00:00 to 2026-04-01 00:00 UTC" in output
+    assert kinds["incident.report"] == len(world.incidents) == 1
+    assert kinds["gate.decision"] == 2
+    assert re.search(r"gate prod sha256:\w+ \(compliant\): allow", output), output
+    assert re.search(r"gate prod sha256:\w+ \(unsigned\): deny \(.*signature violated", output), output
 
 
 @pytest.mark.slow

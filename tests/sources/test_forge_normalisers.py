@@ -110,6 +110,7 @@ def test_it_reads_a_pull_request_and_a_merge_request_into_the_same_change():
         merged_at=MERGED_AT,
         merged_by="bob",
         commits=(FIRST, HEAD),
+        opened_at=datetime(2026, 3, 1, 18, 0, tzinfo=UTC),
     )
     assert from_github == expected
     assert from_gitlab == replace(expected, url="https://gitlab.com/acme/payments/-/merge_requests/42")

@@ -17,7 +17,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from devkit.demo.run import DemoSandboxes, final_harvest, replay
+from devkit.demo.run import DemoSandboxes, digest_of, final_harvest, replay, report_incidents
 from devkit.demo.seeded import judge_seeded
 from devkit.demo.world import END, START, build_world
 from devkit.sandbox.registry import SandboxError, registry_binary
@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 say(f"harvested every source now (manage.py harvest's path): {final.runs} runs, {final.appended} new")
                 for line in final.failed[:5]:
                     say(f"  harvest reported: {line}")
+                reported = report_incidents(world)
+                say(f"incidents reported to /hooks/incident/: {len(world.incidents)} ({reported} new)")
         except SandboxError as exc:
             raise CommandError(f"demo: {exc}") from None
         added = Entry.objects.all() if last_seq is None else Entry.objects.filter(seq__gt=last_seq)
@@ -108,6 +110,7 @@ class Command(BaseCommand):
         call_command("verify_ledger", stdout=self.stdout)
         self.print_running(say)
         self.print_custody(say)
+        self.print_dora(world, say)
         if not no_pack:
             self.pack(dir, say)
         self.print_admin(say)  # on the first run, the account's creation is recorded (access.* entries)
@@ -122,6 +125,9 @@ class Command(BaseCommand):
         say("each seeded violation, the deployment and the finding that caught it:")
         for line in judge_seeded(world).lines():
             say(line)
+        say("seeded delivery events (what the DORA figures count, beside the rollback):")
+        for what, where in sorted(world.delivery_events.items()):
+            say(f"  {what:<20} {where}")
         say(f"demo finished in {time.monotonic() - started:.1f} s")
 
     def print_running(self, say) -> None:
@@ -164,6 +170,39 @@ class Command(BaseCommand):
             say(f"  {severity:<8} {code:<32} {n}")
         if verdicts.get("", 0) < len(deployments):
             say("verdicts of prod deployments: " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
+
+    def print_dora(self, world, say) -> None:
+        """The quarter's five DORA figures in prod, and the gate asked about a good and a bad digest."""
+        from evidence.compliance.dora import dora_figures
+        from evidence.compliance.dora.text import figure_lines
+        from evidence.compliance.gate import decide_release
+        from evidence.compliance.models import DeploymentVerdict
+
+        until = (END + timedelta(days=1)).replace(hour=0, minute=0)
+        for line in figure_lines(dora_figures("prod", START, until, bucket="month")):
+            say(line)
+        good = (
+            DeploymentVerdict.objects.filter(environment="prod", verdict="compliant")
+            .exclude(deployment__image_digests=[])
+            .order_by("-deployed_at")
+            .values_list("deployment__image_digests", flat=True)
+            .first()
+        )
+        unsigned = next(i for i in world.images if i.repository == "acme/web" and not i.signer)
+        asks = [("compliant", good[0] if good else None), ("unsigned", digest_of(unsigned))]
+        for label, digest in asks:
+            if digest is None:
+                say(f"gate: no {label} digest in prod to ask about")
+                continue
+            # Asked as of the quarter's end, like the rest of the story: a second run asks the same
+            # question at the same moment, so it records nothing new.
+            decision = decide_release("prod", digest=digest, asked_by="demo", now=until)
+            why = "; ".join(f"{r['rule']} {r['status'].replace('_', ' ')}" for r in decision.reasons[:3])
+            say(
+                f"gate prod {digest[:19]} ({label}): {decision.answer}"
+                + (f" ({why})" if why else "")
+                + f"  [decision entry {decision.seq}]"
+            )
 
     def pack(self, dir: Path, say) -> None:
         from exports.pack.providers import PROVIDERS

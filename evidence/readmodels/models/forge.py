@@ -29,6 +29,7 @@ class PullRequest(models.Model):
     merge_commit_sha = models.CharField(max_length=64, blank=True)
     squash_commit_sha = models.CharField(max_length=64, blank=True)
     merged_at = models.DateTimeField(null=True)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="When it was opened (created_at)")
     merged_by = models.CharField(max_length=200, blank=True)
     commits = models.JSONField(default=list, help_text="Commit SHAs of the change, oldest first")
     source = models.CharField(max_length=200)

@@ -44,6 +44,7 @@ def project_change(entry: Entry) -> None:
             "merge_commit_sha": change.merge_commit_sha,
             "squash_commit_sha": change.squash_commit_sha,
             "merged_at": change.merged_at,
+            "opened_at": change.opened_at,
             "merged_by": change.merged_by,
             "commits": list(change.commits),
             "source": entry.source,

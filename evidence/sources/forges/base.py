@@ -97,6 +97,7 @@ class Change:
     merged_by: str
     commits: tuple[str, ...]  # oldest first
     commit_details: tuple[Commit, ...] = ()  # the same commits with their authors and committers
+    opened_at: datetime | None = None  # when the change was opened (DORA lead time starts there)
 
 
 @dataclass(frozen=True)

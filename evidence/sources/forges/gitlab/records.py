@@ -112,6 +112,7 @@ def read_merge_request(data: dict[str, Any]) -> Change:
         merged_by=text(data.get("merged_by")),
         commits=tuple(data.get("commits") or []),
         commit_details=tuple(read_commit(c) for c in data.get("commit_details") or []),
+        opened_at=parse_time(data.get("created_at"), to_utc=True, lenient=True),
     )
 
 
