@@ -28,6 +28,7 @@ MIME_TYPES = {
     "verify_pack.py": "/text/x-python",
     "merkle.py": "/text/x-python",
     "note.py": "/text/x-python",
+    "timestamp.py": "/text/x-python",
     "figures.py": "/text/x-python",
 }
 

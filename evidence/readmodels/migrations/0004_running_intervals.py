@@ -36,13 +36,21 @@ def fill(apps, schema_editor):
     )
 
 
+class BtreeGistOnPostgres(BtreeGistExtension):
+    """Created on PostgreSQL only (forwards is a no-op elsewhere); never dropped on the way back,
+    where Django's would query pg_extension on any database, and others may use the extension."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):  # type: ignore[no-untyped-def]
+        return
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("readmodels", "0003_merge_0002_approval_history_0002_forges_from_registry"),
     ]
 
     operations = [
-        BtreeGistExtension(),  # a no-op elsewhere
+        BtreeGistOnPostgres(),
         migrations.CreateModel(
             name="DeploymentCommit",
             fields=[
