@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from devkit.demo.world import FORGE_HOST, Image, Push, SeededCase
+from devkit.demo.world import FIRST_FORGE_HARVEST, FORGE_HOST, Image, Push, SeededCase
 from devkit.demo.world import Deployment as Sync
 from devkit.sandbox.github import fake_sha
 
@@ -70,6 +70,8 @@ def seed_ancestry_cases(world: World) -> None:
     images = {i.commit for i in world.images}
     spare = [c for c in world.changes if c.repository == "acme/web" and c.merge_commit not in images]
     spare = [c for c in spare if len(c.commits) >= 2 and c.number not in taken]
+    # merged once a harvest had recorded the branch protection, else its protection is a gap too
+    spare = [c for c in spare if c.merged_at > FIRST_FORGE_HARVEST]
     wip, early = _between(spare, prod)
     _deploy(world, wip, wip.commits[0], "wip", wip.merged_at + timedelta(hours=3))
     where = (

@@ -30,7 +30,7 @@ import time_machine
 import yaml
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from devkit.demo.world import ARGO_OUTAGE, END, START, App, Change, Deployment, Image, World
+from devkit.demo.world import ARGO_OUTAGE, END, FIRST_FORGE_HARVEST, START, App, Change, Deployment, Image, World
 from devkit.sandbox.argocd import ArgoCDSandbox, application, history_item, operation_state, workload
 from devkit.sandbox.github import DirectPush, FakeGitHub, GitHubModel, PullRequest, Review
 from devkit.sandbox.gitlab import Approval, FakeGitLab, GitLabModel, MergeRequest
@@ -450,7 +450,7 @@ def moments(world: World, with_registry: bool) -> list[tuple[datetime, str, str]
     protection change, Argo CD or Flux and the pods right after each sync (not during the outage), the registry's
     repository ten minutes after each build, and everything at quarter end."""
     out: list[tuple[datetime, str, str]] = []
-    t = START + timedelta(hours=6)
+    t = FIRST_FORGE_HARVEST
     while t < END:
         out.append((t, "forges", ""))
         t += FORGE_EVERY

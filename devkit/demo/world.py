@@ -30,6 +30,7 @@ from devkit.sandbox.github import fake_sha
 SEED = 2026
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 3, 31, 23, 0, tzinfo=UTC)  # 90 days: the demo's quarter
+FIRST_FORGE_HARVEST = START + timedelta(hours=6)  # before it, no branch protection is on record
 FORGE_HOST = "https://github.example"
 GITLAB_HOST = "https://gitlab.example"
 TEAM = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
@@ -342,8 +343,9 @@ def _violations(world: World, rng: random.Random) -> None:
         SeededCase(
             "provenance-mismatch",
             f"acme/web:{web[4].tag}: provenance names {web[4].provenance_commit[:12]}, built from {web[4].commit[:12]}",
-            # the image path follows the commit provenance names, which no pull request merged
-            ("provenance_commit_mismatch", "no_pull_request"),
+            # the image path follows the commit provenance names, which no pull request merged and
+            # the protected branch never was at
+            ("provenance_commit_mismatch", "no_pull_request", "not_on_protected_branch"),
             web[4].commit,
         )
     )
