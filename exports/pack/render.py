@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import warnings
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -221,9 +222,20 @@ def _finding(finding: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _weasyprint() -> tuple[Any, Any]:
+    """WeasyPrint's HTML and Attachment. Without Debian's libharfbuzz-subset0 WeasyPrint 70 warns at
+    import that a future version will need it; this one renders the same without it (fonts are
+    subset by fontTools), so that one notice is not printed to every user of the demo and commands.
+    bin/setup and the image install the library where they can."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning)
+        from weasyprint import HTML, Attachment
+    return HTML, Attachment
+
+
 def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[bytes, int]:
     """The unsigned PDF and its page count."""
-    from weasyprint import HTML, Attachment
+    HTML, Attachment = _weasyprint()
 
     document = HTML(string=html).render()
     attachments = [
