@@ -4,8 +4,11 @@ chart is shown beside a table of the same figures."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import wraps
 
 import pygal
 from pygal.style import Style
@@ -19,8 +22,35 @@ BAR_COLOUR = "#ba2121"
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.S)
 
 
+CACHE_SECONDS = 3600
+
+
 def _svg(chart: pygal.graph.graph.Graph) -> str:
     return SCRIPT.sub("", chart.render(is_unicode=True))
+
+
+def cached(draw: Callable[..., str]) -> Callable[..., str]:
+    """A chart is a pure function of its figures, and pygal takes tens of milliseconds per chart:
+    keep each SVG in Django's cache under the hash of what it draws (a past quarter's dashboard
+    is drawn once, a changed figure draws anew)."""
+
+    @wraps(draw)
+    def drawn(*args: object, **kwargs: object) -> str:
+        from django.core.cache import cache
+
+        key = (
+            "chart:"
+            + hashlib.sha256(
+                json.dumps([draw.__name__, args, kwargs], sort_keys=True, default=str).encode()
+            ).hexdigest()
+        )
+        svg = cache.get(key)
+        if svg is None:
+            svg = draw(*args, **kwargs)
+            cache.set(key, svg, CACHE_SECONDS)
+        return svg
+
+    return drawn
 
 
 def _style(colours: Sequence[str]) -> Style:
@@ -45,6 +75,7 @@ def _options(width: int, height: int) -> dict[str, object]:
     return {"width": width, "height": height, "js": [], "disable_xml_declaration": True, "explicit_size": True}
 
 
+@cached
 def deployments_timeline(buckets: Sequence[str], counts: dict[str, list[int]], width: int = 760) -> str:
     """Deployments per bucket (week), stacked by verdict, coloured as the verdict badges."""
     shown = [v for v in VERDICT_ORDER if any(counts.get(v, []))]
@@ -67,6 +98,7 @@ def deployments_timeline(buckets: Sequence[str], counts: dict[str, list[int]], w
     return _svg(chart)
 
 
+@cached
 def horizontal_counts(title: str, rows: Sequence[tuple[str, int]], width: int = 560) -> str:
     """One bar per label (e.g. exceptions by control or by finding code), largest first."""
     chart = pygal.HorizontalBar(

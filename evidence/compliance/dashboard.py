@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncWeek
 from django.http import HttpRequest
 from django.utils.safestring import mark_safe
@@ -185,11 +185,11 @@ def dashboard_context(request: HttpRequest) -> dict[str, Any]:
     chosen = request.GET.get("environment") or (
         DEFAULT_ENVIRONMENT if DEFAULT_ENVIRONMENT in environments else (environments[0] if environments else "")
     )
-    latest = DeploymentVerdict.objects.order_by("-deployed_at").values_list("deployed_at", flat=True).first()
+    span = DeploymentVerdict.objects.aggregate(first=Min("deployed_at"), latest=Max("deployed_at"))
+    first, latest = span["first"], span["latest"]
     period, error = choose_period(request.GET.dict(), latest)
     figures = environment_figures(chosen, period)
     svg = {name: mark_safe(text) for name, text in figure_charts(figures).items()}  # noqa: S308 - pygal escapes labels
-    first = DeploymentVerdict.objects.order_by("deployed_at").values_list("deployed_at", flat=True).first()
     quarters = []
     if first and latest:
         q = Period.containing(first)
