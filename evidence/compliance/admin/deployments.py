@@ -238,7 +238,10 @@ class DeploymentAdmin(ProjectionAdmin):
         if pull is None:
             return "-"
         url = reverse("admin:readmodels_pullrequest_change", args=[pull.pk])
-        return format_html('<a href="{}">{}#{}</a>', url, pull.repository.rpartition("/")[2], pull.number)
+        name = f"{pull.repository}#{pull.number}"
+        return format_html(
+            '<a href="{}" title="{}">{}#{}</a>', url, name, pull.repository.rpartition("/")[2], pull.number
+        )
 
     @admin.display(description="verdict")
     def verdict(self, obj: Deployment) -> str:
