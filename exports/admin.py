@@ -19,11 +19,18 @@ from .tasks import build_audit_pack
 
 @admin.register(AuditPack)
 class AuditPackAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "requested_by_name", "created_at", "finished_at", "pages", "size", "download"]
+    list_display = ["id", "status_text", "requested_by_name", "created_at", "finished_at", "pages", "size", "download"]
     list_filter = ["status"]
     search_fields = ["sha256", "requested_by_name"]
     readonly_fields = [f.name for f in AuditPack._meta.fields] + ["download"]
     list_select_related = ["requested_by"]
+
+    @admin.display(description="status", ordering="status")
+    def status_text(self, pack: AuditPack) -> str:
+        """In words and colour; a failed pack says why (its error) rather than looking done."""
+        colour = {AuditPack.Status.DONE: "#2e7d32", AuditPack.Status.FAILED: "#ba2121"}.get(pack.status, "#555")
+        words = "failed: " + pack.error[:200] if pack.status == AuditPack.Status.FAILED else pack.status
+        return format_html('<strong style="color: {}">{}</strong>', colour, words)
 
     @admin.display(description="PDF")
     def download(self, pack: AuditPack) -> str:
@@ -53,7 +60,10 @@ class AuditPackAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 pack = request_pack(form.cleaned_data["scope"], request.user, enqueue=build_audit_pack.delay)
             pack.refresh_from_db()
-            self.message_user(request, f"Audit pack {pack.pk} requested: {pack.status}.", messages.SUCCESS)
+            if pack.status == AuditPack.Status.FAILED:  # built inline and failed: an error, never a green tick
+                self.message_user(request, f"Audit pack {pack.pk} failed: {pack.error}", messages.ERROR)
+            else:
+                self.message_user(request, f"Audit pack {pack.pk} requested: {pack.status}.", messages.SUCCESS)
             return redirect("admin:exports_auditpack_changelist")
         context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta, "title": "Request"}
         return TemplateResponse(request, "admin/exports/auditpack/request.html", context)

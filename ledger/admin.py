@@ -1,5 +1,6 @@
 """Ledger pages in the admin: read-only for everyone, superusers included."""
 
+import json
 from typing import Any
 
 from django.contrib import admin
@@ -7,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.html import format_html
 
 from .inclusion_check import check_inclusion
 from .models import Checkpoint, Entry
@@ -77,9 +79,16 @@ class EntryAdmin(ReadOnlyAdmin):
     def chain_hex(self, obj: Entry) -> str:
         return bytes(obj.chain_hash).hex()
 
-    @admin.display(description="canonical payload")
+    @admin.display(description="payload (stored as canonical JSON; shown indented)")
     def payload_text(self, obj: Entry) -> str:
-        return bytes(obj.payload).decode("utf-8")
+        """Indented for reading; the hashed bytes are the canonical form (leaf hash above)."""
+        text = bytes(obj.payload).decode("utf-8")
+        try:
+            shown = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:  # never expected (the ledger stores only canonical JSON), but show it as stored
+            shown = text
+        style = "white-space: pre-wrap; overflow-wrap: anywhere; max-height: 40em; overflow-y: auto; margin: 0"
+        return format_html('<pre class="payload" style="{}">{}</pre>', style, shown)
 
 
 @admin.register(Checkpoint)

@@ -142,7 +142,11 @@ class DeploymentVerdict(models.Model):
 
     class Meta:
         ordering = ["-deployed_at"]
-        indexes = [models.Index(fields=["environment", "deployed_at"], name="verdict_env_at")]
+        indexes = [
+            models.Index(fields=["environment", "deployed_at"], name="verdict_env_at"),
+            # The dashboard's default period and its list of quarters: the first and last judged deployment.
+            models.Index(fields=["deployed_at"], name="verdict_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.environment}/{self.application} {self.verdict}"

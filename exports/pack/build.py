@@ -99,6 +99,10 @@ def assemble(
         check_figures(summary, evidence, findings)
     if files is None:
         files = attachment_files(evidence, summary, findings)
+        clash = sorted(set(files) & set(content.attachments))
+        if clash:
+            raise PackError(f"content provider: attachment(s) {clash} would replace the pack's evidence")
+        files.update(content.attachments)
     html = render_html(content, evidence, summary, sorted(files), signer.subject)
     pdf, pages = render_pdf(html, files, when)
     signed = sign_pdf(pdf, signer)

@@ -53,11 +53,23 @@ class Finding:
 
 
 @dataclass
+class Chart:
+    """An SVG chart (evidence.compliance.charts, the admin's dashboard's) and its figures as a table."""
+
+    title: str
+    svg: str
+    table: Table
+
+
+@dataclass
 class Section:
     title: str
     intro: str = ""
     tables: list[Table] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    charts: list[Chart] = field(default_factory=list)
+    # Lines shown as a list under the intro (e.g. limitations, the test procedure's steps).
+    points: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -85,3 +97,7 @@ class PackContent:
     findings: list[Finding] = field(default_factory=list)
     counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # count.<name> recipes
     sample: Sample | None = None
+    # Files the provider adds beside the evidence (e.g. population.csv), by name; their MIME types
+    # are stated in exports.pack.render.MIME_TYPES. They restate tables, the evidence stays the entries.
+    attachments: dict[str, bytes] = field(default_factory=dict)
+    signoff: bool = False  # end with a sign-off page (prepared by, reviewed by, version)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import re
+import warnings
 from datetime import datetime
 from html import escape
 from pathlib import Path
@@ -26,8 +28,9 @@ MIME_TYPES = {
     ".note": "text/plain",  # a C2SP signed note
     ".pub": "text/plain",  # a C2SP note verifier key: one line of text
     ".py": "text/x-python",
-    ".csv": "text/csv",
+    ".csv": "text/csv",  # RFC 4180
     ".txt": "text/plain",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 OTHER_MIME_TYPE = "application/octet-stream"
 
@@ -146,15 +149,10 @@ def render_html(
             "anchor": _anchor(s.title, i),
             "intro": s.intro,
             "findings": [_finding(f.as_json()) for f in s.findings],
-            "tables": [
-                {
-                    "title": t.title,
-                    "note": t.note,
-                    "headers": t.headers,
-                    "col_widths": _widths(t),
-                    "body": table_body(t, shortened),
-                }
-                for t in s.tables
+            "points": s.points,
+            "tables": [_table(t, shortened) for t in s.tables],
+            "charts": [
+                {"title": c.title, "src": svg_data_uri(c.svg), "table": _table(c.table, shortened)} for c in s.charts
             ],
         }
         for i, s in enumerate(content.sections, 1)
@@ -185,6 +183,9 @@ def render_html(
         "short_hex": SHORT_HEX,
         "attachment_names": attachment_names,
         "sample": summary_doc.get("sample"),
+        "signoff": content.signoff,
+        "scope_json": summary_doc["scope"],
+        "checkpoint_size": figures.get("checkpoint.size"),
     }
     # Row bodies are escaped above; mark them safe only here, where they meet the template.
     from django.utils.safestring import mark_safe
@@ -192,9 +193,24 @@ def render_html(
     context["index_body"] = mark_safe(context["index_body"])  # noqa: S308 - built from escaped cells
     context["digests_body"] = mark_safe(context["digests_body"])  # noqa: S308 - built from escaped cells
     for section in sections:
-        for table in section["tables"]:
+        for table in [*section["tables"], *(c["table"] for c in section["charts"])]:
             table["body"] = mark_safe(table["body"])  # noqa: S308 - built from escaped cells
     return render_to_string("exports/pack.html", context)
+
+
+def _table(t: Table, shortened: dict[str, str]) -> dict[str, Any]:
+    return {
+        "title": t.title,
+        "note": t.note,
+        "headers": t.headers,
+        "col_widths": _widths(t),
+        "body": table_body(t, shortened),
+    }
+
+
+def svg_data_uri(svg: str) -> str:
+    """An SVG as an <img> source: WeasyPrint draws it as vectors, its text as text."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode()
 
 
 def _finding(finding: dict[str, Any]) -> dict[str, Any]:
@@ -206,9 +222,20 @@ def _finding(finding: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _weasyprint() -> tuple[Any, Any]:
+    """WeasyPrint's HTML and Attachment. Without Debian's libharfbuzz-subset0 WeasyPrint 70 warns at
+    import that a future version will need it; this one renders the same without it (fonts are
+    subset by fontTools), so that one notice is not printed to every user of the demo and commands.
+    bin/setup and the image install the library where they can."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning)
+        from weasyprint import HTML, Attachment
+    return HTML, Attachment
+
+
 def render_pdf(html: str, files: dict[str, bytes], when: datetime) -> tuple[bytes, int]:
     """The unsigned PDF and its page count."""
-    from weasyprint import HTML, Attachment
+    HTML, Attachment = _weasyprint()
 
     document = HTML(string=html).render()
     attachments = [

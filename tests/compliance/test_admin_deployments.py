@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from evidence.compliance.admin.deployments import DeploymentAdmin
 from evidence.compliance.custody import build_custody
+from evidence.compliance.labels import status_label, verdict_label
 from evidence.compliance.models import DeploymentVerdict, Finding
 from evidence.readmodels.models import Deployment
 from tests.support.admin_world import build_world
@@ -57,13 +58,15 @@ def test_it_lists_each_deployment_with_its_pull_request_and_findings(client, two
     rows = text.split("<tbody>")[1].split("</tbody>")[0].split("<tr>")[1:]
     by_revision = {rev: next(r for r in rows if rev in r) for rev in (sha(1), sha(101))}
     pull = two.pull
-    assert f'<a href="/admin/readmodels/pullrequest/{pull.pk}/change/">acme/payments#42</a>' in by_revision[sha(1)]
+    link = f'<a href="/admin/readmodels/pullrequest/{pull.pk}/change/" title="acme/payments#42">payments#42</a>'
+    assert link in by_revision[sha(1)]
     assert '<td class="field-pull_request_link">-</td>' in by_revision[sha(101)]
     for revision, row in by_revision.items():
         count = Finding.objects.filter(deployment__revision=revision).count()
         assert count and f">{count}</a></td>" in row
         judged = DeploymentVerdict.objects.get(deployment__revision=revision)
-        assert f'<span title="{judged.reason}">{judged.verdict}</span>' in row
+        badge = f'<span class="verdict verdict-{judged.verdict}">{verdict_label(judged.verdict)}</span>'
+        assert f'<span title="{judged.reason}">{badge}</span>' in row
 
 
 def test_it_filters_by_environment_application_outcome_period_and_findings(client, two, auditor):
@@ -92,7 +95,7 @@ def test_it_shows_the_chain_of_custody_on_the_deployment_page(client, two, audit
     assert len(chain.links) > 3
     for link in chain.links:
         assert link.name in text
-        assert f'status-{link.status}">{link.status}</span>' in text
+        assert f'status-{link.status}">{status_label(link.status)}</span>' in text
         for seq in link.entry_seqs:
             assert f'href="/admin/ledger/entry/{seq}/change/"' in text
         if link.url:

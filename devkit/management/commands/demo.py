@@ -210,13 +210,17 @@ class Command(BaseCommand):
         call_command("create_pack_certificate", "--if-missing", stdout=self.stdout)
         packs = dir / "packs"
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        out = packs / f"deployments-{stamp}.pdf"
+        # The headline pack: the change-management workpaper of prod over the quarter, with a sample
+        # an auditor can redraw from its seed.
+        out = packs / f"prod-workpaper-{stamp}.pdf"
         call_command(
             "audit_pack",
-            "--scope=entries",
-            "--kinds=argocd.deployment,deploy.gap",
-            f"--since={START.isoformat()}",
+            "--scope=environment",
+            "--environment=prod",
+            f"--since={START.date().isoformat()}",
             f"--until={(END + timedelta(days=1)).date().isoformat()}",
+            "--sample=5",
+            "--seed=demo-2026-q1",
             "--as=demo (manage.py demo)",
             f"--out={out}",
             stdout=self.stdout,
@@ -235,7 +239,7 @@ class Command(BaseCommand):
             call_command("verify_pack", str(pdf), f"--ledger-key={public_key_path()}", stdout=self.stdout)
         latest = packs / "latest.pdf"
         shutil.copyfile(out, latest)
-        say(f"audit pack: {out} (also {latest})")
+        say(f"audit pack (prod, the quarter's change-management workpaper): {out} (also {latest})")
 
     def print_admin(self, say) -> None:
         users = get_user_model()

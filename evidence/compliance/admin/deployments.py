@@ -15,11 +15,14 @@ from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from evidence.compliance.admin.chain_view import chain_steps
 from evidence.compliance.admin.running import running_view
 from evidence.compliance.custody import build_custody
 from evidence.compliance.models import DeploymentVerdict, Finding
+from evidence.compliance.templatetags.compliance import verdict_badge
 from evidence.core.admin_base import ProjectionAdmin, ReadOnlyInline, entry_links
 from evidence.readmodels.models import (
     Approval,
@@ -173,7 +176,15 @@ def add_columns(rows: list[Deployment]) -> None:
 
 class DeploymentImageInline(ReadOnlyInline):
     model = DeploymentImage
-    fields = ["digest", "image", "origin", "entry_seq"]
+    fields = ["short_digest", "image_name", "origin", "entry_seq"]
+
+    @admin.display(description="digest")
+    def short_digest(self, obj: DeploymentImage) -> str:
+        return format_html('<code title="{}">{}</code>', obj.digest, obj.digest[:19] + "\u2026")
+
+    @admin.display(description="image")
+    def image_name(self, obj: DeploymentImage) -> str:
+        return obj.image.split("@", 1)[0]
 
 
 class DeploymentContainerInline(ReadOnlyInline):
@@ -183,18 +194,16 @@ class DeploymentContainerInline(ReadOnlyInline):
 
 @admin.register(Deployment)
 class DeploymentAdmin(ProjectionAdmin):
+    # Eight columns that fit 1,280 px: the verdict next to the time, the PR and findings on screen.
     list_display = [
         "started_at",
+        "verdict",
         "environment",
         "application",
         "short_revision",
         "outcome",
-        "controller",
-        "initiated_by",
-        "image_count",
         "pull_request_link",
         "finding_count",
-        "verdict",
     ]
     list_filter = [
         EnvironmentFilter,
@@ -235,14 +244,17 @@ class DeploymentAdmin(ProjectionAdmin):
         if pull is None:
             return "-"
         url = reverse("admin:readmodels_pullrequest_change", args=[pull.pk])
-        return format_html('<a href="{}">{}#{}</a>', url, pull.repository, pull.number)
+        name = f"{pull.repository}#{pull.number}"
+        return format_html(
+            '<a href="{}" title="{}">{}#{}</a>', url, name, pull.repository.rpartition("/")[2], pull.number
+        )
 
     @admin.display(description="verdict")
     def verdict(self, obj: Deployment) -> str:
         judged = getattr(obj, "verdict_judged", None)
         if judged is None:
-            return "-"
-        return format_html('<span title="{}">{}</span>', judged[1], judged[0])
+            return "not judged yet"
+        return format_html('<span title="{}">{}</span>', judged[1], verdict_badge(judged[0]))
 
     @admin.display(description="findings")
     def finding_count(self, obj: Deployment) -> str:
@@ -263,6 +275,9 @@ class DeploymentAdmin(ProjectionAdmin):
         extra_context = {**(extra_context or {}), **self.evidence_context(object_id)}
         return super().change_view(request, object_id, form_url, extra_context)
 
+    class Media:
+        css = {"all": ["compliance/ux.css"]}
+
     def evidence_context(self, object_id: str) -> dict[str, Any]:
         """What the page shows beside the fields: each image with its signatures and provenance."""
         deployment = Deployment.objects.filter(pk=object_id).first() if object_id.isdigit() else None
@@ -279,7 +294,25 @@ class DeploymentAdmin(ProjectionAdmin):
             }
             for digest in digests
         ]
-        return {"images": images, "custody": build_custody(deployment)}
+        custody = build_custody(deployment)
+        now = timezone.now()
+        findings = list(Finding.objects.filter(deployment=deployment).order_by("severity", "code", "subject"))
+        for finding in findings:
+            state = finding.status_at(now)
+            finding.status_text = (
+                f"risk accepted by {finding.accepted_by} until {finding.accepted_until:%Y-%m-%d}"
+                if state == "accepted"
+                else "open"
+            )
+        # The page's title says what was deployed where and when (the row's own str is the sync outcome).
+        subtitle = f"{deployment.application} in {deployment.environment}, {deployment.started_at:%Y-%m-%d %H:%M} UTC"
+        return {
+            "images": images,
+            "custody": custody,
+            "steps": chain_steps(custody, deployment),
+            "findings": findings,
+            "subtitle": subtitle,
+        }
 
 
 @admin.register(DeploymentGap)

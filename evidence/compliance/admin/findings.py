@@ -20,7 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from evidence.compliance.findings import (
@@ -30,7 +30,10 @@ from evidence.compliance.findings import (
     propose_acceptance,
     propose_policy,
 )
+from evidence.compliance.findings.codes import CODES
+from evidence.compliance.labels import control_label
 from evidence.compliance.models import Finding, Policy, RiskAcceptance
+from evidence.compliance.templatetags.compliance import code_label
 from evidence.core.admin_base import ProjectionAdmin, entry_links
 
 
@@ -50,24 +53,60 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CodeFilter(admin.SimpleListFilter):
+    """Finding codes by their human label (the catalogue's fixed list: no DISTINCT over findings)."""
+
+    title = "finding"
+    parameter_name = "code"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(code, meta.title) for code, meta in CODES.items()]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        return queryset.filter(code=self.value()) if self.value() else queryset
+
+
 @admin.register(Finding)
 class FindingAdmin(ProjectionAdmin):
     list_display = [
         "deployed_at",
         "severity",
-        "code",
+        "finding",
         "environment",
         "application",
-        "subject",
+        "short_subject",
         "status",
         "deployment_link",
     ]
-    list_filter = ["severity", "code", StatusFilter, "environment", ("deployed_at", admin.DateFieldListFilter)]
+    list_filter = ["severity", CodeFilter, StatusFilter, "environment", ("deployed_at", admin.DateFieldListFilter)]
     search_fields = ["=code", "application", "subject", "repository"]
-    list_select_related = ["deployment"]
     show_full_result_count = False
-    readonly_fields = ["entries", "accept_link"]
-    exclude = ["entry_seqs"]
+    readonly_fields = ["finding", "controls_list", "entries", "accept_link"]
+    exclude = ["entry_seqs", "controls"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """ "Record a risk acceptance" only for those who may record one (engineers), never auditors."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("compliance.add_riskacceptance"):
+            fields.remove("accept_link")
+        return fields
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = [f for f in super().get_fields(request, obj) if f != "code"]
+        return ["finding", *[f for f in fields if f != "finding"]]
+
+    @admin.display(description="finding", ordering="code")
+    def finding(self, obj: Finding) -> str:
+        return code_label(obj.code)
+
+    @admin.display(description="subject", ordering="subject")
+    def short_subject(self, obj: Finding) -> str:
+        shown = obj.subject if len(obj.subject) <= 40 else obj.subject[:39] + "\u2026"
+        return format_html('<code title="{}">{}</code>', obj.subject, shown)
+
+    @admin.display(description="controls")
+    def controls_list(self, obj: Finding) -> str:
+        return format_html_join("", "<div>{}</div>", ((control_label(c),) for c in obj.controls)) or "-"
 
     @admin.display(description="status")
     def status(self, obj: Finding) -> str:
@@ -77,7 +116,7 @@ class FindingAdmin(ProjectionAdmin):
     @admin.display(description="deployment")
     def deployment_link(self, obj: Finding) -> str:
         url = reverse("admin:readmodels_deployment_change", args=[obj.deployment_id])
-        return format_html('<a href="{}">{}</a>', url, obj.deployment)
+        return format_html('<a href="{}">{} {}</a>', url, obj.application, f"{obj.deployed_at:%Y-%m-%d %H:%M}")
 
     @admin.display(description="ledger entries")
     def entries(self, obj: Finding) -> str:

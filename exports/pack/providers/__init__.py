@@ -24,7 +24,7 @@ class ContentProvider(Protocol):
 PROVIDERS: dict[str, str] = {
     "entries": "exports.pack.providers.entries:EntriesProvider",
     "deployment": "exports.pack.providers.custody:DeploymentPack",
-    "environment": "exports.pack.providers.custody:EnvironmentPeriodPack",
+    "environment": "exports.pack.providers.workpaper:EnvironmentWorkpaper",
     "repository": "exports.pack.providers.custody:RepositoryPeriodPack",
 }
 

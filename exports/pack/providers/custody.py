@@ -1,8 +1,7 @@
 """Audit-pack providers built on the chain of custody (evidence.compliance.custody):
 
   deployment    one deployment: its chain as a table, its findings, the protection timeline
-  environment   every deployment to an environment over a period: the population table, the
-                findings, and a reproducible sample of deployments shown with their full chains
+  environment   the change-management workpaper of an environment over a period: providers/workpaper.py
   repository    a repository's merged changes over a period: approvals on the merged head and
                 protection at merge for each, their findings, and the protection timeline
 
@@ -20,10 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Q
-from django.db.models.functions import Coalesce
 
 from evidence.compliance.custody import Custody, build_changes, build_many
-from evidence.compliance.custody.verdict import tally
 from evidence.readmodels.models import Deployment, ProtectionSnapshot, PullRequest
 from evidence.sources import kinds
 
@@ -204,120 +201,9 @@ class DeploymentPack:
         )
 
 
-def _verdicts(chains: list[Custody]) -> str:
-    t = tally((c.environment, c.verdict) for c in chains)
-    return " ".join(
-        f"{env}: {v['compliant']} compliant, {v['exception']} exception, {v['incomplete']} incomplete evidence, "
-        f"{v['attempts']} attempt(s); compliance rate {v['compliance_rate'] or 'n/a'}."
-        for env, v in t.items()
-    )
-
-
 def _period(scope: Scope) -> tuple[datetime, datetime]:
     assert scope.since is not None and scope.until is not None  # Scope.check requires them
     return scope.since, scope.until
-
-
-class EnvironmentPeriodPack:
-    def build(self, scope: Scope, checkpoint_size: int) -> PackContent:
-        since, until = _period(scope)
-        size = checkpoint_size
-        query = (
-            Deployment.objects.annotate(at=Coalesce("finished_at", "started_at"))
-            .filter(environment=scope.environment, at__gte=since, at__lt=until, first_seq__lt=size)
-            .order_by("at", "id")
-        )
-        count = query.count()
-        if count > MAX_DEPLOYMENTS:
-            raise ScopeError(
-                f"scope: {count} deployments is more than a pack lists ({MAX_DEPLOYMENTS}); narrow the period"
-            )
-        rows = list(query)
-        if not rows:
-            raise ScopeError(f"scope: no deployment to {scope.environment!r} in the period")
-        chains = build_many(rows)
-        now = datetime.now(UTC)
-        first = {d.id: min(d.entry_seqs) if d.entry_seqs else d.first_seq for d in rows}
-        population = sorted(first.values())
-        findings = pack_findings(chains, size, now, where=True)
-        table_rows = []
-        for d, chain in zip(rows, chains, strict=True):
-            codes = chain.verdict + ": " + (", ".join(sorted({f.code for f in chain.findings})) or "none")
-            table_rows.append(
-                [
-                    str(d.id),
-                    d.application,
-                    f"{chain.deployed_at:%Y-%m-%d %H:%M}",
-                    d.revision,
-                    d.outcome,
-                    codes,
-                    str(first[d.id]),
-                ]
-            )
-        sections = [
-            Section(
-                title=f"Deployments to {scope.environment}",
-                intro="The whole population in the period, each with its verdict, the codes of its findings and its "
-                f"first entry. {_verdicts(chains)}",
-                tables=[
-                    Table(
-                        title="Population",
-                        headers=["Id", "Application", "Deployed (UTC)", "Revision", "Outcome", "Findings", "Entry"],
-                        rows=table_rows,
-                        widths=[6, 15, 14, 13, 10, 33, 9],
-                        mono={3, 6},
-                    )
-                ],
-            ),
-            Section(title="Findings", intro="Judged by the policy in force at each deployment.", findings=findings),
-        ]
-        sample = None
-        chosen_seqs: set[int] = set()
-        if scope.sample:
-            n = min(scope.sample, len(population))
-            chosen_seqs = set(figures.sample_seqs(population, n, scope.seed))
-            sample = Sample(scope.seed, n, population, sorted(chosen_seqs))
-            picked = [(d, c) for d, c in zip(rows, chains, strict=True) if first[d.id] in chosen_seqs]
-            sections.append(
-                Section(
-                    title=f"Sample of {n} deployments in full",
-                    intro=(
-                        f"Drawn from the {len(population)} deployments with seed {scope.seed!r}: those whose "
-                        "first entry has the smallest SHA-256 of \u201cseed:seq\u201d. Anyone can redraw it."
-                    ),
-                    tables=[
-                        chain_table(c, size, f"Deployment {d.id}: {d.application}, {c.deployed_at:%Y-%m-%d %H:%M}")
-                        for d, c in picked
-                    ],
-                )
-            )
-        timeline, timeline_seqs = protection_timeline(_branches(chains), size, until)
-        sections.append(Section(title="Branch protection", tables=[timeline]))
-        roles, role_seqs = access_section(since, until, size)
-        sections.append(roles)
-        seqs = _seqs([s for c in chains for s in c.entry_seqs] + timeline_seqs + population + role_seqs, size)
-        envelopes = _envelopes(seqs, size)
-        counts = {"deployments": {"seqs": population}}
-        summary = _summary(envelopes, findings, counts)
-        if sample:
-            summary.update(figures.sample_figures(sample.as_json()))
-        return PackContent(
-            title="Environment audit pack",
-            scope_description=f"deployments to {scope.environment}",
-            period=scope.period(),
-            sections=sections,
-            seqs=seqs,
-            summary=summary,
-            summary_rows=[
-                ("Deployments", "count.deployments"),
-                *SEVERITY_COUNTS,
-                ("Findings by code", "findings.by_code"),
-            ]
-            + ([("Sampled deployments (first entries)", "sample.seqs")] if sample else []),
-            findings=findings,
-            counts=counts,
-            sample=sample,
-        )
 
 
 class RepositoryPeriodPack:
