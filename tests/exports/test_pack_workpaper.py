@@ -26,6 +26,7 @@ ORDER = [
     "Sample of 3 deployments in full",
     "Findings",
     "Branch protection",
+    "Who held which role",  # access evidence: who could approve, merge and deploy in the period
 ]
 
 
