@@ -43,6 +43,18 @@ class EngineersWrite(BasePermission):
             return False
         if request.method in SAFE_METHODS:
             return ReadsEvidence().has_permission(request, view)
-        if user.is_superuser:
-            return True
-        return in_group(user, ENGINEERS)
+        return is_engineer(user)
+
+
+def is_engineer(user: Any) -> bool:
+    """An engineer or a superuser (signed in)."""
+    return bool(user and user.is_authenticated and (user.is_superuser or in_group(user, ENGINEERS)))
+
+
+class EngineersOnly(BasePermission):
+    """Engineers and superusers, whatever the method: for reads that write an entry (the gate)."""
+
+    message = "only engineers may do this"
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return is_engineer(request.user)

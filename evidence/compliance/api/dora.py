@@ -12,11 +12,9 @@ Views validate, call one function (dora_figures, decide_release), serialise.
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,21 +22,13 @@ from rest_framework.views import APIView
 from evidence.compliance.dora import dora_figures
 from evidence.compliance.dora.query import BadQuery, parse_query
 from evidence.compliance.gate import GateError, decide_release
-from evidence.core.permissions import ENGINEERS, ReadsEvidence, in_group
+from evidence.core.permissions import EngineersOnly, ReadsEvidence
 
 
-class AsksGate(BasePermission):
+class AsksGate(EngineersOnly):
     """Engineers and superusers: asking writes a decision entry."""
 
     message = "only engineers may ask the release gate (each answer is recorded)"
-
-    def has_permission(self, request: Any, view: Any) -> bool:
-        user = request.user
-        if not user or not user.is_authenticated:
-            return False
-        if user.is_superuser:
-            return True
-        return in_group(user, ENGINEERS)
 
 
 class SamplePage(LimitOffsetPagination):

@@ -197,6 +197,16 @@ def credential(request: HttpRequest, name: str, missing: str) -> str:
     return value
 
 
+def sha256_signature(request: HttpRequest, missing: str) -> str:
+    """The hex digest of an `X-Signature: sha256=<hex>` header (Flux's generic-hmac provider, the
+    incident hook): 401 when absent or of another form."""
+    algorithm, _, signature = credential(request, "X-Signature", missing).partition("=")
+    signature = signature.strip().lower()
+    if algorithm != "sha256" or not signature:
+        raise Refused(401, "X-Signature must be 'sha256=<hex>'")
+    return signature
+
+
 def header(request: HttpRequest, name: str) -> str | None:
     """A delivery header we record (id, event name): stripped, printable ASCII, short; None if absent."""
     value = request.headers.get(name, "").strip()

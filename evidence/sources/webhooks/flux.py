@@ -23,9 +23,9 @@ from evidence.sources.webhooks.base import (
     Refused,
     Verified,
     candidate_sources,
-    credential,
     one_source,
     secret_of,
+    sha256_signature,
 )
 from evidence.sources.webhooks.payloads import CamelPayload, Name, Time, parse_rfc3339
 from ledger.envelope import Record
@@ -56,11 +56,7 @@ class FluxReceiver(Receiver[Event]):
 
     def verify(self, request: HttpRequest, body: bytes, payload: dict[str, Any] | None) -> Verified:
         # Reference: https://fluxcd.io/flux/components/notification/providers/#generic-webhook-with-hmac
-        header = credential(request, "X-Signature", "missing X-Signature header (generic-hmac provider)")
-        algorithm, _, signature = header.partition("=")
-        signature = signature.strip().lower()
-        if algorithm != "sha256" or not signature:
-            raise Refused(401, "X-Signature must be 'sha256=<hex>'")
+        signature = sha256_signature(request, "missing X-Signature header (generic-hmac provider)")
         matches = []
         for source in candidate_sources(request, "flux"):
             secret = secret_of(source, "webhook_secret_env", "FLUX_WEBHOOK_TOKEN")

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from evidence.core.digests import sha256_hex
-from evidence.sources.webhooks.base import Delivery, Outcome, Receiver, Refused, Verified, credential
+from evidence.sources.webhooks.base import Delivery, Outcome, Receiver, Refused, Verified, sha256_signature
 from evidence.sources.webhooks.payloads import Name, Payload, Time, parse_rfc3339
 from ledger.envelope import Record
 
@@ -43,11 +43,7 @@ class IncidentReceiver(Receiver[Incident]):
     name = "incident"
 
     def verify(self, request: HttpRequest, body: bytes, payload: dict[str, Any] | None) -> Verified:
-        header = credential(request, "X-Signature", "missing X-Signature header: sign the body with HMAC-SHA256")
-        algorithm, _, signature = header.partition("=")
-        signature = signature.strip().lower()
-        if algorithm != "sha256" or not signature:
-            raise Refused(401, "X-Signature must be 'sha256=<hex>'")
+        signature = sha256_signature(request, "missing X-Signature header: sign the body with HMAC-SHA256")
         secret = settings.INCIDENT_WEBHOOK_SECRET
         if not secret:
             raise Refused(403, "no incident webhook secret is configured (INCIDENT_WEBHOOK_SECRET)")
