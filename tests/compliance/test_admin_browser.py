@@ -40,21 +40,29 @@ def _execute(statements: list[str]) -> None:
                 cursor.execute(statement, None)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _end_server_sessions(django_db_blocker):
+    """A server thread's persistent connection can outlive its test and block the test database's
+    drop at the end of the session: end the other sessions on the (test) database once this
+    module's tests are done. Not after each test: the browser's greenlets keep connections of their
+    own that the next test goes on using."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            _execute(
+                [
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                ]
+            )
+
+
 @pytest.fixture
 def live_db(live_server, transactional_db):
     """Committed data the live server's thread can read. The live server sets up transactional_db
     before any fixture of ours, so committed_db's restore would run before the flush; here the owner
     drops the append-only triggers for the flush and puts them back from the flush's post_migrate."""
     yield live_server
-    if connection.vendor == "postgresql":
-        # A server thread's persistent connection can outlive the test and block the test database's
-        # drop at the end of the session; end the other sessions on this (test) database.
-        _execute(
-            [
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            ]
-        )
     _execute(drop_statements(connection.vendor))
 
     def restore(**kwargs: object) -> None:
