@@ -40,6 +40,7 @@ from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 from evidence.sources.kinds import get_forge
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+HEX = frozenset("0123456789abcdef")
 
 
 class Micros(Func):
@@ -135,9 +136,13 @@ class Live:
         return self._digests
 
 
+def live_query(rows: Any) -> Any:
+    return rows.filter(outcome__in=LIVE_OUTCOMES, finished_at__isnull=False)
+
+
 def load_live(rows: Any) -> list[Live]:
     """The live deployments among rows (a Deployment queryset), in deployment order."""
-    live = rows.filter(outcome__in=LIVE_OUTCOMES, finished_at__isnull=False).order_by("finished_at", "id")
+    live = live_query(rows).order_by("finished_at", "id")
     columns = ("id", "identity", "environment", "application", "revision")
     text = TextField()
     values = live.values_list(
@@ -162,7 +167,7 @@ def changes_shipped(deployment: Deployment) -> list[Change]:
         application=deployment.application,
         finished_at__lte=deployment.finished_at or deployment.started_at,
     )
-    shipped = ship_history(load_live(history)).get(deployment.id, [])
+    shipped = ship_history(load_live(history), live_query(history)).get(deployment.id, [])
     return as_changes(shipped)
 
 
@@ -190,24 +195,26 @@ def as_changes(pulls: list[Pull]) -> list[Change]:
     ]
 
 
-def ship_history(live: list[Live]) -> dict[int, list[Pull]]:
+def ship_history(live: list[Live], query: Any = None) -> dict[int, list[Pull]]:
     """Per deployment id, the changes it shipped, oldest merge first (ids that shipped nothing are
     absent); `live` is every live deployment of the applications up to the last one asked about, in
-    deployment order (earlier ones decide what is new)."""
-    heads = _heads(_deployed_commits(live))
+    deployment order (earlier ones decide what is new). `query`, the Deployment queryset `live`
+    was read from, lets the database match revisions that are one commit SHA by a join."""
+    revisions = None if query is None else query.values("revision")
+    heads = _heads(*_deployed_commits(live), revisions)
     ranges = _ranges({(p[1], p[2]) for rows in heads.values() for p in rows.values()})
     full = {p[ID]: p for pulls, _ in ranges.values() for p in pulls}  # a head's row in its branch
     out: dict[int, list[Pull]] = {}
     last: dict[tuple[str, str, str], Pull] = {}  # (environment, application, repository) -> head
     seen: dict[tuple[str, str], set[int]] = defaultdict(set)  # changes already shipped per application
-    for d in sorted(live, key=lambda d: (d.at, d.id)):
+    for d in live:
         mine = heads.get(d.id)
         if not mine:
             continue
         app = (d.environment, d.application)
         taken = seen[app]
         changes: list[Pull] = []
-        for repository, brief in sorted(mine.items()):
+        for repository, brief in sorted(mine.items()) if len(mine) > 1 else mine.items():
             head = full[brief[0]]
             before = last.get((*app, repository))
             last[(*app, repository)] = head
@@ -257,45 +264,70 @@ def fetch(query: Any) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
-def _deployed_commits(live: list[Live]) -> dict[int, set[str]]:
-    """Per deployment: the commits it names (revision, verified provenance of its digests)."""
+def _deployed_commits(live: list[Live]) -> tuple[dict[int, set[str]], set[str]]:
+    """Per deployment: the commits it names (revision, verified provenance of its digests); and
+    the revisions that are exactly one commit SHA."""
     digests = {x for d in live for x in d.image_digests}
     by_digest: dict[str, list[str]] = defaultdict(list)
     for part in chunks(digests):
         rows = Provenance.objects.filter(digest__in=part, verdict="verified").exclude(source_commit="")
         for digest, commit in rows.values_list("digest", "source_commit"):
             by_digest[digest].append(commit.lower())
-    out = {}
+    out, bare = {}, set()
     for d in live:
-        shas = set(revision_shas(d.revision))
-        for digest in d.image_digests:
-            shas.update(by_digest.get(digest, ()))
+        revision = d.revision
+        if len(revision) in (40, 64) and HEX.issuperset(revision):
+            named = [revision]  # what revision_shas gives for one lowercase SHA, without the regex
+        else:
+            named = revision_shas(revision)
+        if named == [revision]:
+            bare.add(revision)
+        shas = set(named)
+        if d._digests != "[]":
+            for digest in d.image_digests:
+                shas.update(by_digest.get(digest, ()))
         out[d.id] = shas
-    return out
+    return out, bare
 
 
-def _heads(commits: dict[int, set[str]]) -> dict[int, dict[str, tuple[int, str, str, int]]]:
+def _heads(
+    commits: dict[int, set[str]], bare: set[str], revisions: Any
+) -> dict[int, dict[str, tuple[int, str, str, int]]]:
     """Per deployment, per repository, the latest-merged pull request holding a deployed commit
-    (as (id, repository, base, merged) tuples: ship_history reads the rest from the branch)."""
+    (as (id, repository, base, merged) tuples: ship_history reads the rest from the branch).
+    Commits that are a whole revision are matched by a semi-join on the deployments (no list of
+    100,000 SHAs sent); the others by `among`. Rows whose commits are no deployed commit (a
+    revision that is not a lowercase SHA) are dropped, so both ways find exactly the same."""
     shas = {s for named in commits.values() for s in named}
     if not shas:
         return {}
+    joined = revisions is not None and bool(bare)
+    rest = shas - bare if joined else shas
     pulls: dict[int, tuple[int, str, str, int]] = {}
     by_sha: dict[str, set[int]] = defaultdict(set)
     merged = PullRequest.objects.filter(merged_at__isnull=False)
     brief = ("id", "repository", "base", Micros("merged_at"))
-    found = [*among(merged, "merge_commit_sha", shas), *among(merged, "squash_commit_sha", shas)]
+    found = [*among(merged, "merge_commit_sha", rest), *among(merged, "squash_commit_sha", rest)]
+    if joined:
+        found += [merged.filter(merge_commit_sha__in=revisions), merged.filter(squash_commit_sha__in=revisions)]
     for rows in found:
         for pull_id, repository, base, at, merge, squash in fetch(
             rows.values_list(*brief, "merge_commit_sha", "squash_commit_sha")
         ):
+            if merge not in shas and squash not in shas:
+                continue
             pulls[pull_id] = (pull_id, repository, base, at)
             for sha in (merge, squash):
                 if sha:
                     by_sha[sha.lower()].add(pull_id)
-    for listed in among(PullRequestCommit.objects.filter(pull_request__merged_at__isnull=False), "sha", shas):
-        for sha, pull_id in fetch(listed.values_list("sha", "pull_request_id")):
-            by_sha[sha.lower()].add(pull_id)
+    commits_of_merged = PullRequestCommit.objects.filter(pull_request__merged_at__isnull=False)
+    listed = among(commits_of_merged, "sha", rest)
+    if joined:
+        listed.append(commits_of_merged.filter(sha__in=revisions))
+    for rows in listed:
+        for sha, pull_id in fetch(rows.values_list("sha", "pull_request_id")):
+            if sha in shas:
+                by_sha[sha.lower()].add(pull_id)
     missing = {i for ids in by_sha.values() for i in ids} - set(pulls)
     for rows in among(PullRequest.objects.all(), "id", missing, "bigint"):
         pulls.update((row[0], row) for row in fetch(rows.values_list(*brief)))
