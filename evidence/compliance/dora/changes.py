@@ -77,9 +77,10 @@ def micros_of(at: datetime) -> int:
 
 
 # A pull request as the metrics read it: a tuple, indexed by these positions.
-PULL_COLUMNS = ("id", "forge", "repository", "number", "title", "base", "merged_at", "opened_at")
-PULL_COLUMNS += ("merge_commit_sha", "squash_commit_sha", "entry_seq")
-ID, FORGE, REPOSITORY, NUMBER, TITLE, BASE, MERGED, OPENED, MERGE, SQUASH, SEQ = range(len(PULL_COLUMNS))
+# (Its commits, two SHAs and a list per row, are most of a row's bytes: read by `landed_as` for the
+# few changes that need them.)
+PULL_COLUMNS = ("id", "forge", "repository", "number", "title", "base", "merged_at", "opened_at", "entry_seq")
+ID, FORGE, REPOSITORY, NUMBER, TITLE, BASE, MERGED, OPENED, SEQ = range(len(PULL_COLUMNS))
 Pull = tuple[Any, ...]
 
 
@@ -171,11 +172,21 @@ def changes_shipped(deployment: Deployment) -> list[Change]:
     return as_changes(shipped)
 
 
+def landed_as(ids: Any) -> dict[int, tuple[str, str, list[str]]]:
+    """Per pull request id: its merge commit, squash commit and listed commits."""
+    out: dict[int, tuple[str, str, list[str]]] = {}
+    for part in chunks(ids):
+        rows = PullRequest.objects.filter(id__in=part)
+        for pull_id, merge, squash, commits in rows.values_list(
+            "id", "merge_commit_sha", "squash_commit_sha", "commits"
+        ):
+            out[pull_id] = (merge, squash, commits)
+    return out
+
+
 def as_changes(pulls: list[Pull]) -> list[Change]:
-    """Change objects for these pull tuples, in their order (one query for their commit lists)."""
-    commits: dict[int, list[str]] = {}
-    for part in chunks({p[ID] for p in pulls}):
-        commits.update(PullRequest.objects.filter(id__in=part).values_list("id", "commits"))
+    """Change objects for these pull tuples, in their order (one query for their commits)."""
+    landed = landed_as({p[ID] for p in pulls})
     return [
         Change(
             p[ID],
@@ -186,9 +197,7 @@ def as_changes(pulls: list[Pull]) -> list[Change]:
             p[BASE],
             moment(p[MERGED]),
             None if p[OPENED] is None else moment(p[OPENED]),
-            p[MERGE],
-            p[SQUASH],
-            commits.get(p[ID], []),
+            *landed[p[ID]],
             p[SEQ],
         )
         for p in pulls
