@@ -111,3 +111,22 @@ def horizontal_counts(title: str, rows: Sequence[tuple[str, int]], width: int = 
     chart.x_labels = [label for label, _ in rows]
     chart.add(title, [n for _, n in rows])
     return _svg(chart)
+
+
+@cached
+def trend_line(title: str, buckets: Sequence[str], values: Sequence[float | None], unit: str, width: int = 560) -> str:
+    """One metric per bucket as a line; a bucket with no data is a gap, never a zero."""
+    chart = pygal.Line(
+        style=_style([BAR_COLOUR]),
+        show_legend=False,
+        allow_interruptions=True,
+        show_minor_x_labels=False,
+        y_title=unit,
+        **_options(width, 240),
+    )
+    chart.title = title
+    chart.x_labels = list(buckets)
+    step = max(1, len(buckets) // 7)
+    chart.x_labels_major = list(buckets)[::step]
+    chart.add(title, list(values))
+    return _svg(chart)

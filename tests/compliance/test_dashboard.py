@@ -4,13 +4,15 @@ counted from the stored verdicts and findings, SVG charts made on the server wit
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from evidence.compliance.dashboard import Period, choose_period, environment_figures
+from evidence.compliance.dora import dora_figures
 from evidence.compliance.models import DeploymentVerdict, Finding
 from evidence.readmodels.models import Deployment
+from tests.support.dora_world import T0, World
 
 pytestmark = pytest.mark.django_db
 Q1 = Period.quarter(2026, 1)
@@ -111,3 +113,61 @@ def test_it_shows_no_dashboard_to_staff_outside_the_groups(client, world, outsid
     client.force_login(outsider.user)
 
     assert 'id="dashboard"' not in client.get("/admin/").content.decode()
+
+
+DORA = ("deployment_frequency", "change_lead_time", "change_fail_rate", "recovery_time", "rework_rate")
+
+
+def dora_block(page: str, metric: str) -> tuple[str, str, str, str]:
+    """(value, band, samples, the table's body) of one DORA metric on the dashboard page."""
+    card = re.search(
+        rf'id="dora-{metric}"><span class="value">([^<]*)</span>.*?class="dora-band">([^<]*)<'
+        rf'.*?class="dora-samples">(\d+)<',
+        page,
+        re.S,
+    )
+    assert card, metric
+    table = page.split(f'id="table-dora-{metric}"')[1].split("</table>")[0]
+    return card.group(1), card.group(2), card.group(3), table
+
+
+def test_it_shows_the_five_dora_metrics_of_the_period_with_a_chart_and_table_each(client, projected, auditor):
+    w = World()
+    a = w.change(T0)
+    w.deploy(a, T0 + timedelta(hours=1))
+    b = w.change(T0 + timedelta(hours=2))
+    w.deploy(b, T0 + timedelta(hours=3))  # bad: rolled back two hours later
+    w.deploy(a, T0 + timedelta(hours=5))
+    w.append()
+    client.force_login(auditor.user)
+
+    page = client.get("/admin/", {"environment": "prod", "period": "2026-Q1"}).content.decode()
+    report = dora_figures("prod", Q1.since, Q1.until)
+
+    assert 'id="dora"' in page and "DORA metrics: prod, 2026-01-01 to 2026-04-01" in page
+    for metric in DORA:
+        figure = report.figures[metric]
+        value, band, samples, table = dora_block(page, metric)
+        assert figure.value is not None and value == figure.value, metric
+        assert (band, int(samples)) == (figure.band or "no published band", figure.samples), metric
+        assert page.split(f'id="chart-dora-{metric}"')[1].lstrip(">").lstrip().startswith("<svg"), metric
+        week_of_t0 = f"<tr><td>{T0:%m-%d}</td><td>"
+        assert week_of_t0 in table, metric  # the week of the deployments, with the same figures as the trend
+        trend = next(t for t in figure.trend if t["start"].startswith(f"{T0:%Y-%m-%d}"))
+        assert f"{week_of_t0}{trend['value']}</td><td>{trend['samples']}</td></tr>" in table, metric
+    assert dora_block(page, "change_fail_rate")[0] == "0.3333"  # one of three deployments failed
+    assert "<script" not in page.split('id="dora"')[1].split("</section>")[0]
+
+
+def test_it_says_no_data_for_dora_in_an_empty_period_never_zero(client, projected, auditor):
+    w = World()
+    w.deploy(w.change(T0), T0 + timedelta(hours=1))
+    w.append()
+    client.force_login(auditor.user)
+
+    page = client.get("/admin/", {"environment": "prod", "period": "2025-Q3"}).content.decode()
+
+    for metric in DORA:
+        value, band, samples, table = dora_block(page, metric)
+        assert (value, band, samples) == ("no data", "-", "0"), metric
+        assert "<td>no data</td><td>0</td>" in table and "<td>0.0" not in table and "<td>0</td><td>0" not in table

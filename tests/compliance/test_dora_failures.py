@@ -114,6 +114,22 @@ def test_an_incident_naming_a_deployment_joins_that_one():
     assert (recovery.value, recovery.extra["not_restored"]) == (None, 1)  # unresolved: no figure
 
 
+def test_an_incident_blaming_a_commit_joins_the_deployment_that_shipped_it():
+    w = World()
+    a = w.change(T0)
+    b = w.change(T0 + H)  # shipped by the second deployment, with the change merged after it
+    c = w.change(T0 + 2 * H)
+    w.deploy(a, T0 + 30 * timedelta(minutes=1))
+    w.deploy(c, T0 + 3 * H)
+    w.deploy(c, T0 + 5 * H)  # the same commit again: it ships nothing, so it is not the one blamed
+    w.incident("INC-4", T0 + 6 * H, resolved=T0 + 7 * H, commit=b)
+    w.append()
+    report = figures()
+    [incident] = report.incidents
+    assert (incident.joined_to, incident.joined_by) == (deployment_at(T0 + 3 * H).id, "commit")
+    assert report.figures["change_fail_rate"].extra["failed"] == 1
+
+
 def test_an_incident_with_no_application_joins_nothing_but_is_listed():
     w = World()
     a = w.change(T0)

@@ -18,24 +18,46 @@ admin dashboard, packs).
 
 from __future__ import annotations
 
+import gc
 import re
-from bisect import bisect_right
+from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from django.conf import settings
 from django.db.models import Q
 
-from evidence.compliance.custody.load import deployed_at, revision_shas
+from evidence.compliance.custody.load import revision_shas
 from evidence.compliance.dora import bands
 from evidence.compliance.dora.buckets import buckets
-from evidence.compliance.dora.changes import Change, Shipped, ship_history
+from evidence.compliance.dora.changes import (
+    BASE,
+    ID,
+    MERGED,
+    OPENED,
+    REPOSITORY,
+    SEQ,
+    TITLE,
+    Live,
+    Micros,
+    Pull,
+    fetch,
+    landed_as,
+    live_query,
+    load_live,
+    micros_of,
+    moment,
+    pull_name,
+    seconds_between,
+    ship_history,
+)
 from evidence.compliance.dora.incidents import Incident, load_incidents
 from evidence.readmodels.models import Approval, Deployment
-from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 
 METRICS = ("deployment_frequency", "change_lead_time", "change_fail_rate", "recovery_time", "rework_rate")
 ATTEMPTS = ("failed", "in_progress")
@@ -84,6 +106,35 @@ class Figure:
         }
 
 
+class Samples(Sequence[Sample]):
+    """The report's samples, made when first read. A figure needs only their values, so counting
+    them costs nothing; a year of one environment is half a million samples, which the API pages."""
+
+    def __init__(self, parts: list[tuple[int, Callable[[], list[Sample]]]]) -> None:
+        self._parts = parts
+        self._count = sum(n for n, _ in parts)
+        self._made: list[Sample] | None = None
+
+    def _all(self) -> list[Sample]:
+        if self._made is None:
+            with gc_paused():
+                self._made = [s for _, make in self._parts for s in make()]
+        return self._made
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Sample: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Sample]: ...
+    def __getitem__(self, index: int | slice) -> Sample | list[Sample]:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Sample]:
+        return iter(self._all())
+
+
 @dataclass
 class DoraReport:
     environment: str
@@ -92,7 +143,7 @@ class DoraReport:
     until: datetime
     bucket: str
     figures: dict[str, Figure]
-    samples: list[Sample]
+    samples: Sequence[Sample]
     incidents: list[Incident]
 
     def as_json(self, with_samples: bool = True) -> dict[str, Any]:
@@ -115,200 +166,263 @@ def dora_figures(
     environment: str, since: datetime, until: datetime, application: str | None = None, bucket: str = "week"
 ) -> DoraReport:
     """The five figures with their trend, samples and incidents (a fixed number of queries)."""
-    return _Computation(environment, application, since, until, bucket).run()
+    with gc_paused():
+        return _Computation(environment, application, since, until, bucket).run()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Without the cycle collector while the figures are made: a year is a million small tuples,
+    none in a cycle, and the collector walking them again and again took a fifth of the time."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def hours(seconds: int | None) -> str | None:
     return None if seconds is None else str((Decimal(seconds) / 3600).quantize(Decimal("0.01")))
 
 
+def _median_hours(values: Sequence[int | None]) -> str | None:
+    return hours(bands.percentile([v for v in values if v is not None], 50))
+
+
 class _Computation:
+    """One report. Times are integer microseconds (`changes.Micros`) until a sample is made."""
+
     def __init__(self, environment: str, application: str | None, since: datetime, until: datetime, bucket: str):
         self.environment, self.application = environment, application
         self.since, self.until, self.bucket = since, until, bucket
-        self.window = timedelta(hours=settings.DORA_FAILURE_WINDOW_HOURS)
+        self.start, self.end = micros_of(since), micros_of(until)
+        self.window = timedelta(hours=settings.DORA_FAILURE_WINDOW_HOURS) // timedelta(microseconds=1)
         self.hotfix = re.compile(settings.DORA_HOTFIX_PATTERN)
         self.revert = re.compile(settings.DORA_REVERT_PATTERN)
-
-    def in_period(self, at: datetime) -> bool:
-        return self.since <= at < self.until
+        self._kinds: dict[str, str] = {}
+        self._reasons: dict[int, list[tuple[str, Pull | None]]] = {}
+        self._commits: dict[int, tuple[str, str, list[str]]] | None = None
 
     def run(self) -> DoraReport:
         rows = Deployment.objects.filter(environment=self.environment)
         if self.application is not None:
             rows = rows.filter(application=self.application)
-        rows = rows.filter(Q(finished_at__lt=self.until) | Q(finished_at__isnull=True, started_at__lt=self.until))
-        fields: tuple[str, ...] = ("id", "identity", "environment", "application", "revision", "image_digests")
-        fields += ("started_at", "finished_at", "outcome", "entry_seqs", "subject")
-        everything = list(rows.only(*fields).order_by("finished_at", "id"))
-        live = sorted(
-            (d for d in everything if d.outcome in LIVE_OUTCOMES and d.finished_at is not None),
-            key=lambda d: (deployed_at(d), d.id),
+        before_end = rows.filter(finished_at__lt=self.until)
+        live = load_live(before_end)  # in deployment order
+        attempts = rows.filter(outcome__in=ATTEMPTS).filter(
+            Q(finished_at__gte=self.since, finished_at__lt=self.until)
+            | Q(finished_at__isnull=True, started_at__gte=self.since, started_at__lt=self.until)
         )
-        attempts = [d for d in everything if d.outcome in ATTEMPTS and self.in_period(deployed_at(d))]
-        self.shipped = ship_history(live)
-        self._rows = {d.id: d for d in live}
-        self.previous: dict[int, Deployment | None] = {}
-        self.place: dict[int, tuple[list[Deployment], int]] = {}  # id -> (its application's series, index)
-        by_app: dict[str, list[Deployment]] = defaultdict(list)
+        self.shipped = ship_history(live, live_query(before_end))
+        self.previous: dict[int, Live | None] = {}
+        self.place: dict[int, tuple[list[Live], int]] = {}  # id -> (its application's series, index)
+        by_app: dict[str, list[Live]] = defaultdict(list)
         for d in live:
             by_app[d.application].append(d)
         for series in by_app.values():
             for i, d in enumerate(series):
                 self.previous[d.id] = series[i - 1] if i else None
                 self.place[d.id] = (series, i)
-        period = [d for d in live if self.in_period(deployed_at(d))]
+        period = [d for d in live if self.start <= d.at < self.end]
         self.incidents = load_incidents(self.environment, self.application, self.since, self.until)
         self._join_incidents(live)
 
-        samples: list[Sample] = []
+        parts: list[tuple[int, Callable[[], list[Sample]]]] = []
         figures = {
-            "deployment_frequency": self._frequency(period, attempts, samples),
-            "change_lead_time": self._lead_time(period, samples),
+            "deployment_frequency": self._frequency(period, attempts.count(), parts),
+            "change_lead_time": self._lead_time(period, parts),
         }
         failures = self._failures(period)
-        figures["change_fail_rate"] = self._fail_rate(period, failures, samples)
-        figures["recovery_time"] = self._recovery(failures, samples)
-        figures["rework_rate"] = self._rework(period, samples)
+        figures["change_fail_rate"] = self._fail_rate(period, failures, parts)
+        figures["recovery_time"] = self._recovery(failures, parts)
+        figures["rework_rate"] = self._rework(period, parts)
         return DoraReport(
-            self.environment, self.application, self.since, self.until, self.bucket, figures, samples, self.incidents
+            self.environment,
+            self.application,
+            self.since,
+            self.until,
+            self.bucket,
+            figures,
+            Samples(parts),
+            self.incidents,
         )
 
     # --- helpers ------------------------------------------------------------------------------
-    def _shipped(self, d: Deployment) -> Shipped:
-        return self.shipped.get(d.id, Shipped())
+    def _shipped(self, d: Live) -> list[Pull]:
+        return self.shipped.get(d.id, [])
 
-    def _kind_of(self, pull: Change) -> str:
-        if self.revert.search(pull.title):
-            return "revert"
-        if self.hotfix.search(pull.title):
-            return "hotfix"
-        return ""
+    def _kind_of(self, title: str) -> str:
+        kind = self._kinds.get(title)
+        if kind is None:
+            kind = "revert" if self.revert.search(title) else "hotfix" if self.hotfix.search(title) else ""
+            self._kinds[title] = kind
+        return kind
 
-    def _unplanned(self, d: Deployment) -> list[tuple[str, Change | None]]:
-        reasons: list[tuple[str, Change | None]] = [("rollback", None)] if d.outcome == "rolled_back" else []
-        reasons += [(k, p) for p in self._shipped(d).changes if (k := self._kind_of(p))]
+    def _unplanned(self, d: Live) -> list[tuple[str, Pull | None]]:
+        reasons = self._reasons.get(d.id)
+        if reasons is None:
+            reasons = [("rollback", None)] if d.outcome == "rolled_back" else []
+            kinds, kind_of = self._kinds, self._kind_of
+            for p in self.shipped.get(d.id, ()):
+                kind = kinds.get(p[TITLE])
+                if kind is None:
+                    kind = kind_of(p[TITLE])
+                if kind:
+                    reasons.append((kind, p))
+            self._reasons[d.id] = reasons
         return reasons
 
-    def _trend(self, samples: list[Sample], value: Any) -> list[dict[str, Any]]:
-        spans = buckets(self.since, self.until, self.bucket)
-        starts = [start for start, _ in spans]
-        grouped: list[list[Sample]] = [[] for _ in spans]
-        for sample in samples:
-            if self.in_period(sample.at):
-                grouped[bisect_right(starts, sample.at) - 1].append(sample)
-        return [
-            {"start": start.isoformat(), "value": value(inside, start, end), "samples": len(inside)}
-            for (start, end), inside in zip(spans, grouped, strict=True)
-        ]
+    def _trend(
+        self, ats: list[int], value: Callable[[int, int, datetime, datetime], str | None]
+    ) -> list[dict[str, Any]]:
+        """Per bucket: value(lo, hi, start, end) of the samples ats[lo:hi] inside it (ats sorted)."""
+        out = []
+        for start, end in buckets(self.since, self.until, self.bucket):
+            lo, hi = bisect_left(ats, micros_of(start)), bisect_left(ats, micros_of(end))
+            out.append({"start": start.isoformat(), "value": value(lo, hi, start, end), "samples": hi - lo})
+        return out
 
     # --- deployment frequency --------------------------------------------------------------------
-    def _frequency(self, period: list[Deployment], attempts: list[Deployment], out: list[Sample]) -> Figure:
-        mine = [
-            Sample(
-                "deployment_frequency",
-                deployed_at(d),
-                d.identity,
-                1,
-                list(d.entry_seqs),
-                {"deployment": d.id, "application": d.application, "outcome": d.outcome},
-            )
-            for d in period
-        ]
-        out += mine
+    def _frequency(
+        self, period: list[Live], attempts: int, out: list[tuple[int, Callable[[], list[Sample]]]]
+    ) -> Figure:
+        def make() -> list[Sample]:
+            return [
+                Sample(
+                    "deployment_frequency",
+                    moment(d.at),
+                    d.identity,
+                    1,
+                    list(d.entry_seqs),
+                    {"deployment": d.id, "application": d.application, "outcome": d.outcome},
+                )
+                for d in period
+            ]
 
-        def per_day(inside: list[Sample], start: datetime, end: datetime) -> str | None:
+        out.append((len(period), make))
+
+        def per_day(count: int, start: datetime, end: datetime) -> str | None:
             days = Decimal((end - start).total_seconds()) / 86400
-            return str((Decimal(len(inside)) / days).quantize(Decimal("0.001"))) if days else None
+            return str((Decimal(count) / days).quantize(Decimal("0.001"))) if days else None
 
-        value = per_day(mine, self.since, self.until) if mine else None
+        value = per_day(len(period), self.since, self.until) if period else None
         return Figure(
             "deployment_frequency",
             "deployments per day",
             value,
             bands.frequency_band(Decimal(value) if value else None),
-            len(mine),
-            {"deployments": len(mine), "attempts": len(attempts)},
-            self._trend(mine, lambda s, a, b: per_day(s, a, b) if s else None),
+            len(period),
+            {"deployments": len(period), "attempts": attempts},
+            self._trend([d.at for d in period], lambda lo, hi, a, b: per_day(hi - lo, a, b) if hi > lo else None),
         )
 
     # --- change lead time ----------------------------------------------------------------------------
-    def _lead_time(self, period: list[Deployment], out: list[Sample]) -> Figure:
-        pulls = {p.id: p for d in period for p in self._shipped(d).changes}
-        approved = _first_approvals(list(pulls.values()))
-        mine: list[Sample] = []
-        parts: dict[str, list[int]] = defaultdict(list)
+    def _lead_time(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
+        approved = _first_approvals([p for d in period for p in self._shipped(d)])
+        shown: list[tuple[Live, Pull, tuple[int, int] | None]] = []
+        ats: list[int] = []
+        values: list[int] = []
+        review: list[int] = []
+        delivery: list[int] = []
+        to_approval: list[int] = []
+        to_merge: list[int] = []
+        shipped = 0
+        second = 1_000_000  # the hot loop: seconds_between written out (a year is ~300,000 changes)
         for d in period:
-            at = deployed_at(d)
-            for pull in self._shipped(d).changes:
-                start = pull.opened_at
-                if start is None or pull.merged_at is None:
+            pulls = self.shipped.get(d.id)
+            if not pulls:
+                continue
+            at = d.at
+            shipped += len(pulls)
+            for pull in pulls:
+                opened = pull[OPENED]
+                if opened is None:
                     continue  # not evidenced: the change's entry holds no opened time
-                first = approved.get(pull.id)
+                merged = pull[MERGED]
+                first = approved.get(pull[ID])
+                shown.append((d, pull, first))
+                ats.append(at)
+                values.append(int((at - opened) / second))
+                review.append(int((merged - opened) / second))
+                delivery.append(int((at - merged) / second))
+                if first:
+                    to_approval.append(int((first[0] - opened) / second))
+                    to_merge.append(int((merged - first[0]) / second))
+        parts = {
+            "delivery": delivery,
+            "first_approval_to_merge": to_merge,
+            "review": review,
+            "review_to_first_approval": to_approval,
+        }
+
+        def make() -> list[Sample]:
+            samples = []
+            for d, pull, first in shown:
+                at, opened, merged = d.at, pull[OPENED], pull[MERGED]
                 detail: dict[str, Any] = {
                     "deployment": d.id,
-                    "change": str(pull),
+                    "change": pull_name(pull),
                     "coding": None,  # first commit times are not recorded by the harvests
-                    "review_to_first_approval": _seconds(start, first[0]) if first else None,
-                    "first_approval_to_merge": _seconds(first[0], pull.merged_at) if first else None,
-                    "review": _seconds(start, pull.merged_at),
-                    "delivery": _seconds(pull.merged_at, at),
+                    "review_to_first_approval": seconds_between(opened, first[0]) if first else None,
+                    "first_approval_to_merge": seconds_between(first[0], merged) if first else None,
+                    "review": seconds_between(opened, merged),
+                    "delivery": seconds_between(merged, at),
                 }
-                for part in ("review", "delivery", "review_to_first_approval", "first_approval_to_merge"):
-                    if detail[part] is not None:
-                        parts[part].append(detail[part])
-                seqs = [*d.entry_seqs, pull.entry_seq, *([first[1]] if first else [])]
-                mine.append(Sample("change_lead_time", at, str(pull), _seconds(start, at), seqs, detail))
-        out += mine
-        values = [s.value for s in mine if s.value is not None]
-        median = bands.percentile(values, 50)
-        shipped = sum(len(self._shipped(d).changes) for d in period)
+                seqs = [*d.entry_seqs, pull[SEQ], *([first[1]] if first else [])]
+                value = seconds_between(opened, at)
+                samples.append(Sample("change_lead_time", moment(at), pull_name(pull), value, seqs, detail))
+            return samples
+
+        out.append((len(shown), make))
+        ordered = sorted(values)
+        median = _nearest(ordered, 50)
         return Figure(
             "change_lead_time",
             "hours",
             hours(median),
             bands.lead_time_band(median),
-            len(mine),
+            len(shown),
             {
                 "median": hours(median),
-                "p90": hours(bands.percentile(values, 90)),
+                "p90": hours(_nearest(ordered, 90)),
                 "changes_shipped": shipped,
-                "not_evidenced": shipped - len(mine),
+                "not_evidenced": shipped - len(shown),
                 "breakdown": {
                     "coding": {"median": None, "reason": "not evidenced: commit times are not recorded"},
-                    **{k: {"median": hours(bands.percentile(v, 50))} for k, v in sorted(parts.items())},
+                    **{k: {"median": hours(bands.percentile(v, 50))} for k, v in sorted(parts.items()) if v},
                 },
                 "start": "pull request opened",
             },
-            self._trend(mine, lambda s, a, b: hours(bands.percentile([x.value for x in s if x.value is not None], 50))),
+            self._trend(ats, lambda lo, hi, a, b: _median_hours(values[lo:hi])),
         )
 
     # --- failures ---------------------------------------------------------------------------------------
-    def _failures(self, period: list[Deployment]) -> dict[int, list[dict[str, Any]]]:
+    def _failures(self, period: list[Live]) -> dict[int, list[dict[str, Any]]]:
         """Per failed deployment in the period: each cause, with the entries that show it."""
         causes: dict[int, list[dict[str, Any]]] = defaultdict(list)
         ids = {d.id for d in period}
         for d in period:
             if d.outcome == "degraded":
                 causes[d.id].append({"cause": "degraded", "entry_seqs": list(d.entry_seqs)})
-        for later in self.previous:
-            before = self.previous[later]
+        for later, before in self.previous.items():
             if before is None or before.id not in ids:
                 continue
-            replacement = self._row(later)
+            replacement = self.place[later][0][self.place[later][1]]
             for kind, pull in self._unplanned(replacement):
                 if kind == "rollback":
                     causes[before.id].append(
                         {"cause": "rolled back", "by": replacement.id, "entry_seqs": list(replacement.entry_seqs)}
                     )
-                elif deployed_at(replacement) - deployed_at(before) <= self.window:
+                elif replacement.at - before.at <= self.window:
                     assert pull is not None
                     causes[before.id].append(
                         {
                             "cause": f"followed by a {kind}",
                             "by": replacement.id,
-                            "change": str(pull),
-                            "entry_seqs": [*replacement.entry_seqs, pull.entry_seq],
+                            "change": pull_name(pull),
+                            "entry_seqs": [*replacement.entry_seqs, pull[SEQ]],
                         }
                     )
         for incident in self.incidents:
@@ -318,44 +432,56 @@ class _Computation:
                 )
         return dict(causes)
 
-    def _row(self, deployment_id: int) -> Deployment:
-        return self._rows[deployment_id]
-
     def _fail_rate(
-        self, period: list[Deployment], failures: dict[int, list[dict[str, Any]]], out: list[Sample]
+        self,
+        period: list[Live],
+        failures: dict[int, list[dict[str, Any]]],
+        out: list[tuple[int, Callable[[], list[Sample]]]],
     ) -> Figure:
-        mine = []
-        for d in period:
-            causes = failures.get(d.id, [])
-            seqs = [*d.entry_seqs, *(s for c in causes for s in c["entry_seqs"])]
-            detail = {"deployment": d.id, "failed": bool(causes), "causes": [_without_seqs(c) for c in causes]}
-            mine.append(Sample("change_fail_rate", deployed_at(d), d.identity, int(bool(causes)), seqs, detail))
-        out += mine
-        rate = bands.ratio(sum(s.value or 0 for s in mine), len(mine))
+        def make() -> list[Sample]:
+            samples = []
+            for d in period:
+                causes = failures.get(d.id, [])
+                seqs = [*d.entry_seqs, *(s for c in causes for s in c["entry_seqs"])]
+                detail = {"deployment": d.id, "failed": bool(causes), "causes": [_without_seqs(c) for c in causes]}
+                samples.append(Sample("change_fail_rate", moment(d.at), d.identity, int(bool(causes)), seqs, detail))
+            return samples
+
+        out.append((len(period), make))
+        flags = [1 if d.id in failures else 0 for d in period]
+        rate = bands.ratio(sum(flags), len(flags))
         return Figure(
             "change_fail_rate",
             "ratio",
             bands.text(rate),
             bands.fail_rate_band(rate),
-            len(mine),
-            {"failed": sum(s.value or 0 for s in mine), "deployments": len(mine)},
-            self._trend(mine, lambda s, a, b: bands.text(bands.ratio(sum(x.value or 0 for x in s), len(s)))),
+            len(period),
+            {"failed": sum(flags), "deployments": len(period)},
+            self._trend(
+                [d.at for d in period], lambda lo, hi, a, b: bands.text(bands.ratio(sum(flags[lo:hi]), hi - lo))
+            ),
         )
 
-    def _recovery(self, failures: dict[int, list[dict[str, Any]]], out: list[Sample]) -> Figure:
+    def _recovery(
+        self, failures: dict[int, list[dict[str, Any]]], out: list[tuple[int, Callable[[], list[Sample]]]]
+    ) -> Figure:
         mine: list[Sample] = []
         for deployment_id, causes in sorted(failures.items()):
             if all(c["cause"] == "incident" for c in causes):
                 continue  # the incident's own start and resolution measure it
-            d = self._row(deployment_id)
-            series, at = self.place[d.id]
-            restored = next((n for n in series[at + 1 :] if n.outcome != "degraded"), None)
+            series, at = self.place[deployment_id]
+            d = series[at]
+            restored = next((series[i] for i in range(at + 1, len(series)) if series[i].outcome != "degraded"), None)
             seqs = [*d.entry_seqs, *(restored.entry_seqs if restored else [])]
-            value = _seconds(deployed_at(d), deployed_at(restored)) if restored else None
+            value = seconds_between(d.at, restored.at) if restored else None
             detail: dict[str, Any] = {"deployment": d.id, "restored_by": restored.id if restored else None}
-            mine.append(Sample("recovery_time", deployed_at(d), d.identity, value, seqs, detail))
+            mine.append(Sample("recovery_time", moment(d.at), d.identity, value, seqs, detail))
         for incident in self.incidents:
-            value = _seconds(incident.started_at, incident.resolved_at) if incident.resolved_at else None
+            value = (
+                seconds_between(micros_of(incident.started_at), micros_of(incident.resolved_at))
+                if incident.resolved_at
+                else None
+            )
             detail = {
                 "incident": incident.key,
                 "deployment": incident.joined_to,
@@ -365,7 +491,7 @@ class _Computation:
                 Sample("recovery_time", incident.started_at, incident.key, value, list(incident.entry_seqs), detail)
             )
         mine.sort(key=lambda s: (s.at, s.subject))
-        out += mine
+        out.append((len(mine), lambda: mine))
         values = [s.value for s in mine if s.value is not None]
         median = bands.percentile(values, 50)
         return Figure(
@@ -379,31 +505,47 @@ class _Computation:
                 "p90": hours(bands.percentile(values, 90)),
                 "not_restored": len(mine) - len(values),
             },
-            self._trend(mine, lambda s, a, b: hours(bands.percentile([x.value for x in s if x.value is not None], 50))),
+            self._trend(
+                [micros_of(s.at) for s in mine], lambda lo, hi, a, b: _median_hours([s.value for s in mine[lo:hi]])
+            ),
         )
 
-    def _rework(self, period: list[Deployment], out: list[Sample]) -> Figure:
-        mine = []
-        for d in period:
-            reasons = self._unplanned(d)
-            seqs = [*d.entry_seqs, *(p.entry_seq for _, p in reasons if p is not None)]
-            detail = {"deployment": d.id, "unplanned": [k + (f" {p}" if p else "") for k, p in reasons]}
-            mine.append(Sample("rework_rate", deployed_at(d), d.identity, int(bool(reasons)), seqs, detail))
-        out += mine
-        rate = bands.ratio(sum(s.value or 0 for s in mine), len(mine))
+    def _rework(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
+        def make() -> list[Sample]:
+            samples = []
+            for d in period:
+                reasons = self._unplanned(d)
+                seqs = [*d.entry_seqs, *(p[SEQ] for _, p in reasons if p is not None)]
+                detail = {"deployment": d.id, "unplanned": [k + (f" {pull_name(p)}" if p else "") for k, p in reasons]}
+                samples.append(Sample("rework_rate", moment(d.at), d.identity, int(bool(reasons)), seqs, detail))
+            return samples
+
+        out.append((len(period), make))
+        flags = [1 if self._unplanned(d) else 0 for d in period]
+        rate = bands.ratio(sum(flags), len(flags))
         return Figure(
             "rework_rate",
             "ratio",
             bands.text(rate),
             None,  # the 2024 edition publishes no bands for rework rate
-            len(mine),
-            {"unplanned": sum(s.value or 0 for s in mine), "deployments": len(mine), "band_note": "no published band"},
-            self._trend(mine, lambda s, a, b: bands.text(bands.ratio(sum(x.value or 0 for x in s), len(s)))),
+            len(period),
+            {"unplanned": sum(flags), "deployments": len(period), "band_note": "no published band"},
+            self._trend(
+                [d.at for d in period], lambda lo, hi, a, b: bands.text(bands.ratio(sum(flags[lo:hi]), hi - lo))
+            ),
         )
 
     # --- incidents ---------------------------------------------------------------------------------------
-    def _join_incidents(self, live: list[Deployment]) -> None:
+    def _pull_commits(self) -> dict[int, tuple[str, str, list[str]]]:
+        """The commits of every change shipped (read only when an incident names a commit)."""
+        if self._commits is None:
+            self._commits = landed_as({p[ID] for pulls in self.shipped.values() for p in pulls})
+        return self._commits
+
+    def _join_incidents(self, live: list[Live]) -> None:
         """The join rule of `incidents`: named deployment, else blamed commit, else live at start."""
+        if not self.incidents:
+            return
         by_identity = {d.identity: d for d in live} | {str(d.id): d for d in live}
         for incident in self.incidents:
             if incident.deployment:
@@ -413,41 +555,45 @@ class _Computation:
                 continue  # a named deployment we do not know joins nothing, never a guess
             candidates = [d for d in live if not incident.application or d.application == incident.application]
             if incident.commit:
+                listed = self._pull_commits()
                 for d in candidates:
-                    shipped = self._shipped(d)
                     commits = set(revision_shas(d.revision))
-                    commits |= {
-                        c for p in shipped.changes for c in (p.merge_commit_sha, p.squash_commit_sha, *p.commits)
-                    }
+                    for p in self._shipped(d):
+                        merge, squash, more = listed[p[ID]]
+                        commits |= {c for c in (merge, squash, *more) if c}
                     if incident.commit in {c.lower() for c in commits if c}:
                         incident.joined_to, incident.joined_by = d.id, "commit"
                         break
                 continue
             if not incident.application:
                 continue
-            live_then = [d for d in candidates if deployed_at(d) <= incident.started_at]
+            started = micros_of(incident.started_at)
+            live_then = [d for d in candidates if d.at <= started]
             if live_then:
                 incident.joined_to, incident.joined_by = live_then[-1].id, "live at start"
 
 
-def _seconds(start: datetime, end: datetime) -> int:
-    return int((end - start).total_seconds())
+def _nearest(ordered: list[int], p: int) -> int | None:
+    """bands.percentile of values already sorted."""
+    if not ordered:
+        return None
+    return ordered[max(1, -(-p * len(ordered) // 100)) - 1]
 
 
 def _without_seqs(cause: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cause.items() if k != "entry_seqs"}
 
 
-def _first_approvals(changes: list[Change]) -> dict[int, tuple[datetime, int]]:
-    """Per change, its first approval (time, entry seq): one query over the changes' branches."""
-    out: dict[int, tuple[datetime, int]] = {}
+def _first_approvals(changes: list[Pull]) -> dict[int, tuple[int, int]]:
+    """Per change, its first approval (time in microseconds, entry seq): one query over the changes' branches."""
+    out: dict[int, tuple[int, int]] = {}
     if not changes:
         return out
-    wanted = {c.id for c in changes}
+    wanted = {c[ID] for c in changes}
     which = Q()
-    for repository, base in {(c.repository, c.base) for c in changes}:
+    for repository, base in {(c[REPOSITORY], c[BASE]) for c in changes}:
         which |= Q(pull_request__repository=repository, pull_request__base=base)
-    first, last = min(c.merged_at for c in changes), max(c.merged_at for c in changes)
+    first, last = moment(min(c[MERGED] for c in changes)), moment(max(c[MERGED] for c in changes))
     rows = Approval.objects.filter(
         which,
         pull_request__merged_at__gte=first,
@@ -455,7 +601,7 @@ def _first_approvals(changes: list[Change]) -> dict[int, tuple[datetime, int]]:
         submitted_state="APPROVED",
         submitted_at__isnull=False,
     )
-    for pull_id, at, seq in rows.values_list("pull_request_id", "submitted_at", "entry_seq"):
+    for pull_id, at, seq in fetch(rows.values_list("pull_request_id", Micros("submitted_at"), "entry_seq")):
         if at is not None and pull_id in wanted and (pull_id not in out or (at, seq) < out[pull_id]):
             out[pull_id] = (at, seq)
     return out
