@@ -114,6 +114,9 @@ class BuiltinRegistry:
 
         class RequestHandler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the client's session expects
+            # headers and body go out in two writes: without TCP_NODELAY each answer waits ~40 ms
+            # for the client's delayed ACK (Nagle), and a demo harvest makes thousands of requests
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
