@@ -35,6 +35,7 @@ from devkit.sandbox.argocd import ArgoCDSandbox, application, history_item, oper
 from devkit.sandbox.github import DirectPush, FakeGitHub, GitHubModel, PullRequest, Review
 from devkit.sandbox.gitlab import Approval, FakeGitLab, GitLabModel, MergeRequest
 from devkit.sandbox.kubernetes import KubernetesSandbox, kustomization, kustomization_history_item, pod
+from devkit.sandbox.oci_registry import BuiltinRegistry, start_builtin_registry
 from devkit.sandbox.registry import (
     OCI_MANIFEST,
     Registry,
@@ -107,8 +108,8 @@ class DemoSandboxes:
     gitlab: FakeGitLab = field(init=False)
     argo: ArgoCDSandbox = field(init=False)
     kube: KubernetesSandbox = field(init=False)
-    registry: Registry | None = field(init=False, default=None)
-    registry_note: str = field(init=False, default="")
+    registry: Registry | BuiltinRegistry | None = field(init=False, default=None)
+    registry_note: str = field(init=False, default="")  # why there is no registry, or why it is the built-in one
     ports: dict[str, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -151,13 +152,36 @@ class DemoSandboxes:
                 f"a demo port is taken ({exc}); remove {self.root / 'ports.json'} to pick new ones"
             ) from None
         if self.with_registry:
-            try:
-                self.registry = start_registry(self.root / "registry", port=self.ports["registry"])
-            except SandboxError as exc:
-                self.registry_note = str(exc)
+            self._start_registry()
         else:
             self.registry_note = "registry disabled"
         return self
+
+    def _start_registry(self) -> None:
+        """Debian's docker-registry if it starts; else the devkit's own distribution API on the same
+        port and storage, so a newcomer's demo still has signatures and provenance to find."""
+        root, port = self.root / "registry", self.ports["registry"]
+        try:
+            self.registry = start_registry(root, port=port)
+            return
+        except SandboxError as exc:
+            self.registry_note = str(exc)
+        try:
+            self.registry = start_builtin_registry(root, port=port)
+        except OSError as exc:
+            self.registry_note += f"; the built-in registry could not listen either ({exc})"
+
+    @property
+    def registry_used(self) -> str:
+        """Which registry serves the demo's images, and why, in one line."""
+        if isinstance(self.registry, BuiltinRegistry):
+            return (
+                f"the devkit's built-in OCI registry (devkit/sandbox/oci_registry.py) at {self.registry.url}, "
+                f"because {self.registry_note}"
+            )
+        if self.registry is not None:
+            return f"Debian's docker-registry (distribution 2.8) at {self.registry.url}"
+        return f"none ({self.registry_note})"
 
     def stop(self) -> None:
         for server in (self.github, self.gitlab, self.argo, self.kube):

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from devkit.demo.run import DemoSandboxes, digest_of, final_harvest, replay, report_incidents
 from devkit.demo.seeded import judge_seeded
 from devkit.demo.world import END, START, build_world
-from devkit.sandbox.registry import SandboxError, registry_binary
+from devkit.sandbox.registry import SandboxError
 from evidence.compliance.running import running_at
 from evidence.readmodels.models import Deployment
 from evidence.sources.models import HarvestRun
@@ -52,18 +52,12 @@ class Command(BaseCommand):
             f"{len({c.repository for c in world.changes})} repositories, {len(world.images)} images, "
             f"{len(world.deployments)} syncs, {START:%Y-%m-%d} to {END:%Y-%m-%d}"
         )
-        with_registry = not no_registry
-        if with_registry:
-            try:
-                registry_binary()
-            except SandboxError as exc:
-                with_registry = False
-                say(f"OCI part skipped: {exc} (everything else runs)")
         try:
-            with DemoSandboxes(world, dir, with_registry=with_registry) as boxes:
-                if with_registry and boxes.registry is None:
-                    say(f"OCI part skipped: {boxes.registry_note}")
-                if boxes.registry is not None:
+            with DemoSandboxes(world, dir, with_registry=not no_registry) as boxes:
+                if boxes.registry is None:
+                    say(f"OCI part skipped: {boxes.registry_note} (everything else runs)")
+                else:
+                    say(f"registry: {boxes.registry_used}")
                     pushed = boxes.publish_images()
                     say(f"registry {boxes.registry.url}: {pushed} images pushed with signatures and SLSA provenance")
                 names = ["demo-github", "demo-gitlab", "demo-argocd", "demo-flux", "demo-pods", "demo-registry"]
