@@ -197,7 +197,7 @@ def raw_lead_time() -> tuple[int, int, int]:
 
 
 def gate_story() -> str:
-    from tests.evidence.custody_story import Story, prod_policy
+    from tests.support.custody_story import Story, prod_policy
 
     story = Story("gate").clean(skip={"deploy"})
     story.append()

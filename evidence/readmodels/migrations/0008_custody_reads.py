@@ -1,5 +1,6 @@
 """Each forge target's latest harvest run, so custody stops grouping every run in the ledger; and
-deployments by application and start, for custody's look at a deployment's predecessor.
+deployments by application and start, for custody's look at a deployment's predecessor; pull
+requests by URL, for a deployment's page linking each step of its chain.
 
 The backfill reads the harvest-run entries already in the ledger (what custody grouped until now);
 the projector keeps the rows from then on, and `rebuild_projections` replays them.
@@ -51,5 +52,9 @@ class Migration(migrations.Migration):
             index=models.Index(
                 fields=["environment", "application", "started_at", "id"], name="deploy_env_app_started"
             ),
+        ),
+        migrations.AddIndex(
+            model_name="pullrequest",
+            index=models.Index(fields=["url"], name="evidence_pr_url"),
         ),
     ]

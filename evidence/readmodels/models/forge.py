@@ -46,6 +46,7 @@ class PullRequest(models.Model):
             models.Index(fields=["squash_commit_sha"], name="evidence_pr_squash_sha"),
             models.Index(fields=["head_sha"], name="evidence_pr_head_sha"),
             models.Index(fields=["repository", "base", "merged_at"], name="evidence_pr_repo_merged"),
+            models.Index(fields=["url"], name="evidence_pr_url"),  # a chain's links name their pull request by URL
         ]
 
     def __str__(self) -> str:
