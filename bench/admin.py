@@ -60,15 +60,17 @@ def fill_related() -> None:
         "WHERE d.id % 10 = 0",
         "INSERT INTO evidence_finding (key, deployment_id, environment, application, deployed_at, code, severity, "
         "subject, repository, explanation, controls, entry_seqs, policy_seq, accepted_until, accepted_by, "
-        "acceptance_reason, acceptance_seq) SELECT 'bench' || d.id, d.id, d.environment, d.application, "
+        "acceptance_reason, acceptance_seq, acceptance_approved_by) SELECT 'bench' || d.id, d.id, d.environment, "
+        "d.application, "
         "d.finished_at, 'no_pull_request', 'high', d.revision, '', 'no pull request merged this revision', '[]', "
-        "d.entry_seqs, NULL, NULL, '', '', NULL FROM evidence_deployment d WHERE d.id % 20 = 0",
+        "d.entry_seqs, NULL, NULL, '', '', NULL, '' FROM evidence_deployment d WHERE d.id % 20 = 0",
         # Evidence gaps on every 7th (not also a violation), and a verdict for every deployment.
         "INSERT INTO evidence_finding (key, deployment_id, environment, application, deployed_at, code, severity, "
         "subject, repository, explanation, controls, entry_seqs, policy_seq, accepted_until, accepted_by, "
-        "acceptance_reason, acceptance_seq) SELECT 'gap' || d.id, d.id, d.environment, d.application, "
+        "acceptance_reason, acceptance_seq, acceptance_approved_by) SELECT 'gap' || d.id, d.id, d.environment, "
+        "d.application, "
         "d.finished_at, 'evidence_gap', 'medium', d.subject, '', 'not looked', '[]', d.entry_seqs, NULL, NULL, '', '', "
-        "NULL FROM evidence_deployment d WHERE d.id % 7 = 0 AND d.id % 20 <> 0",
+        "NULL, '' FROM evidence_deployment d WHERE d.id % 7 = 0 AND d.id % 20 <> 0",
         "INSERT INTO compliance_deploymentverdict (deployment_id, environment, application, deployed_at, verdict, "
         "reason, policy_seq) SELECT d.id, d.environment, d.application, d.finished_at, CASE WHEN d.id % 20 = 0 "
         "THEN 'exception' WHEN d.id % 7 = 0 THEN 'incomplete' WHEN d.outcome = 'failed' THEN 'attempt' "

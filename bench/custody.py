@@ -3,19 +3,27 @@
     python bench/custody.py                 # SQLite in a temporary file, 200 background changes
     python bench/custody.py --background 5000 --runs 500
     DATABASE_URL=postgres://root@127.0.0.1:5432/ledger_bench_custody python bench/custody.py
+    BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/ledger_bench_custody python bench/custody.py \
+        --deployments 100000                # the issue's figure: a fresh database, 100,000 more deployments
 
 The measured deployment has 5 images (signed, with provenance, all from one merged pull request
 with 20 approvals), its base branch's protection changed 3 times before the merge, and a config
 pull request for the deployed revision. Background changes (each a PR, a review, an image and a
-deployment) make the tables non-trivial. Figures: p50/p95 of build_custody over --runs calls,
-SQL queries per call for this deployment and for a 1-image/1-approval one (they must be equal),
-beside the raw baseline: the same rows read with hand-written SQL, no chain logic.
-The issue's target: p95 < 100 ms, and queries that do not grow with images or approvals.
+deployment) make the tables non-trivial; `--deployments N` adds N more filled directly in SQL as
+bench/admin.py does (500 applications in 10 environments over a year, an image row each, a merged
+pull request with one approval for every 10th revision, a ledger of harvest runs).
+Figures: p50/p95 of build_custody over --runs calls, SQL queries per call for this deployment and
+for a 1-image/1-approval one (they must be equal), beside the raw baseline: the same rows read
+with hand-written SQL, no chain logic.
+The issue's target: p95 < 50 ms at 100,000 deployments on PostgreSQL, and queries that do not
+grow with images or approvals. The last line is a one-line JSON summary.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import json
 import os
 import sys
 import tempfile
@@ -25,6 +33,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+TARGET_MS = 50
+
+
+def _bench(name: str):
+    """Another bench's module (its fill functions), so the benches share a data shape."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", Path(__file__).with_name(f"{name}.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def setup_django(database_url: str) -> None:
@@ -37,6 +54,51 @@ def setup_django(database_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def fill_bulk(deployments: int) -> None:
+    """`deployments` more, with images, pull requests, approvals and findings, straight in SQL; and a
+    ledger of forge harvest runs (one per repository and day), as a year of harvesting leaves."""
+    from django.db import connection, transaction
+
+    from ledger.append import append_entries
+    from ledger.envelope import Record
+    from ledger.sequencer import sequence_pending
+
+    admin = _bench("admin")
+    admin.bench_running.fill(deployments)
+    admin.bench_running.derive()
+    admin.fill_related()
+    from evidence.compliance.models import JudgeCursor
+
+    # fill_related gave them their verdicts: judging starts from the first entry, not with all of them.
+    JudgeCursor.objects.update_or_create(id=1, defaults={"last_seq": 0})
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO evidence_approval (forge, repository, number, pull_request_id, review_id, reviewer, state, "
+            "submitted_state, history, commit_id, submitted_at, dismissed, dismissed_by, entry_seq) "
+            "SELECT p.forge, p.repository, p.number, p.id, 'r' || p.id, 'reviewer' || (p.id % 89), 'APPROVED', "
+            "'APPROVED', '[]', p.head_sha, p.merged_at, false, '', p.entry_seq FROM evidence_pullrequest p "
+            "WHERE p.source = 'bench'"
+        )
+    start = admin.bench_running.START
+    records = [
+        Record(
+            "harvest.run",
+            "bench",
+            f"github:acme/app{n % 500:03d}",
+            f"bench:harvest:{n}",
+            {"target": f"acme/app{n % 500:03d}", "status": "succeeded"},
+            start + timedelta(minutes=17 * n),
+            start + timedelta(minutes=17 * n),
+        )
+        for n in range(deployments // 4)
+    ]
+    for k in range(0, len(records), 5000):
+        append_entries(records[k : k + 5000])
+        sequence_pending(batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def fill(background: int) -> tuple[int, int]:
@@ -156,14 +218,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--background", type=int, default=200, help="other changes and deployments (default 200)")
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--deployments", type=int, default=0, help="more deployments filled in SQL (issue: 100000)")
     args = parser.parse_args()
-    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench-custody.sqlite3"
+    url = os.environ.get("BENCH_DATABASE_URL")
+    if url:
+        from pgdb import recreate_database  # bench/ is sys.path[0] when a bench runs as a script
+
+        if not recreate_database(url):
+            return
+    url = url or os.environ.get("DATABASE_URL") or f"sqlite:///{tempfile.mkdtemp()}/bench-custody.sqlite3"
     setup_django(url)
     started = time.perf_counter()
+    if args.deployments:
+        fill_bulk(args.deployments)
     big, small = fill(args.background)
     from django.db import connection
 
-    print(f"database: {connection.vendor}; history appended and projected in {time.perf_counter() - started:.1f} s")
+    from evidence.readmodels.models import Deployment
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    total = Deployment.objects.count()
+
+    print(
+        f"database: {connection.vendor}; {total:,} deployments; history appended and projected in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     small_times, small_queries, small_images, small_approvals = time_custody(small, args.runs)
     times, queries, images, approvals = time_custody(big, args.runs)
     raw, raw_queries = time_raw(big, args.runs)
@@ -177,8 +257,22 @@ def main() -> None:
         f"measured chain: {images} images, {approvals} approvals on the app PR; small chain: {small_images} image, "
         f"{small_approvals} approval"
     )
-    verdict = "met" if p(times, 0.95) < 100 and queries == small_queries else "NOT met"
-    print(f"target (p95 < 100 ms, queries independent of images/approvals): {verdict}")
+    verdict = "met" if p(times, 0.95) < TARGET_MS and queries == small_queries else "NOT met"
+    print(f"target (p95 < {TARGET_MS} ms, queries independent of images/approvals): {verdict}")
+    summary = {
+        "database": connection.vendor,
+        "deployments": total,
+        "custody_p50_ms": round(p(times, 0.5), 2),
+        "custody_p95_ms": round(p(times, 0.95), 2),
+        "queries": queries,
+        "small_p95_ms": round(p(small_times, 0.95), 2),
+        "small_queries": small_queries,
+        "raw_p50_ms": round(p(raw, 0.5), 2),
+        "raw_p95_ms": round(p(raw, 0.95), 2),
+        "raw_queries": raw_queries,
+        "target": verdict,
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

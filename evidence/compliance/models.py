@@ -113,6 +113,9 @@ class Finding(models.Model):
             models.Index(fields=["environment", "deployed_at"], name="finding_env_at"),
             models.Index(fields=["code", "deployed_at"], name="finding_code_at"),
             models.Index(fields=["repository", "deployed_at"], name="finding_repo_at"),
+            # The admin's list in its order (the ordering, then -id as the changelist adds): a page
+            # reads its 50 rows off the index instead of sorting every finding.
+            models.Index(fields=["-deployed_at", "deployment_id", "code", "subject", "-id"], name="finding_list"),
         ]
 
     def __str__(self) -> str:

@@ -183,20 +183,24 @@ def load_ancestry(shas: set[str], bounds: list[tuple[str, str]] | None = None) -
     for row in rows:
         by_line[(row.forge, row.repository, row.branch)].append(row)
     window_shas = sorted({r.sha for r in rows})
-    pulls = list(
-        PullRequest.objects.filter(
-            Q(merge_commit_sha__in=window_shas)
-            | Q(squash_commit_sha__in=window_shas)
-            | Q(head_sha__in=window_shas)
-            | Q(commit_rows__sha__in=window_shas)
-        )
-        .distinct()
-        .order_by("merged_at", "id")
-    )
+    pulls = pulls_with_commits(window_shas, heads=True)
     commits: dict[int, list[PullRequestCommit]] = defaultdict(list)
     for c in PullRequestCommit.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("position"):
         commits[c.pull_request_id].append(c)
     return Ancestry(dict(by_line), pulls, dict(commits), known | set(by_line))
+
+
+def pulls_with_commits(shas: list[str] | set[str], heads: bool = False) -> list[PullRequest]:
+    """Pull requests that merged as (or, with `heads`, whose head is) or contain one of these
+    commits, in merge order. One query: a UNION of index lookups, one per column, since an OR
+    across the commits' join makes the database read every pull request."""
+    if not shas:
+        return []
+    shas = sorted(shas)
+    columns = ["merge_commit_sha", "squash_commit_sha", *(["head_sha"] if heads else [])]
+    parts = [PullRequest.objects.filter(**{f"{column}__in": shas}).order_by() for column in columns]
+    parts.append(PullRequest.objects.filter(commit_rows__sha__in=shas).order_by())
+    return list(parts[0].union(*parts[1:]).order_by("merged_at", "id"))
 
 
 def known_lines() -> set[Line]:

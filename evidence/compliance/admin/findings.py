@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from evidence.compliance.admin.deployments import EnvironmentFilter
 from evidence.compliance.findings import (
     PolicyError,
     approve_acceptance,
@@ -78,7 +79,8 @@ class FindingAdmin(ProjectionAdmin):
         "status",
         "deployment_link",
     ]
-    list_filter = ["severity", CodeFilter, StatusFilter, "environment", ("deployed_at", admin.DateFieldListFilter)]
+    # Environments from the small DeployedApplication table, not a DISTINCT over every finding.
+    list_filter = ["severity", CodeFilter, StatusFilter, EnvironmentFilter, ("deployed_at", admin.DateFieldListFilter)]
     search_fields = ["=code", "application", "subject", "repository"]
     show_full_result_count = False
     readonly_fields = ["finding", "controls_list", "entries", "accept_link"]

@@ -11,10 +11,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Q
 
 from evidence.compliance.models import Policy, RiskAcceptance
-from evidence.readmodels.ancestry import REBASED, Ancestry, known_lines, load_ancestry, revision_shas
+from evidence.readmodels.ancestry import (
+    REBASED,
+    Ancestry,
+    known_lines,
+    load_ancestry,
+    pulls_with_commits,
+    revision_shas,
+)
 from evidence.readmodels.models import (
     Approval,
     Artifact,
@@ -22,6 +29,7 @@ from evidence.readmodels.models import (
     DeploymentContainer,
     DeploymentGap,
     DeploymentImage,
+    ForgeHarvest,
     ProtectionObservation,
     ProtectionSnapshot,
     Provenance,
@@ -105,13 +113,19 @@ def load(deployments: list[Deployment]) -> Loaded:
     out.workloads = _group(
         WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first).order_by("observed_at", "id"), app_key
     )
-    live = (
-        Deployment.objects.filter(which_app, finished_at__gt=first, outcome__in=LIVE_OUTCOMES)
-        .order_by("finished_at")
-        .values_list("environment", "application", "finished_at")
+    # The same applications' live deployments, in one query: those finished after the first of
+    # these (what ran next: see running_snapshots) and those started shortly before (predecessors).
+    starts = [d.started_at for d in deployments]
+    since = min(starts) - PREVIOUS_WINDOW
+    nearby = list(
+        Deployment.objects.filter(which_app, outcome__in=LIVE_OUTCOMES)
+        .filter(Q(finished_at__gt=first) | Q(started_at__gte=since, started_at__lt=max(starts)))
+        .order_by("started_at", "id")
+        .only("id", "environment", "application", "started_at", "finished_at", "revision")
     )
-    out.live_times = _group(live, lambda r: (r[0], r[1]))
-    out.live_times = {k: [r[2] for r in v] for k, v in out.live_times.items()}
+    live = sorted((r for r in nearby if r.finished_at is not None and r.finished_at > first), key=deployed_at)
+    out.live_times = {k: [r.finished_at for r in v] for k, v in _group(live, app_key).items()}
+    earlier = [r for r in nearby if since <= r.started_at < max(starts)]
     digests = sorted(
         {i.digest for rows in out.images.values() for i in rows}
         | {x for d in deployments for x in d.image_digests}
@@ -131,24 +145,14 @@ def load(deployments: list[Deployment]) -> Loaded:
 
     shas = {s for d in deployments for s in revision_shas(d.revision)}
     shas |= {p.source_commit.lower() for rows in out.provenance.values() for p in rows if p.source_commit}
-    pulls = (
-        list(
-            PullRequest.objects.filter(
-                Q(merge_commit_sha__in=shas) | Q(squash_commit_sha__in=shas) | Q(commit_rows__sha__in=shas)
-            )
-            .distinct()
-            .order_by("merged_at", "id")
-        )
-        if shas
-        else []
-    )
+    pulls = pulls_with_commits(shas)
     by_sha: dict[str, list[PullRequest]] = defaultdict(list)
     for pull in pulls:
         for sha in {pull.merge_commit_sha, pull.squash_commit_sha, *pull.commits}:
             if sha and sha in shas:
                 by_sha[sha].append(pull)
     out.pulls_by_sha = dict(by_sha)
-    load_lineage(out, deployments, shas, which_app)
+    load_lineage(out, deployments, shas, earlier)
     for sha in sorted(shas - set(by_sha)):  # a rebase merge rewrote the commit: its pull request all the same
         landing = out.ancestry.landing(sha)
         if landing is not None and landing.how == REBASED and landing.pull is not None:
@@ -167,10 +171,9 @@ def load(deployments: list[Deployment]) -> Loaded:
     runs: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
     for subject, seq, at in window.order_by("observed_at", "seq").values_list("subject", "seq", "observed_at"):
         runs[subject].append((seq, at))
-    latest = forge.values("subject").annotate(last=Max("observed_at"), seq=Max("seq"))
-    for subject, seq, last in latest.values_list("subject", "seq", "last"):
-        if last > max(starts) + FORGE_WINDOW:
-            runs[subject].append((seq, last))
+    latest = ForgeHarvest.objects.filter(last_observed_at__gt=max(starts) + FORGE_WINDOW)  # one row per target
+    for subject, seq, last in latest.values_list("subject", "last_seq", "last_observed_at"):
+        runs[subject].append((seq, last))
     out.forge_harvests = dict(runs)
     return out
 
@@ -189,15 +192,9 @@ def running_snapshots(out: Loaded, d: Deployment) -> list[WorkloadSnapshot]:
     ]
 
 
-def load_lineage(out: Loaded, deployments: list[Deployment], shas: set[str], which_app: Q) -> None:
-    """Each deployment's predecessor, and the branch lines from it to the commits traced."""
-    starts = [d.started_at for d in deployments]
-    earlier = (
-        Deployment.objects.filter(which_app, outcome__in=LIVE_OUTCOMES, started_at__lt=max(starts))
-        .filter(started_at__gte=min(starts) - PREVIOUS_WINDOW)
-        .order_by("started_at", "id")
-        .only("id", "environment", "application", "started_at", "revision")
-    )
+def load_lineage(out: Loaded, deployments: list[Deployment], shas: set[str], earlier: list[Deployment]) -> None:
+    """Each deployment's predecessor (among `earlier`: the applications' live deployments started
+    within PREVIOUS_WINDOW before, by start), and the branch lines from it to the commits traced."""
     by_app = _group(earlier, lambda r: (r.environment, r.application))
     bounds = []
     for d in deployments:
@@ -220,10 +217,14 @@ def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:
         Approval.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("submitted_at", "id"),
         lambda r: r.pull_request_id,
     )
-    out.pull_commits = _group(
-        PullRequestCommit.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("position"),
-        lambda r: r.pull_request_id,
-    )
+    # The commits of pull requests on the lines the ancestry read came with them: read only the others'.
+    read = {p.id for p in out.ancestry.pulls}
+    others = [p.id for p in pulls if p.id not in read]
+    rows = PullRequestCommit.objects.filter(pull_request_id__in=others).order_by("position") if others else []
+    out.pull_commits = _group(rows, lambda r: r.pull_request_id)
+    for pull in pulls:
+        if pull.id in read and out.ancestry.pull_commits.get(pull.id):
+            out.pull_commits[pull.id] = list(out.ancestry.pull_commits[pull.id])
 
     branches = {(p.forge, p.repository, p.base) for p in pulls}
     if branches:

@@ -11,12 +11,20 @@ from .deployments import (
     RunningInterval,
     WorkloadSnapshot,
 )
-from .forge import Approval, BranchCommit, ProtectionObservation, ProtectionSnapshot, PullRequest, PullRequestCommit
+from .forge import (
+    Approval,
+    BranchCommit,
+    ForgeHarvest,
+    ProtectionObservation,
+    ProtectionSnapshot,
+    PullRequest,
+    PullRequestCommit,
+)
 from .projection import ProjectionCursor, ProjectionError
 
 __all__ = ["ProjectionCursor", "ProjectionError"]
 __all__ += ["Artifact", "Provenance", "SignatureVerdict", "TagSighting"]
 __all__ += ["DeployedApplication", "Deployment", "DeploymentCommit", "DeploymentContainer", "DeploymentGap"]
 __all__ += ["DeploymentImage", "RunningInterval", "WorkloadSnapshot"]
-__all__ += ["Approval", "BranchCommit", "ProtectionObservation", "ProtectionSnapshot"]
+__all__ += ["Approval", "BranchCommit", "ForgeHarvest", "ProtectionObservation", "ProtectionSnapshot"]
 __all__ += ["PullRequest", "PullRequestCommit"]

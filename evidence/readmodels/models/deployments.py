@@ -48,6 +48,8 @@ class Deployment(models.Model):
             # (id breaks ties in the ORDER BY, so the probe needs no sort step.)
             models.Index(fields=["environment", "application", "finished_at", "id"], name="deploy_env_app_finished"),
             models.Index(fields=["environment", "finished_at"], name="deploy_env_finished"),
+            # custody: an application's deployments started shortly before one (its predecessor).
+            models.Index(fields=["environment", "application", "started_at", "id"], name="deploy_env_app_started"),
             models.Index(fields=["subject", "started_at"], name="deploy_subject_started"),
             models.Index(fields=["revision"], name="deploy_revision"),
             # The admin's list, newest first: read backwards, a page stops after its rows.

@@ -46,6 +46,7 @@ class PullRequest(models.Model):
             models.Index(fields=["squash_commit_sha"], name="evidence_pr_squash_sha"),
             models.Index(fields=["head_sha"], name="evidence_pr_head_sha"),
             models.Index(fields=["repository", "base", "merged_at"], name="evidence_pr_repo_merged"),
+            models.Index(fields=["url"], name="evidence_pr_url"),  # a chain's links name their pull request by URL
         ]
 
     def __str__(self) -> str:
@@ -206,6 +207,23 @@ class ProtectionObservation(models.Model):
         indexes = [
             models.Index(fields=["forge", "repository", "branch", "observed_at"], name="evidence_protobs_at"),
         ]
+
+
+class ForgeHarvest(models.Model):
+    """The latest harvest run of one forge target (subject `github:owner/name`, `gitlab:group/project`):
+    its highest seq and latest observed time. Custody cites it when no run followed a deployment
+    within days, without reading every run the ledger holds (one row per target, kept by the projector)."""
+
+    subject = models.CharField(max_length=1024, unique=True)
+    last_seq = models.BigIntegerField(help_text="The latest harvest-run entry of this subject")
+    last_observed_at = models.DateTimeField(help_text="The latest observed time of its harvest runs")
+
+    class Meta:
+        ordering = ["subject"]
+        indexes = [models.Index(fields=["last_observed_at"], name="forge_harvest_last_seen")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} (last harvested {self.last_observed_at:%Y-%m-%d %H:%M})"
 
 
 @dataclass(frozen=True)

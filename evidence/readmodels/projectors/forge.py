@@ -14,6 +14,7 @@ from django.db.models import Max
 from evidence.readmodels.models import (
     Approval,
     BranchCommit,
+    ForgeHarvest,
     ProtectionObservation,
     ProtectionSnapshot,
     PullRequest,
@@ -24,8 +25,17 @@ from evidence.sources import kinds
 from evidence.sources.forges.base import Approvals, BranchHistory, Change, Dismissal, Protection
 from ledger.models import Entry
 
-for _model in (PullRequest, PullRequestCommit, Approval, ProtectionSnapshot, ProtectionObservation, BranchCommit):
+for _model in (
+    PullRequest,
+    PullRequestCommit,
+    Approval,
+    ProtectionSnapshot,
+    ProtectionObservation,
+    BranchCommit,
+    ForgeHarvest,
+):
     projection_model(_model)
+FORGE_SUBJECTS = ("github:", "gitlab:")  # harvest-run subjects of forge targets
 
 
 @projects(*kinds.entry_kinds(Change))
@@ -175,6 +185,20 @@ def project_observations(entry: Entry) -> None:
             source=entry.source,
             entry_seq=entry.seq,
         )
+
+
+@projects("harvest.run")
+def project_forge_harvest(entry: Entry) -> None:
+    """Each forge target's latest harvest run (highest seq, latest observed time), whatever its outcome."""
+    if not entry.subject.startswith(FORGE_SUBJECTS):
+        return
+    row = ForgeHarvest.objects.filter(subject=entry.subject).first()
+    if row is None:
+        ForgeHarvest.objects.create(subject=entry.subject, last_seq=entry.seq, last_observed_at=entry.observed_at)
+        return
+    row.last_seq = max(row.last_seq, entry.seq)
+    row.last_observed_at = max(row.last_observed_at, entry.observed_at)
+    row.save(update_fields=["last_seq", "last_observed_at"])
 
 
 @projects(*kinds.entry_kinds(BranchHistory))
