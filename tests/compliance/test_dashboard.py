@@ -171,3 +171,20 @@ def test_it_says_no_data_for_dora_in_an_empty_period_never_zero(client, projecte
         value, band, samples, table = dora_block(page, metric)
         assert (value, band, samples) == ("no data", "-", "0"), metric
         assert "<td>no data</td><td>0</td>" in table and "<td>0.0" not in table and "<td>0</td><td>0" not in table
+
+
+def test_it_counts_dora_again_once_another_entry_is_projected(client, projected, auditor):
+    # The panel is cached per ledger state: a deployment projected since must change the figures.
+    w = World()
+    a = w.change(T0)
+    w.deploy(a, T0 + timedelta(hours=1))
+    w.append()
+    client.force_login(auditor.user)
+    query = {"environment": "prod", "period": "2026-Q1"}
+    before = dora_block(client.get("/admin/", query).content.decode(), "deployment_frequency")
+
+    w.deploy(w.change(T0 + timedelta(hours=2)), T0 + timedelta(hours=3))
+    w.append()
+    after = dora_block(client.get("/admin/", query).content.decode(), "deployment_frequency")
+
+    assert (int(before[2]), int(after[2])) == (1, 2)  # samples: one deployment, then two
