@@ -73,9 +73,37 @@ def main() -> None:
         queries = len(captured.captured_queries)
         print(f"gate, {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, {queries} queries over {args.gates} asks")
         summary.update({f"{key}_p50_ms": round(p50, 1), f"{key}_p95_ms": round(p95, 1), f"{key}_queries": queries})
+    # As in production, with a broker: the decision is committed to the sequencer's queue and the
+    # request returns; a sequencer worker gives it its seq (and projects it) after. Drained below,
+    # so every decision is checked to be in the log.
+    from django.conf import settings
+
+    from config.celery import app
+    from ledger.models import Entry
+    from ledger.sequencer import sequence_pending
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.broker_url = "memory://"
+    recorded = Entry.objects.filter(kind="gate.decision").count()
+    times = []
+    for i in range(args.gates):
+        started = time.perf_counter()
+        decision = decide_release("prod", digest=image, asked_by=f"bench-queued-{i}")
+        times.append((time.perf_counter() - started) * 1000)
+        assert decision.answer == ALLOW and decision.seq is None, decision  # queued, not yet sequenced
+    while sequence_pending():
+        pass
+    assert Entry.objects.filter(kind="gate.decision").count() == recorded + args.gates  # none lost
+    p50, p95 = bench_dora.percentile(times, 50), bench_dora.percentile(times, 95)
+    print(f"gate, decision queued (a broker, as in production): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    summary.update({"queued_p50_ms": round(p50, 1), "queued_p95_ms": round(p95, 1)})
     met = "met" if summary["decide_p95_ms"] < TARGET_MS else "NOT met"
-    print(f"baseline (bench/dora.py, before): p95 {BASELINE_P95_MS} ms; target p95 < {TARGET_MS} ms: {met}")
-    summary.update({"baseline_p95_ms": BASELINE_P95_MS, "target": met})
+    queued_met = "met" if summary["queued_p95_ms"] < TARGET_MS else "NOT met"
+    print(
+        f"baseline (bench/dora.py, before): p95 {BASELINE_P95_MS} ms; target p95 < {TARGET_MS} ms: "
+        f"{met} recorded inline (the embedded default), {queued_met} with a broker"
+    )
+    summary.update({"baseline_p95_ms": BASELINE_P95_MS, "target": met, "queued_target": queued_met})
     print(json.dumps(summary))
 
 
