@@ -133,16 +133,8 @@ def propose_policy(environment: str, recorded_by: str, rules: dict[str, Any], ef
         "recorded_by": recorded_by,
         "content_hash": content,
     }
-    record = Record(
-        kind=POLICY_PROPOSED,
-        source="policy",
-        subject=f"policy:{environment}",
-        idempotency_key=f"policy:{environment}:{version}:{content}",
-        data=data,
-        observed_at=now,
-        occurred_at=now,
-    )
-    return append_entry(record)
+    subject, key = f"policy:{environment}", f"policy:{environment}:{version}:{content}"
+    return _append_now(POLICY_PROPOSED, "policy", subject, key, data, now)
 
 
 def approve_policy(proposal_seq: int, approved_by: str) -> Appended:
@@ -166,16 +158,8 @@ def approve_policy(proposal_seq: int, approved_by: str) -> Appended:
         "approved_by": approved_by,
         "effective_at": _stamp(asked or now),
     }
-    record = Record(
-        kind=POLICY_APPROVED,
-        source="policy",
-        subject=f"policy:{proposal.environment}",
-        idempotency_key=f"policy:approval:{proposal_seq}",
-        data=data,
-        observed_at=now,
-        occurred_at=now,
-    )
-    return append_entry(record)
+    subject, key = f"policy:{proposal.environment}", f"policy:approval:{proposal_seq}"
+    return _append_now(POLICY_APPROVED, "policy", subject, key, data, now)
 
 
 def requested_effective_at(proposal_seq: int) -> datetime | None:
@@ -214,16 +198,8 @@ def propose_acceptance(finding_key: str, proposed_by: str, reason: str, until: A
         "until": _stamp(ends),
     }
     digest = sorted_json_hash64(data)
-    record = Record(
-        kind=ACCEPTANCE_PROPOSED,
-        source="findings",
-        subject=f"finding:{finding.key}",
-        idempotency_key=f"finding:acceptance:{finding.key}:{digest}",
-        data=data,
-        observed_at=now,
-        occurred_at=now,
-    )
-    return append_entry(record)
+    subject, key = f"finding:{finding.key}", f"finding:acceptance:{finding.key}:{digest}"
+    return _append_now(ACCEPTANCE_PROPOSED, "findings", subject, key, data, now)
 
 
 def approve_acceptance(proposal_seq: int, approved_by: str) -> Appended:
@@ -251,13 +227,13 @@ def approve_acceptance(proposal_seq: int, approved_by: str) -> Appended:
         "proposed_by": proposal.accepted_by,
         "approved_by": approved_by,
     }
+    subject, key = f"finding:{finding.key}", f"finding:acceptance:approval:{proposal_seq}"
+    return _append_now(ACCEPTANCE_APPROVED, "findings", subject, key, data, now)
+
+
+def _append_now(kind: str, source: str, subject: str, key: str, data: dict[str, Any], now: datetime) -> Appended:
+    """Append one decision of an engineer (proposal or approval), observed and occurring now."""
     record = Record(
-        kind=ACCEPTANCE_APPROVED,
-        source="findings",
-        subject=f"finding:{finding.key}",
-        idempotency_key=f"finding:acceptance:approval:{proposal_seq}",
-        data=data,
-        observed_at=now,
-        occurred_at=now,
+        kind=kind, source=source, subject=subject, idempotency_key=key, data=data, observed_at=now, occurred_at=now
     )
     return append_entry(record)
