@@ -152,3 +152,22 @@ def test_it_keeps_a_finding_row_while_it_holds_and_drops_it_when_fixed():
 
     assert Finding.objects.get(code="image_unsigned").pk == unsigned.pk
     assert set(Finding.objects.values_list("code", flat=True)) == {"image_unsigned"}
+
+
+def test_it_reads_pods_only_up_to_the_deployment_after_the_one_asked_about():
+    from evidence.compliance.custody.load import load
+    from evidence.readmodels.models import Deployment
+
+    prod_policy()
+    story = Story().clean()
+    later = story.deployed_at + timedelta(days=1)
+    story.pods([story.image], story.deployed_at + timedelta(minutes=5))
+    story.deploy(story.config_merge, [story.image], later)
+    story.pods([story.image], later + timedelta(minutes=5))
+    story.append()
+    first, second = Deployment.objects.filter(application="payments").order_by("finished_at")
+
+    seen = [s.observed_at for rows in load([first]).workloads.values() for s in rows]
+    assert seen == [story.deployed_at + timedelta(minutes=5)]  # the next deployment's pods are not read
+    seen = [s.observed_at for rows in load([second]).workloads.values() for s in rows]
+    assert seen == [later + timedelta(minutes=5)]  # nothing after the latest one: its pods run on

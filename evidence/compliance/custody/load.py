@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from evidence.compliance.models import Policy, RiskAcceptance
 from evidence.readmodels.ancestry import (
@@ -110,9 +110,6 @@ def load(deployments: list[Deployment]) -> Loaded:
         which_app |= Q(environment=environment, application=application)
     first = min(deployed_at(d) for d in deployments)
     app_key = lambda r: (r.environment, r.application)  # noqa: E731
-    out.workloads = _group(
-        WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first).order_by("observed_at", "id"), app_key
-    )
     # The same applications' live deployments, in one query: those finished after the first of
     # these (what ran next: see running_snapshots) and those started shortly before (predecessors).
     starts = [d.started_at for d in deployments]
@@ -125,23 +122,31 @@ def load(deployments: list[Deployment]) -> Loaded:
     )
     live = sorted((r for r in nearby if r.finished_at is not None and r.finished_at > first), key=deployed_at)
     out.live_times = {k: [r.finished_at for r in v] for k, v in _group(live, app_key).items()}
+    # Pods from the first deployment on, up to the live deployment after the last one: the later
+    # snapshots belong to deployments not asked about (see running_snapshots).
+    pods = WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first)
+    until = _pods_until(out.live_times, apps, max(deployed_at(d) for d in deployments))
+    if until is not None:
+        pods = pods.filter(observed_at__lt=until)
+    out.workloads = _group(pods.order_by("observed_at", "id"), app_key)
     earlier = [r for r in nearby if since <= r.started_at < max(starts)]
     digests = sorted(
         {i.digest for rows in out.images.values() for i in rows}
         | {x for d in deployments for x in d.image_digests}
         | {x for d in deployments if not d.image_digests for s in running_snapshots(out, d)[:1] for x in s.digests}
     )
-    out.artifacts = _group(Artifact.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
+    # Each row with the time its first oci.artifact entry was recorded, in the same query.
+    first_recorded = Entry.objects.filter(seq=OuterRef("first_seq")).values("observed_at")[:1]
+    artifacts = Artifact.objects.filter(digest__in=digests).annotate(first_observed_at=Subquery(first_recorded))
+    out.artifacts = _group(artifacts.order_by("entry_seq"), lambda r: r.digest)
     out.signatures = _group(
         SignatureVerdict.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest
     )
     out.provenance = _group(Provenance.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
-    first_seqs = {a.first_seq: a.digest for rows in out.artifacts.values() for a in rows}
-    if first_seqs:
-        for seq, observed in Entry.objects.filter(seq__in=list(first_seqs)).values_list("seq", "observed_at"):
-            seen = out.artifact_seen.get(first_seqs[seq])
-            if seen is None or observed < seen[1]:
-                out.artifact_seen[first_seqs[seq]] = (seq, observed)
+    for row in (a for rows in out.artifacts.values() for a in rows if a.first_observed_at is not None):
+        seen = out.artifact_seen.get(row.digest)
+        if seen is None or row.first_observed_at < seen[1]:
+            out.artifact_seen[row.digest] = (row.first_seq, row.first_observed_at)
 
     shas = {s for d in deployments for s in revision_shas(d.revision)}
     shas |= {p.source_commit.lower() for rows in out.provenance.values() for p in rows if p.source_commit}
@@ -168,14 +173,32 @@ def load(deployments: list[Deployment]) -> Loaded:
     starts = [d.started_at for d in deployments]
     # The runs soon after the deployments (the first one after each is cited), else the latest of each.
     window = forge.filter(observed_at__gte=min(starts), observed_at__lte=max(starts) + FORGE_WINDOW)
-    runs: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
-    for subject, seq, at in window.order_by("observed_at", "seq").values_list("subject", "seq", "observed_at"):
-        runs[subject].append((seq, at))
     latest = ForgeHarvest.objects.filter(last_observed_at__gt=max(starts) + FORGE_WINDOW)  # one row per target
-    for subject, seq, last in latest.values_list("subject", "last_seq", "last_observed_at"):
-        runs[subject].append((seq, last))
+    both = (
+        window.order_by()
+        .values_list("subject", "seq", "observed_at")
+        .union(latest.order_by().values_list("subject", "last_seq", "last_observed_at"), all=True)
+    )
+    runs: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
+    # In time order: the latest runs come after the window, so they stay last for their subject.
+    for subject, seq, at in sorted(both, key=lambda r: (r[2], r[1])):
+        runs[subject].append((seq, at))
     out.forge_harvests = dict(runs)
     return out
+
+
+def _pods_until(
+    live_times: dict[tuple[str, str], list[datetime]], apps: set[tuple[str, str]], last: datetime
+) -> datetime | None:
+    """The latest of each application's first live deployment after `last`; None (no bound) when an
+    application has none yet, its pods run on."""
+    nexts = []
+    for key in apps:
+        later = [t for t in live_times.get(key, []) if t > last]
+        if not later:
+            return None
+        nexts.append(min(later))
+    return max(nexts) if nexts else None
 
 
 def running_snapshots(out: Loaded, d: Deployment) -> list[WorkloadSnapshot]:
