@@ -52,7 +52,11 @@ def dora_pack(django_db_setup, django_db_blocker, tmp_path_factory, operator_sig
     from tests.support.projection import projecting
 
     folder = tmp_path_factory.mktemp("dora-ledger")
-    inline = override_settings(LEDGER_SIGNING_KEY=str(folder / "ledger.key"), CELERY_TASK_ALWAYS_EAGER=True)
+    inline = override_settings(  # a checkpoint folder of its own: the next pack's key must not meet this one's
+        LEDGER_SIGNING_KEY=str(folder / "ledger.key"),
+        LEDGER_CHECKPOINT_DIR=str(folder / "checkpoints"),
+        CELERY_TASK_ALWAYS_EAGER=True,
+    )
     with django_db_blocker.unblock(), inline, projecting():
         with transaction.atomic():
             _, _, signer = create_signing_key("test.ledger/log")
