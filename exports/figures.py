@@ -11,15 +11,21 @@ Recipes:
                         seqs: one of the listed seqs, e.g. each deployment's first entry)
   findings.total / by_severity / by_code                                        from findings.json
   sample.seqs           from summary["sample"] (seed, size, population), see sample_seqs()
+  dora.<metric>.<name>  from the DORA samples attached as dora-samples.csv and summary["dora"] (the period),
+                        see dora_figures(): counts, per day, medians and p90 (nearest rank), rates
   checkpoint.origin / size / root, ledger_key.fingerprint, signer.certificate_sha256
                         from the signed checkpoint, the ledger key and the PDF signature
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 FORMAT = "evidence-ledger-audit-pack/1"
@@ -93,19 +99,114 @@ def sample_figures(sample: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"sample.seqs": sample_seqs(sample["population"], int(sample["size"]), str(sample["seed"]))}
 
 
+DORA_SAMPLES = "dora-samples.csv"
+DORA_HEADER = ["metric", "at", "subject", "value", "entry_seqs"]  # value: whole seconds, 1/0, or empty (none)
+
+
+def dora_csv(samples: Iterable[Mapping[str, Any]]) -> bytes:
+    """The DORA samples as RFC 4180 CSV: one row per sample, its entry seqs joined by ';'."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(DORA_HEADER)
+    for s in samples:
+        value = "" if s["value"] is None else str(s["value"])
+        writer.writerow([s["metric"], s["at"], s["subject"], value, ";".join(map(str, s["entry_seqs"]))])
+    return out.getvalue().encode("utf-8")
+
+
+def dora_rows(data: bytes) -> list[dict[str, Any]]:
+    """dora-samples.csv read back: value an int or None, entry_seqs a list of ints."""
+    rows = []
+    try:
+        read = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    except csv.Error as exc:
+        raise ValueError(f"{DORA_SAMPLES}: {exc}") from None
+    for row in read:
+        rows.append(
+            {
+                "metric": row["metric"],
+                "at": row["at"],
+                "subject": row["subject"],
+                "value": int(row["value"]) if row["value"] != "" else None,
+                "entry_seqs": [int(s) for s in row["entry_seqs"].split(";") if s],
+            }
+        )
+    return rows
+
+
+def _nearest_rank(values: list[int], p: int) -> int | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, -(-p * len(ordered) // 100)) - 1]
+
+
+def _hours(seconds: int | None) -> str | None:
+    return None if seconds is None else str((Decimal(seconds) / 3600).quantize(Decimal("0.01")))
+
+
+def _ratio(part: int, whole: int) -> str | None:
+    if not whole:
+        return None
+    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+
+
+def dora_figures(dora: Mapping[str, Any] | None, samples: Iterable[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """The DORA figures from their samples (docs/dora.md): `dora` holds the period (since, until).
+
+    A figure without data is None (never zero): no deployment, no change, no failure measured.
+    """
+    if not dora:
+        return {}
+    by: dict[str, list[int | None]] = {}
+    for s in samples or []:
+        by.setdefault(str(s["metric"]), []).append(s["value"])
+    deployments = by.get("deployment_frequency", [])
+    seconds = int((datetime.fromisoformat(dora["until"]) - datetime.fromisoformat(dora["since"])).total_seconds())
+    per_day = None
+    if deployments and seconds:
+        per_day = str((Decimal(len(deployments)) / (Decimal(seconds) / 86400)).quantize(Decimal("0.001")))
+    lead = [v for v in by.get("change_lead_time", []) if v is not None]
+    recovery = by.get("recovery_time", [])
+    restored = [v for v in recovery if v is not None]
+    failed = [v or 0 for v in by.get("change_fail_rate", [])]
+    rework = [v or 0 for v in by.get("rework_rate", [])]
+    return {
+        "dora.deployment_frequency.deployments": len(deployments),
+        "dora.deployment_frequency.per_day": per_day,
+        "dora.change_lead_time.samples": len(lead),
+        "dora.change_lead_time.median_hours": _hours(_nearest_rank(lead, 50)),
+        "dora.change_lead_time.p90_hours": _hours(_nearest_rank(lead, 90)),
+        "dora.change_fail_rate.deployments": len(failed),
+        "dora.change_fail_rate.failed": sum(failed),
+        "dora.change_fail_rate.ratio": _ratio(sum(failed), len(failed)),
+        "dora.recovery_time.samples": len(restored),
+        "dora.recovery_time.not_restored": len(recovery) - len(restored),
+        "dora.recovery_time.median_hours": _hours(_nearest_rank(restored, 50)),
+        "dora.recovery_time.p90_hours": _hours(_nearest_rank(restored, 90)),
+        "dora.rework_rate.deployments": len(rework),
+        "dora.rework_rate.unplanned": sum(rework),
+        "dora.rework_rate.ratio": _ratio(sum(rework), len(rework)),
+    }
+
+
 def compute_figures(
     envelopes: Mapping[int, Envelope],
     findings: Iterable[Mapping[str, Any]],
     counts: Mapping[str, Mapping[str, Any]],
     sample: Mapping[str, Any] | None,
     attested: Mapping[str, Any],
+    dora: Mapping[str, Any] | None = None,
+    dora_samples: Iterable[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Every figure a recipe exists for. `attested` holds the checkpoint, key and signer figures."""
+    """Every figure a recipe exists for. `attested` holds the checkpoint, key and signer figures;
+    `dora`/`dora_samples` are summary["dora"] and the rows of dora-samples.csv, when the pack has them."""
     out: dict[str, Any] = {}
     out.update(entry_figures(envelopes))
     out.update(count_figures(envelopes, counts))
     out.update(finding_figures(findings))
     out.update(sample_figures(sample))
+    out.update(dora_figures(dora, dora_samples))
     out.update(attested)
     return out
 

@@ -14,7 +14,8 @@ Checks, in order, all of them even after a failure (so the report names every pr
     TSA (the certificate given with --tsa-cert, else the one the token carries);
  4. every entry's leaf hash, recomputed from its exact stored bytes, and its inclusion proof
     against that one checkpoint;
- 5. every figure in summary.json, recomputed from the embedded evidence (figures.py).
+ 5. every figure in summary.json, recomputed from the embedded evidence (figures.py); the DORA
+    figures (dora.*) from the samples in dora-samples.csv, each citing entries the pack carries.
 Exit 0 with a short report; 1 when a check failed, naming each; 2 when it could not start.
 """
 
@@ -339,7 +340,22 @@ def check_summary(
             report.fail(f"scope: entries {stray[:5]} are not selected by the pack's stated scope")
         if sample and sorted(sample["population"]) != sorted(envelopes):
             report.fail("sample: the population is not every entry in the pack's scope")
-    computed = figures.compute_figures(envelopes, findings, summary.get("counts", {}), sample, attested)
+    dora, dora_samples = summary.get("dora"), None
+    if dora is not None:
+        if figures.DORA_SAMPLES not in attachments:
+            report.fail(f"attachments: the pack states DORA figures but lacks {figures.DORA_SAMPLES}")
+        else:
+            dora_samples = figures.dora_rows(attachments[figures.DORA_SAMPLES])
+            for row in dora_samples:
+                missing = sorted(set(row["entry_seqs"]) - set(envelopes))
+                if missing:
+                    report.fail(
+                        f"DORA sample {row['metric']} {row['subject']} at {row['at']}: cites entries the pack "
+                        f"does not carry: {missing[:5]}"
+                    )
+    computed = figures.compute_figures(
+        envelopes, findings, summary.get("counts", {}), sample, attested, dora, dora_samples
+    )
     problems = figures.compare_figures(summary["figures"], computed)
     for problem in problems:
         report.fail(problem)

@@ -54,7 +54,7 @@ def make_summary(
             "signer.certificate_sha256": signer.certificate_sha256,
         }
     )
-    return {
+    out = {
         "format": figures.FORMAT,
         "title": content.title,
         "scope": scope.to_json(),
@@ -66,6 +66,9 @@ def make_summary(
         "sample": content.sample.as_json() if content.sample else None,
         "figures": dict(sorted(stated.items())),
     }
+    if content.dora is not None:
+        out["dora"] = content.dora
+    return out
 
 
 def _origin(evidence: Evidence) -> str:
@@ -73,10 +76,15 @@ def _origin(evidence: Evidence) -> str:
     return str(evidence.checkpoint.note).split("\n", 1)[0]
 
 
-def check_figures(summary: dict[str, Any], evidence: Evidence, findings: list[dict[str, Any]]) -> None:
+def check_figures(
+    summary: dict[str, Any], evidence: Evidence, findings: list[dict[str, Any]], dora_samples: bytes | None = None
+) -> None:
     """Refuse to sign a pack whose stated figures the verifier would not reproduce (a provider bug)."""
     attested = {name: summary["figures"][name] for name in summary["figures"] if name.split(".")[0] in ATTESTED}
-    computed = figures.compute_figures(evidence.envelopes(), findings, summary["counts"], summary["sample"], attested)
+    rows = figures.dora_rows(dora_samples) if dora_samples is not None else None
+    computed = figures.compute_figures(
+        evidence.envelopes(), findings, summary["counts"], summary["sample"], attested, summary.get("dora"), rows
+    )
     problems = figures.compare_figures(summary["figures"], computed)
     if problems:
         raise PackError("content provider: " + "; ".join(problems[:3]))
@@ -96,7 +104,7 @@ def assemble(
     findings = [f.as_json() for f in content.findings]
     if summary is None:
         summary = make_summary(scope, content, evidence, signer, generated_by, when)
-        check_figures(summary, evidence, findings)
+        check_figures(summary, evidence, findings, content.attachments.get(figures.DORA_SAMPLES))
     if files is None:
         files = attachment_files(evidence, summary, findings)
         clash = sorted(set(files) & set(content.attachments))

@@ -97,6 +97,9 @@ class PackContent:
     findings: list[Finding] = field(default_factory=list)
     counts: dict[str, dict[str, Any]] = field(default_factory=dict)  # count.<name> recipes
     sample: Sample | None = None
+    # summary.json's "dora" (the period the dora.* figures cover), with their samples attached as
+    # exports.figures.DORA_SAMPLES; None when the pack states no DORA figure.
+    dora: dict[str, Any] | None = None
     # Files the provider adds beside the evidence (e.g. population.csv), by name; their MIME types
     # are stated in exports.pack.render.MIME_TYPES. They restate tables, the evidence stays the entries.
     attachments: dict[str, bytes] = field(default_factory=dict)

@@ -26,6 +26,7 @@ ORDER = [
     "Sample of 3 deployments in full",
     "Findings",
     "Branch protection",
+    "DORA metrics",  # the five figures of the environment and period, their samples attached
     "Who held which role",  # access evidence: who could approve, merge and deploy in the period
 ]
 

@@ -50,6 +50,7 @@ from .custody import (
     pack_findings,
     protection_timeline,
 )
+from .dora import dora_part
 
 
 @dataclass(frozen=True)
@@ -516,6 +517,8 @@ class EnvironmentWorkpaper:
         )
         timeline, timeline_seqs = protection_timeline(_branches(chains), size, until)
         sections.append(Section(title="Branch protection", tables=[timeline]))
+        dora = dora_part(environment, since, until, size)
+        sections.append(dora.section)
         roles, role_seqs = access_section(since, until, size)
         sections.append(roles)
         seqs = _seqs(
@@ -525,7 +528,8 @@ class EnvironmentWorkpaper:
             + population
             + policy_seqs
             + gap_seqs
-            + acceptance_seqs,
+            + acceptance_seqs
+            + dora.seqs,
             size,
         )
         envelopes = _envelopes(seqs, size)
@@ -533,6 +537,7 @@ class EnvironmentWorkpaper:
         summary = _summary(envelopes, findings, counts)
         if sample:
             summary.update(figures.sample_figures(sample.as_json()))
+        summary.update(dora.summary)
         return PackContent(
             title="Change-management workpaper",
             scope_description=f"deployments to {environment}",
@@ -549,6 +554,10 @@ class EnvironmentWorkpaper:
             findings=findings,
             counts=counts,
             sample=sample,
-            attachments=attachments(rows, chains, first, sampled, now, size),
+            dora=dora.spec,
+            attachments={
+                **attachments(rows, chains, first, sampled, now, size),
+                figures.DORA_SAMPLES: dora.attachment,
+            },
             signoff=True,
         )
