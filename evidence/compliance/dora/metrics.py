@@ -36,28 +36,23 @@ from evidence.compliance.custody.load import revision_shas
 from evidence.compliance.dora import bands
 from evidence.compliance.dora.buckets import buckets
 from evidence.compliance.dora.changes import (
-    BASE,
     ID,
     MERGED,
     OPENED,
-    REPOSITORY,
     SEQ,
     TITLE,
     Live,
-    Micros,
     Pull,
-    fetch,
     landed_as,
-    live_query,
     load_live,
     micros_of,
     moment,
     pull_name,
     seconds_between,
-    ship_history,
+    shipped_rows,
 )
 from evidence.compliance.dora.incidents import Incident, load_incidents
-from evidence.readmodels.models import Approval, Deployment
+from evidence.readmodels.models import Deployment
 
 METRICS = ("deployment_frequency", "change_lead_time", "change_fail_rate", "recovery_time", "rework_rate")
 ATTEMPTS = ("failed", "in_progress")
@@ -204,6 +199,7 @@ class _Computation:
         self._kinds: dict[str, str] = {}
         self._reasons: dict[int, list[tuple[str, Pull | None]]] = {}
         self._commits: dict[int, tuple[str, str, list[str]]] | None = None
+        self._everything: dict[int, list[Pull]] | None = None
 
     def run(self) -> DoraReport:
         rows = Deployment.objects.filter(environment=self.environment)
@@ -215,7 +211,8 @@ class _Computation:
             Q(finished_at__gte=self.since, finished_at__lt=self.until)
             | Q(finished_at__isnull=True, started_at__gte=self.since, started_at__lt=self.until)
         )
-        self.shipped = ship_history(live, live_query(before_end))
+        # What the period's deployments shipped, as the projector keeps it (earlier ones: `_shipped_ever`).
+        self.shipped, self.approved = shipped_rows(self.environment, self.application, self.start, self.end)
         self.previous: dict[int, Live | None] = {}
         self.place: dict[int, tuple[list[Live], int]] = {}  # id -> (its application's series, index)
         by_app: dict[str, list[Live]] = defaultdict(list)
@@ -320,7 +317,7 @@ class _Computation:
 
     # --- change lead time ----------------------------------------------------------------------------
     def _lead_time(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
-        approved = _first_approvals([p for d in period for p in self._shipped(d)])
+        approved = self.approved
         shown: list[tuple[Live, Pull, tuple[int, int] | None]] = []
         ats: list[int] = []
         values: list[int] = []
@@ -536,10 +533,16 @@ class _Computation:
         )
 
     # --- incidents ---------------------------------------------------------------------------------------
+    def _shipped_ever(self) -> dict[int, list[Pull]]:
+        """What every live deployment up to the period's end shipped (read only when an incident names a commit)."""
+        if self._everything is None:
+            self._everything = shipped_rows(self.environment, self.application, None, self.end)[0]
+        return self._everything
+
     def _pull_commits(self) -> dict[int, tuple[str, str, list[str]]]:
         """The commits of every change shipped (read only when an incident names a commit)."""
         if self._commits is None:
-            self._commits = landed_as({p[ID] for pulls in self.shipped.values() for p in pulls})
+            self._commits = landed_as({p[ID] for pulls in self._shipped_ever().values() for p in pulls})
         return self._commits
 
     def _join_incidents(self, live: list[Live]) -> None:
@@ -555,10 +558,10 @@ class _Computation:
                 continue  # a named deployment we do not know joins nothing, never a guess
             candidates = [d for d in live if not incident.application or d.application == incident.application]
             if incident.commit:
-                listed = self._pull_commits()
+                listed, ever = self._pull_commits(), self._shipped_ever()
                 for d in candidates:
                     commits = set(revision_shas(d.revision))
-                    for p in self._shipped(d):
+                    for p in ever.get(d.id, ()):
                         merge, squash, more = listed[p[ID]]
                         commits |= {c for c in (merge, squash, *more) if c}
                     if incident.commit in {c.lower() for c in commits if c}:
@@ -582,26 +585,3 @@ def _nearest(ordered: list[int], p: int) -> int | None:
 
 def _without_seqs(cause: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cause.items() if k != "entry_seqs"}
-
-
-def _first_approvals(changes: list[Pull]) -> dict[int, tuple[int, int]]:
-    """Per change, its first approval (time in microseconds, entry seq): one query over the changes' branches."""
-    out: dict[int, tuple[int, int]] = {}
-    if not changes:
-        return out
-    wanted = {c[ID] for c in changes}
-    which = Q()
-    for repository, base in {(c[REPOSITORY], c[BASE]) for c in changes}:
-        which |= Q(pull_request__repository=repository, pull_request__base=base)
-    first, last = moment(min(c[MERGED] for c in changes)), moment(max(c[MERGED] for c in changes))
-    rows = Approval.objects.filter(
-        which,
-        pull_request__merged_at__gte=first,
-        pull_request__merged_at__lte=last,
-        submitted_state="APPROVED",
-        submitted_at__isnull=False,
-    )
-    for pull_id, at, seq in fetch(rows.values_list("pull_request_id", Micros("submitted_at"), "entry_seq")):
-        if at is not None and pull_id in wanted and (pull_id not in out or (at, seq) < out[pull_id]):
-            out[pull_id] = (at, seq)
-    return out
