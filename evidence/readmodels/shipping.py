@@ -66,6 +66,11 @@ class Micros(Func):
         return self.as_sql(compiler, connection, template=template)
 
 
+def micros_of(at: datetime) -> int:
+    delta = at - EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def moment(micros: int) -> datetime:
     """Integer microseconds since 1970 back to the aware UTC time they came from."""
     return EPOCH + timedelta(microseconds=micros)
@@ -300,7 +305,9 @@ def mark_series(environment: str, application: str) -> None:
 ROW_COLUMNS = (
     "position", "environment", "application", "deployed_at", "forge", "repository", "number", "title", "base",
     "merged_at", "opened_at", "entry_seq", "first_approval_at", "first_approval_seq",
+    "lead_seconds", "review_seconds", "delivery_seconds", "approval_seconds", "approval_to_merge_seconds",
 )  # fmt: skip
+APPROVAL_COLUMNS = ["first_approval_at", "first_approval_seq", "approval_seconds", "approval_to_merge_seconds"]
 TIMES = frozenset({"deployed_at", "merged_at", "opened_at", "first_approval_at"})
 
 
@@ -330,7 +337,8 @@ def refresh_shipped(environment: str, application: str | None = None) -> int:
     for d in live:
         for position, p in enumerate(shipped.get(d.id, ())):
             first = approved.get(p[ID], (None, None))
-            wanted[(d.id, p[ID])] = (position, d.environment, d.application, d.at, *p[FORGE:], *first)
+            spans = _spans(d.at, p[OPENED], p[MERGED], first[0])
+            wanted[(d.id, p[ID])] = (position, d.environment, d.application, d.at, *p[FORGE:], *first, *spans)
     columns = [Micros(c) if c in TIMES else c for c in ROW_COLUMNS]
     have = {
         (row[1], row[2]): (row[0], row[3:])
@@ -345,6 +353,23 @@ def refresh_shipped(environment: str, application: str | None = None) -> int:
     return len(stale) + len(new)
 
 
+def _seconds(start: int | None, end: int | None) -> int | None:
+    """Whole seconds from start to end (microseconds), truncated toward zero as
+    int(timedelta.total_seconds()); None when either is missing."""
+    return None if start is None or end is None else int((end - start) / 1_000_000)
+
+
+def _spans(at: int, opened: int | None, merged: int, approved: int | None) -> tuple[int | None, ...]:
+    """Lead time, review, delivery, to the first approval, and from it to the merge."""
+    return (
+        _seconds(opened, at),
+        _seconds(opened, merged),
+        _seconds(merged, at),
+        _seconds(opened, approved),
+        _seconds(approved, merged),
+    )
+
+
 def _row(key: tuple[int, int], values: tuple[Any, ...]) -> ShippedChange:
     fields = {c: (moment(v) if c in TIMES and v is not None else v) for c, v in zip(ROW_COLUMNS, values, strict=True)}
     return ShippedChange(deployment_id=key[0], pull_request_id=key[1], **fields)
@@ -355,6 +380,16 @@ def refresh_first_approvals(pull_ids: set[int]) -> None:
     approved = first_approvals(pull_ids)
     for pull_id in sorted(pull_ids):
         at, seq = approved.get(pull_id, (None, None))
-        ShippedChange.objects.filter(pull_request_id=pull_id).update(
-            first_approval_at=None if at is None else moment(at), first_approval_seq=seq
-        )
+        for row in ShippedChange.objects.filter(pull_request_id=pull_id):
+            row.first_approval_at, row.first_approval_seq = (None if at is None else moment(at)), seq
+            opened = None if row.opened_at is None else micros_of(row.opened_at)
+            row.approval_seconds = _seconds(opened, at)
+            row.approval_to_merge_seconds = _seconds(at, micros_of(row.merged_at))
+            row.save(
+                update_fields=[
+                    "first_approval_at",
+                    "first_approval_seq",
+                    "approval_seconds",
+                    "approval_to_merge_seconds",
+                ]
+            )

@@ -18,7 +18,6 @@ from typing import Any
 from evidence.readmodels.models import Deployment, PullRequest, ShippedChange
 from evidence.readmodels.shipping import (
     BASE,
-    EPOCH,
     FORGE,
     ID,
     MERGED,
@@ -31,16 +30,18 @@ from evidence.readmodels.shipping import (
     Live,
     Micros,
     Pull,
+    among,
     chunks,
     fetch,
     live_query,
     load_live,
+    micros_of,
     moment,
 )
 from evidence.sources.kinds import get_forge
 
 __all__ = ["BASE", "ID", "MERGED", "OPENED", "PULL_COLUMNS", "REPOSITORY", "SEQ", "TITLE"]
-__all__ += ["Live", "Micros", "Pull", "fetch", "live_query", "load_live", "moment"]
+__all__ += ["Live", "Micros", "Pull", "fetch", "live_query", "load_live", "micros_of", "moment"]
 # A shipped row as the metrics read it: the pull tuple's columns, then the first approval's.
 SHIPPED_COLUMNS = (
     "deployment_id", "pull_request_id", "forge", "repository", "number", "title", "base",
@@ -48,14 +49,17 @@ SHIPPED_COLUMNS = (
 )  # fmt: skip
 
 
+# A shipped change as the figures read it: these positions (its spans in whole seconds, as stored).
+SPAN_COLUMNS = (
+    "deployment_id", "pull_request_id", "title", Micros("deployed_at"), "lead_seconds", "review_seconds",
+    "delivery_seconds", "approval_seconds", "approval_to_merge_seconds",
+)  # fmt: skip
+S_DEPLOYMENT, S_PULL, S_TITLE, S_AT, S_LEAD, S_REVIEW, S_DELIVERY, S_TO_APPROVAL, S_TO_MERGE = range(len(SPAN_COLUMNS))
+
+
 def seconds_between(start: int, end: int) -> int:
     """Whole seconds from start to end (microseconds), truncated as int(timedelta.total_seconds())."""
     return int((end - start) / 1_000_000)
-
-
-def micros_of(at: datetime) -> int:
-    delta = at - EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,19 +98,41 @@ def changes_shipped(deployment: Deployment) -> list[Change]:
     return as_changes([row[1:10] for row in fetch(rows.values_list(*SHIPPED_COLUMNS))])
 
 
-def shipped_rows(
-    environment: str, application: str | None, start: int | None, end: int
-) -> tuple[dict[int, list[Pull]], dict[int, tuple[int, int]]]:
-    """Per live deployment finished in [start, end) (microseconds; None: from the first), the
-    changes it shipped, oldest merge first; and each change's first approval (time, entry seq)."""
+def _shipped(environment: str, application: str | None, start: int | None, end: int) -> Any:
     rows = ShippedChange.objects.filter(environment=environment, deployed_at__lt=moment(end))
     if application is not None:
         rows = rows.filter(application=application)
     if start is not None:
         rows = rows.filter(deployed_at__gte=moment(start))
+    return rows.order_by("deployed_at", "deployment_id", "position")
+
+
+def shipped_spans(environment: str, application: str | None, start: int, end: int) -> list[tuple[Any, ...]]:
+    """Every change shipped by a live deployment finished in [start, end) (microseconds), in
+    deployment order, as `SPAN_COLUMNS`: what the figures need, without a tuple per pull request."""
+    return fetch(_shipped(environment, application, start, end).values_list(*SPAN_COLUMNS))
+
+
+def shipped_pulls(environment: str, application: str | None, pull_ids: Any) -> dict[tuple[int, int], Pull]:
+    """Per (deployment, pull request) shipped, the pull tuple, for these pull requests only."""
+    rows = ShippedChange.objects.filter(environment=environment)
+    if application is not None:
+        rows = rows.filter(application=application)
+    out = {}
+    for part in among(rows, "pull_request_id", pull_ids, "bigint"):
+        for row in fetch(part.values_list(*SHIPPED_COLUMNS)):
+            out[(row[0], row[1])] = row[1:10]
+    return out
+
+
+def shipped_rows(
+    environment: str, application: str | None, start: int | None, end: int
+) -> tuple[dict[int, list[Pull]], dict[int, tuple[int, int]]]:
+    """Per live deployment finished in [start, end) (microseconds; None: from the first), the
+    changes it shipped, oldest merge first; and each change's first approval (time, entry seq)."""
     shipped: dict[int, list[Pull]] = {}
     approved: dict[int, tuple[int, int]] = {}
-    for row in fetch(rows.order_by("deployed_at", "deployment_id", "position").values_list(*SHIPPED_COLUMNS)):
+    for row in fetch(_shipped(environment, application, start, end).values_list(*SHIPPED_COLUMNS)):
         pulls = shipped.get(row[0])
         if pulls is None:
             pulls = shipped[row[0]] = []

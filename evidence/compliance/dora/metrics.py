@@ -39,8 +39,17 @@ from evidence.compliance.dora.changes import (
     ID,
     MERGED,
     OPENED,
+    S_AT,
+    S_DELIVERY,
+    S_DEPLOYMENT,
+    S_LEAD,
+    S_PULL,
+    S_REVIEW,
+    S_TITLE,
+    S_TO_APPROVAL,
+    S_TO_MERGE,
     SEQ,
-    TITLE,
+    SPAN_COLUMNS,
     Live,
     Pull,
     landed_as,
@@ -49,7 +58,9 @@ from evidence.compliance.dora.changes import (
     moment,
     pull_name,
     seconds_between,
+    shipped_pulls,
     shipped_rows,
+    shipped_spans,
 )
 from evidence.compliance.dora.incidents import Incident, load_incidents
 from evidence.readmodels.models import Deployment
@@ -212,7 +223,7 @@ class _Computation:
             | Q(finished_at__isnull=True, started_at__gte=self.since, started_at__lt=self.until)
         )
         # What the period's deployments shipped, as the projector keeps it (earlier ones: `_shipped_ever`).
-        self.shipped, self.approved = shipped_rows(self.environment, self.application, self.start, self.end)
+        self.spans = shipped_spans(self.environment, self.application, self.start, self.end)
         self.previous: dict[int, Live | None] = {}
         self.place: dict[int, tuple[list[Live], int]] = {}  # id -> (its application's series, index)
         by_app: dict[str, list[Live]] = defaultdict(list)
@@ -223,6 +234,7 @@ class _Computation:
                 self.previous[d.id] = series[i - 1] if i else None
                 self.place[d.id] = (series, i)
         period = [d for d in live if self.start <= d.at < self.end]
+        self._find_unplanned(period)
         self.incidents = load_incidents(self.environment, self.application, self.since, self.until)
         self._join_incidents(live)
 
@@ -247,9 +259,6 @@ class _Computation:
         )
 
     # --- helpers ------------------------------------------------------------------------------
-    def _shipped(self, d: Live) -> list[Pull]:
-        return self.shipped.get(d.id, [])
-
     def _kind_of(self, title: str) -> str:
         kind = self._kinds.get(title)
         if kind is None:
@@ -257,19 +266,24 @@ class _Computation:
             self._kinds[title] = kind
         return kind
 
+    def _find_unplanned(self, period: list[Live]) -> None:
+        """Per deployment of the period that was not planned, why: a rollback first, then each hotfix
+        or revert it shipped, oldest merge first (each title is matched once)."""
+        for d in period:
+            if d.outcome == "rolled_back":
+                self._reasons[d.id] = [("rollback", None)]
+        titles = {row[S_TITLE] for row in self.spans}
+        marked = {title for title in titles if self._kind_of(title)}
+        if not marked:
+            return
+        flagged = [row for row in self.spans if row[S_TITLE] in marked]
+        pulls = shipped_pulls(self.environment, self.application, {row[S_PULL] for row in flagged})
+        for row in flagged:
+            pull = pulls[(row[S_DEPLOYMENT], row[S_PULL])]
+            self._reasons.setdefault(row[S_DEPLOYMENT], []).append((self._kinds[row[S_TITLE]], pull))
+
     def _unplanned(self, d: Live) -> list[tuple[str, Pull | None]]:
-        reasons = self._reasons.get(d.id)
-        if reasons is None:
-            reasons = [("rollback", None)] if d.outcome == "rolled_back" else []
-            kinds, kind_of = self._kinds, self._kind_of
-            for p in self.shipped.get(d.id, ()):
-                kind = kinds.get(p[TITLE])
-                if kind is None:
-                    kind = kind_of(p[TITLE])
-                if kind:
-                    reasons.append((kind, p))
-            self._reasons[d.id] = reasons
-        return reasons
+        return self._reasons.get(d.id, [])
 
     def _trend(
         self, ats: list[int], value: Callable[[int, int, datetime, datetime], str | None]
@@ -317,36 +331,12 @@ class _Computation:
 
     # --- change lead time ----------------------------------------------------------------------------
     def _lead_time(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
-        approved = self.approved
-        shown: list[tuple[Live, Pull, tuple[int, int] | None]] = []
-        ats: list[int] = []
-        values: list[int] = []
-        review: list[int] = []
-        delivery: list[int] = []
-        to_approval: list[int] = []
-        to_merge: list[int] = []
-        shipped = 0
-        second = 1_000_000  # the hot loop: seconds_between written out (a year is ~300,000 changes)
-        for d in period:
-            pulls = self.shipped.get(d.id)
-            if not pulls:
-                continue
-            at = d.at
-            shipped += len(pulls)
-            for pull in pulls:
-                opened = pull[OPENED]
-                if opened is None:
-                    continue  # not evidenced: the change's entry holds no opened time
-                merged = pull[MERGED]
-                first = approved.get(pull[ID])
-                shown.append((d, pull, first))
-                ats.append(at)
-                values.append(int((at - opened) / second))
-                review.append(int((merged - opened) / second))
-                delivery.append(int((at - merged) / second))
-                if first:
-                    to_approval.append(int((first[0] - opened) / second))
-                    to_merge.append(int((merged - first[0]) / second))
+        shipped = len(self.spans)
+        shown = [row for row in self.spans if row[S_LEAD] is not None]  # else not evidenced: no opened time
+        columns: list[list[Any]] = [list(c) for c in zip(*shown, strict=True)] or [[] for _ in SPAN_COLUMNS]
+        ats, values, review, delivery = columns[S_AT], columns[S_LEAD], columns[S_REVIEW], columns[S_DELIVERY]
+        to_approval = [v for v in columns[S_TO_APPROVAL] if v is not None]
+        to_merge = [v for v in columns[S_TO_MERGE] if v is not None]
         parts = {
             "delivery": delivery,
             "first_approval_to_merge": to_merge,
@@ -355,21 +345,12 @@ class _Computation:
         }
 
         def make() -> list[Sample]:
+            shipped, approved = shipped_rows(self.environment, self.application, self.start, self.end)
             samples = []
-            for d, pull, first in shown:
-                at, opened, merged = d.at, pull[OPENED], pull[MERGED]
-                detail: dict[str, Any] = {
-                    "deployment": d.id,
-                    "change": pull_name(pull),
-                    "coding": None,  # first commit times are not recorded by the harvests
-                    "review_to_first_approval": seconds_between(opened, first[0]) if first else None,
-                    "first_approval_to_merge": seconds_between(first[0], merged) if first else None,
-                    "review": seconds_between(opened, merged),
-                    "delivery": seconds_between(merged, at),
-                }
-                seqs = [*d.entry_seqs, pull[SEQ], *([first[1]] if first else [])]
-                value = seconds_between(opened, at)
-                samples.append(Sample("change_lead_time", moment(at), pull_name(pull), value, seqs, detail))
+            for d in period:
+                for pull in shipped.get(d.id, ()):
+                    if pull[OPENED] is not None:
+                        samples.append(self._lead_sample(d, pull, approved.get(pull[ID])))
             return samples
 
         out.append((len(shown), make))
@@ -395,6 +376,20 @@ class _Computation:
             self._trend(ats, lambda lo, hi, a, b: _median_hours(values[lo:hi])),
         )
 
+    def _lead_sample(self, d: Live, pull: Pull, first: tuple[int, int] | None) -> Sample:
+        at, opened, merged = d.at, pull[OPENED], pull[MERGED]
+        detail: dict[str, Any] = {
+            "deployment": d.id,
+            "change": pull_name(pull),
+            "coding": None,  # first commit times are not recorded by the harvests
+            "review_to_first_approval": seconds_between(opened, first[0]) if first else None,
+            "first_approval_to_merge": seconds_between(first[0], merged) if first else None,
+            "review": seconds_between(opened, merged),
+            "delivery": seconds_between(merged, at),
+        }
+        seqs = [*d.entry_seqs, pull[SEQ], *([first[1]] if first else [])]
+        return Sample("change_lead_time", moment(at), pull_name(pull), seconds_between(opened, at), seqs, detail)
+
     # --- failures ---------------------------------------------------------------------------------------
     def _failures(self, period: list[Live]) -> dict[int, list[dict[str, Any]]]:
         """Per failed deployment in the period: each cause, with the entries that show it."""
@@ -403,11 +398,12 @@ class _Computation:
         for d in period:
             if d.outcome == "degraded":
                 causes[d.id].append({"cause": "degraded", "entry_seqs": list(d.entry_seqs)})
-        for later, before in self.previous.items():
+        for later, reasons in self._reasons.items():  # the deployment after a failure is in the period too
+            before = self.previous[later]
             if before is None or before.id not in ids:
                 continue
             replacement = self.place[later][0][self.place[later][1]]
-            for kind, pull in self._unplanned(replacement):
+            for kind, pull in reasons:
                 if kind == "rollback":
                     causes[before.id].append(
                         {"cause": "rolled back", "by": replacement.id, "entry_seqs": list(replacement.entry_seqs)}

@@ -63,6 +63,17 @@ class Migration(migrations.Migration):
                 ("entry_seq", models.BigIntegerField(help_text="The pull request's entry.")),
                 ("first_approval_at", models.DateTimeField(blank=True, null=True)),
                 ("first_approval_seq", models.BigIntegerField(blank=True, null=True)),
+                ("lead_seconds", models.BigIntegerField(blank=True, help_text="Opened -> deployed.", null=True)),
+                ("review_seconds", models.BigIntegerField(blank=True, help_text="Opened -> merged.", null=True)),
+                ("delivery_seconds", models.BigIntegerField(help_text="Merged -> deployed.")),
+                (
+                    "approval_seconds",
+                    models.BigIntegerField(blank=True, help_text="Opened -> first approval.", null=True),
+                ),
+                (
+                    "approval_to_merge_seconds",
+                    models.BigIntegerField(blank=True, help_text="First approval -> merged.", null=True),
+                ),
                 (
                     "deployment",
                     models.ForeignKey(

@@ -35,6 +35,13 @@ class ShippedChange(models.Model):
     entry_seq = models.BigIntegerField(help_text="The pull request's entry.")
     first_approval_at = models.DateTimeField(null=True, blank=True)
     first_approval_seq = models.BigIntegerField(null=True, blank=True)
+    # Whole seconds (truncated toward zero), so a year of figures reads numbers, not times to subtract.
+    # Null where a time is missing: no opened time (lead time not evidenced), no approval.
+    lead_seconds = models.BigIntegerField(null=True, blank=True, help_text="Opened -> deployed.")
+    review_seconds = models.BigIntegerField(null=True, blank=True, help_text="Opened -> merged.")
+    delivery_seconds = models.BigIntegerField(help_text="Merged -> deployed.")
+    approval_seconds = models.BigIntegerField(null=True, blank=True, help_text="Opened -> first approval.")
+    approval_to_merge_seconds = models.BigIntegerField(null=True, blank=True, help_text="First approval -> merged.")
 
     class Meta:
         ordering = ["environment", "deployed_at", "deployment", "position"]
