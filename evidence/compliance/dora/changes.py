@@ -49,12 +49,12 @@ SHIPPED_COLUMNS = (
 )  # fmt: skip
 
 
-# A shipped change as the figures read it: these positions (its spans in whole seconds, as stored).
+# A shipped change with an opened time as the figures read it: its deployment's finish, then its
+# spans in whole seconds (as stored; the approval ones None without an approval).
 SPAN_COLUMNS = (
-    "deployment_id", "pull_request_id", "title", Micros("deployed_at"), "lead_seconds", "review_seconds",
-    "delivery_seconds", "approval_seconds", "approval_to_merge_seconds",
+    Micros("deployed_at"), "lead_seconds", "review_seconds", "delivery_seconds", "approval_seconds",
+    "approval_to_merge_seconds",
 )  # fmt: skip
-S_DEPLOYMENT, S_PULL, S_TITLE, S_AT, S_LEAD, S_REVIEW, S_DELIVERY, S_TO_APPROVAL, S_TO_MERGE = range(len(SPAN_COLUMNS))
 
 
 def seconds_between(start: int, end: int) -> int:
@@ -107,21 +107,28 @@ def _shipped(environment: str, application: str | None, start: int | None, end: 
     return rows.order_by("deployed_at", "deployment_id", "position")
 
 
-def shipped_spans(environment: str, application: str | None, start: int, end: int) -> list[tuple[Any, ...]]:
-    """Every change shipped by a live deployment finished in [start, end) (microseconds), in
-    deployment order, as `SPAN_COLUMNS`: what the figures need, without a tuple per pull request."""
-    return fetch(_shipped(environment, application, start, end).values_list(*SPAN_COLUMNS))
+def shipped_spans(environment: str, application: str | None, start: int, end: int) -> tuple[int, list[tuple[int, ...]]]:
+    """How many changes the live deployments finished in [start, end) (microseconds) shipped; and
+    those with an opened time as `SPAN_COLUMNS`, in time order: numbers only, no pull request."""
+    rows = _shipped(environment, application, start, end)
+    spans = fetch(rows.filter(lead_seconds__isnull=False).order_by("deployed_at").values_list(*SPAN_COLUMNS))
+    return len(spans) + rows.filter(lead_seconds__isnull=True).count(), spans
 
 
-def shipped_pulls(environment: str, application: str | None, pull_ids: Any) -> dict[tuple[int, int], Pull]:
-    """Per (deployment, pull request) shipped, the pull tuple, for these pull requests only."""
-    rows = ShippedChange.objects.filter(environment=environment)
-    if application is not None:
-        rows = rows.filter(application=application)
-    out = {}
-    for part in among(rows, "pull_request_id", pull_ids, "bigint"):
-        for row in fetch(part.values_list(*SHIPPED_COLUMNS)):
-            out[(row[0], row[1])] = row[1:10]
+def shipped_titles(environment: str, application: str | None, start: int, end: int) -> list[str]:
+    """The distinct titles of the changes shipped in [start, end)."""
+    rows = _shipped(environment, application, start, end).order_by()
+    return [title for (title,) in fetch(rows.values_list("title").distinct())]
+
+
+def shipped_titled(
+    environment: str, application: str | None, start: int, end: int, titles: list[str]
+) -> list[tuple[int, Pull]]:
+    """(deployment id, pull tuple) of the changes shipped in [start, end) under these titles, in
+    deployment order, oldest merge first."""
+    out = []
+    for rows in among(_shipped(environment, application, start, end), "title", titles):
+        out += [(row[0], row[1:10]) for row in fetch(rows.values_list(*SHIPPED_COLUMNS))]
     return out
 
 

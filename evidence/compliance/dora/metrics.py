@@ -39,17 +39,8 @@ from evidence.compliance.dora.changes import (
     ID,
     MERGED,
     OPENED,
-    S_AT,
-    S_DELIVERY,
-    S_DEPLOYMENT,
-    S_LEAD,
-    S_PULL,
-    S_REVIEW,
-    S_TITLE,
-    S_TO_APPROVAL,
-    S_TO_MERGE,
     SEQ,
-    SPAN_COLUMNS,
+    TITLE,
     Live,
     Pull,
     landed_as,
@@ -58,9 +49,10 @@ from evidence.compliance.dora.changes import (
     moment,
     pull_name,
     seconds_between,
-    shipped_pulls,
     shipped_rows,
     shipped_spans,
+    shipped_titled,
+    shipped_titles,
 )
 from evidence.compliance.dora.incidents import Incident, load_incidents
 from evidence.readmodels.models import Deployment
@@ -222,8 +214,6 @@ class _Computation:
             Q(finished_at__gte=self.since, finished_at__lt=self.until)
             | Q(finished_at__isnull=True, started_at__gte=self.since, started_at__lt=self.until)
         )
-        # What the period's deployments shipped, as the projector keeps it (earlier ones: `_shipped_ever`).
-        self.spans = shipped_spans(self.environment, self.application, self.start, self.end)
         self.previous: dict[int, Live | None] = {}
         self.place: dict[int, tuple[list[Live], int]] = {}  # id -> (its application's series, index)
         by_app: dict[str, list[Live]] = defaultdict(list)
@@ -268,19 +258,15 @@ class _Computation:
 
     def _find_unplanned(self, period: list[Live]) -> None:
         """Per deployment of the period that was not planned, why: a rollback first, then each hotfix
-        or revert it shipped, oldest merge first (each title is matched once)."""
+        or revert it shipped, oldest merge first (each distinct title is matched once)."""
         for d in period:
             if d.outcome == "rolled_back":
                 self._reasons[d.id] = [("rollback", None)]
-        titles = {row[S_TITLE] for row in self.spans}
-        marked = {title for title in titles if self._kind_of(title)}
-        if not marked:
-            return
-        flagged = [row for row in self.spans if row[S_TITLE] in marked]
-        pulls = shipped_pulls(self.environment, self.application, {row[S_PULL] for row in flagged})
-        for row in flagged:
-            pull = pulls[(row[S_DEPLOYMENT], row[S_PULL])]
-            self._reasons.setdefault(row[S_DEPLOYMENT], []).append((self._kinds[row[S_TITLE]], pull))
+        where = (self.environment, self.application, self.start, self.end)
+        marked = sorted(t for t in shipped_titles(*where) if self._kind_of(t))
+        if marked:
+            for deployment_id, pull in shipped_titled(*where, marked):
+                self._reasons.setdefault(deployment_id, []).append((self._kinds[pull[TITLE]], pull))
 
     def _unplanned(self, d: Live) -> list[tuple[str, Pull | None]]:
         return self._reasons.get(d.id, [])
@@ -331,12 +317,12 @@ class _Computation:
 
     # --- change lead time ----------------------------------------------------------------------------
     def _lead_time(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
-        shipped = len(self.spans)
-        shown = [row for row in self.spans if row[S_LEAD] is not None]  # else not evidenced: no opened time
-        columns: list[list[Any]] = [list(c) for c in zip(*shown, strict=True)] or [[] for _ in SPAN_COLUMNS]
-        ats, values, review, delivery = columns[S_AT], columns[S_LEAD], columns[S_REVIEW], columns[S_DELIVERY]
-        to_approval = [v for v in columns[S_TO_APPROVAL] if v is not None]
-        to_merge = [v for v in columns[S_TO_MERGE] if v is not None]
+        shipped, spans = shipped_spans(self.environment, self.application, self.start, self.end)
+        ats, values, review, delivery, to_approval, to_merge = (
+            (list(c) for c in zip(*spans, strict=True)) if spans else ([] for _ in range(6))
+        )
+        to_approval = [v for v in to_approval if v is not None]
+        to_merge = [v for v in to_merge if v is not None]
         parts = {
             "delivery": delivery,
             "first_approval_to_merge": to_merge,
@@ -353,7 +339,7 @@ class _Computation:
                         samples.append(self._lead_sample(d, pull, approved.get(pull[ID])))
             return samples
 
-        out.append((len(shown), make))
+        out.append((len(spans), make))
         ordered = sorted(values)
         median = _nearest(ordered, 50)
         return Figure(
@@ -361,12 +347,12 @@ class _Computation:
             "hours",
             hours(median),
             bands.lead_time_band(median),
-            len(shown),
+            len(spans),
             {
                 "median": hours(median),
                 "p90": hours(_nearest(ordered, 90)),
                 "changes_shipped": shipped,
-                "not_evidenced": shipped - len(shown),
+                "not_evidenced": shipped - len(spans),
                 "breakdown": {
                     "coding": {"median": None, "reason": "not evidenced: commit times are not recorded"},
                     **{k: {"median": hours(bands.percentile(v, 50))} for k, v in sorted(parts.items()) if v},
