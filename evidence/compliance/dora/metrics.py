@@ -4,7 +4,7 @@ admin dashboard, packs).
 
 - deployment frequency: live deployments (succeeded, degraded, rolled back) per day; failed and
   unfinished syncs are counted apart as attempts;
-- change lead time: per change shipped (`changes.ship_history`), PR opened -> deployed, with the
+- change lead time: per change shipped (the `ShippedChange` rows), PR opened -> deployed, with the
   breakdown review (opened -> first approval -> merge) and delivery (merge -> deployed); coding
   time (first commit -> opened) is not evidenced: harvests do not record commit times;
 - change fail rate: live deployments that led to a failure (degraded; replaced by a rollback;

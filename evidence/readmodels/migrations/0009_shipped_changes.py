@@ -34,7 +34,6 @@ class Migration(migrations.Migration):
                             ("pull", "pull"),
                             ("digest", "digest"),
                             ("approvals", "approvals"),
-                            ("all", "all"),
                         ],
                         max_length=20,
                     ),

@@ -66,7 +66,7 @@ class ShippingMark(models.Model):
     a pull request (id), a digest whose provenance changed, or a pull request's approvals. Written
     by the projectors in the transaction of the change, consumed after the projection run."""
 
-    SCOPES = ("series", "pull", "digest", "approvals", "all")
+    SCOPES = ("series", "pull", "digest", "approvals")
 
     scope = models.CharField(max_length=20, choices=[(s, s) for s in SCOPES])
     key = models.CharField(max_length=600)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, TextField
+from django.db.models import Func, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Lower
 
 from evidence.readmodels.models import (
@@ -53,7 +54,9 @@ def mark_approvals(entry: Entry) -> None:
 
 @projects("oci.provenance")
 def mark_provenance(entry: Entry) -> None:
-    mark("digest", str(entry.data["digest"]))
+    digest = str(entry.data.get("digest") or "")
+    if digest:
+        mark("digest", digest)
 
 
 @after_projection
@@ -63,11 +66,11 @@ def settle_shipping() -> None:
         marks = list(ShippingMark.objects.select_for_update().order_by("id").values_list("id", "scope", "key"))
         if not marks:
             return
-        keys: dict[str, list[object]] = {scope: [] for scope in ShippingMark.SCOPES}
+        keys: dict[str, list[Any]] = {scope: [] for scope in ShippingMark.SCOPES}
         for _, scope, key in marks:
             keys[scope].append(json.loads(key))
-        series = {(e, a) for e, a in keys["series"]}  # type: ignore[misc]
-        if keys["all"] or len(keys["pull"]) > EVERYTHING:
+        series = {(e, a) for e, a in keys["series"]}
+        if len(keys["pull"]) > EVERYTHING:
             environments = sorted(set(Deployment.objects.values_list("environment", flat=True).distinct()))
             for environment in environments:
                 refresh_shipped(environment)
@@ -82,23 +85,21 @@ def settle_shipping() -> None:
         ShippingMark.objects.filter(id__in=[m[0] for m in marks]).delete()
 
 
-def _pulls(keys: list[object]) -> object:
-    return PullRequest.objects.filter(
-        reduce(or_, (Q(forge=f, repository=r, number=n) for f, r, n in keys))  # type: ignore[misc]
-    )
+def _pulls(keys: list[Any]) -> QuerySet[PullRequest]:
+    return PullRequest.objects.filter(reduce(or_, (Q(forge=f, repository=r, number=n) for f, r, n in keys)))
 
 
-def _series_of_pulls(keys: list[object]) -> set[tuple[str, str]]:
+def _series_of_pulls(keys: list[Any]) -> set[tuple[str, str]]:
     """The series a changed pull request can alter: those shipping from its repository, and those
     whose deployments name one of its commits, in their revision or through provenance."""
     if not keys:
         return set()
     pulls = _pulls(keys)
     found = set()
-    repositories = set(pulls.values_list("repository", flat=True))  # type: ignore[attr-defined]
+    repositories = set(pulls.values_list("repository", flat=True))
     shipped = ShippedChange.objects.filter(repository__in=sorted(repositories))
     found |= set(shipped.values_list("environment", "application").distinct())
-    shas = {s for row in pulls.values_list("merge_commit_sha", "squash_commit_sha") for s in row}  # type: ignore[attr-defined]
+    shas = {s for row in pulls.values_list("merge_commit_sha", "squash_commit_sha") for s in row}
     shas |= set(PullRequestCommit.objects.filter(pull_request__in=pulls).values_list("sha", flat=True))
     shas = {s.lower() for s in shas if s}
     found |= _series_naming(Lower("revision"), shas)
@@ -110,13 +111,13 @@ def _series_of_digests(digests: set[str]) -> set[tuple[str, str]]:
     return _series_naming(Cast("image_digests", TextField()), digests)
 
 
-def _series_naming(column: object, needles: set[str]) -> set[tuple[str, str]]:
+def _series_naming(column: Func, needles: set[str]) -> set[tuple[str, str]]:
     """Series with a deployment whose column holds one of the needles as a substring: a superset
     of the deployments that name them however the revision is written."""
     found: set[tuple[str, str]] = set()
     ordered = sorted(needles)
     for i in range(0, len(ordered), LIKES):
         which = reduce(or_, (Q(text__contains=n) for n in ordered[i : i + LIKES]))
-        rows = Deployment.objects.annotate(text=column).filter(which)  # type: ignore[arg-type]
+        rows = Deployment.objects.annotate(text=column).filter(which)
         found |= set(rows.values_list("environment", "application").distinct())
     return found
