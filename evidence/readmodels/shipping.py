@@ -349,7 +349,7 @@ def refresh_shipped(environment: str, application: str | None = None) -> int:
     with transaction.atomic():
         for part in chunks(stale):
             ShippedChange.objects.filter(id__in=part).delete()
-        ShippedChange.objects.bulk_create((_row(key, values) for key, values in new), batch_size=2000)
+        _insert(new)
     return len(stale) + len(new)
 
 
@@ -368,6 +368,29 @@ def _spans(at: int, opened: int | None, merged: int, approved: int | None) -> tu
         _seconds(opened, approved),
         _seconds(approved, merged),
     )
+
+
+def _insert(new: list[tuple[tuple[int, int], tuple[Any, ...]]]) -> None:
+    """Write the new rows: on PostgreSQL by COPY (a rebuild writes a year's 300,000 at once, and
+    model instances and INSERT parameters cost a millisecond a row), elsewhere by bulk_create."""
+    connection = connections[ShippedChange.objects.db]
+    if connection.vendor != "postgresql":
+        ShippedChange.objects.bulk_create((_row(key, values) for key, values in new), batch_size=2000)
+        return
+    times = [i for i, c in enumerate(ROW_COLUMNS) if c in TIMES]
+    columns = ", ".join(("deployment_id", "pull_request_id", *ROW_COLUMNS))
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {ShippedChange._meta.db_table} ({columns}) FROM STDIN"  # our names, never input
+        ) as copy,
+    ):
+        for key, values in new:
+            row = list(values)
+            for i in times:
+                if row[i] is not None:
+                    row[i] = moment(row[i])
+            copy.write_row((*key, *row))
 
 
 def _row(key: tuple[int, int], values: tuple[Any, ...]) -> ShippedChange:
