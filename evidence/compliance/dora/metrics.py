@@ -4,7 +4,7 @@ admin dashboard, packs).
 
 - deployment frequency: live deployments (succeeded, degraded, rolled back) per day; failed and
   unfinished syncs are counted apart as attempts;
-- change lead time: per change shipped (`changes.ship_history`), PR opened -> deployed, with the
+- change lead time: per change shipped (the `ShippedChange` rows), PR opened -> deployed, with the
   breakdown review (opened -> first approval -> merge) and delivery (merge -> deployed); coding
   time (first commit -> opened) is not evidenced: harvests do not record commit times;
 - change fail rate: live deployments that led to a failure (degraded; replaced by a rollback;
@@ -36,28 +36,26 @@ from evidence.compliance.custody.load import revision_shas
 from evidence.compliance.dora import bands
 from evidence.compliance.dora.buckets import buckets
 from evidence.compliance.dora.changes import (
-    BASE,
     ID,
     MERGED,
     OPENED,
-    REPOSITORY,
     SEQ,
     TITLE,
     Live,
-    Micros,
     Pull,
-    fetch,
     landed_as,
-    live_query,
     load_live,
     micros_of,
     moment,
     pull_name,
     seconds_between,
-    ship_history,
+    shipped_rows,
+    shipped_spans,
+    shipped_titled,
+    shipped_titles,
 )
 from evidence.compliance.dora.incidents import Incident, load_incidents
-from evidence.readmodels.models import Approval, Deployment
+from evidence.readmodels.models import Deployment
 
 METRICS = ("deployment_frequency", "change_lead_time", "change_fail_rate", "recovery_time", "rework_rate")
 ATTEMPTS = ("failed", "in_progress")
@@ -204,6 +202,7 @@ class _Computation:
         self._kinds: dict[str, str] = {}
         self._reasons: dict[int, list[tuple[str, Pull | None]]] = {}
         self._commits: dict[int, tuple[str, str, list[str]]] | None = None
+        self._everything: dict[int, list[Pull]] | None = None
 
     def run(self) -> DoraReport:
         rows = Deployment.objects.filter(environment=self.environment)
@@ -215,7 +214,6 @@ class _Computation:
             Q(finished_at__gte=self.since, finished_at__lt=self.until)
             | Q(finished_at__isnull=True, started_at__gte=self.since, started_at__lt=self.until)
         )
-        self.shipped = ship_history(live, live_query(before_end))
         self.previous: dict[int, Live | None] = {}
         self.place: dict[int, tuple[list[Live], int]] = {}  # id -> (its application's series, index)
         by_app: dict[str, list[Live]] = defaultdict(list)
@@ -226,6 +224,7 @@ class _Computation:
                 self.previous[d.id] = series[i - 1] if i else None
                 self.place[d.id] = (series, i)
         period = [d for d in live if self.start <= d.at < self.end]
+        self._find_unplanned(period)
         self.incidents = load_incidents(self.environment, self.application, self.since, self.until)
         self._join_incidents(live)
 
@@ -250,9 +249,6 @@ class _Computation:
         )
 
     # --- helpers ------------------------------------------------------------------------------
-    def _shipped(self, d: Live) -> list[Pull]:
-        return self.shipped.get(d.id, [])
-
     def _kind_of(self, title: str) -> str:
         kind = self._kinds.get(title)
         if kind is None:
@@ -260,19 +256,20 @@ class _Computation:
             self._kinds[title] = kind
         return kind
 
+    def _find_unplanned(self, period: list[Live]) -> None:
+        """Per deployment of the period that was not planned, why: a rollback first, then each hotfix
+        or revert it shipped, oldest merge first (each distinct title is matched once)."""
+        for d in period:
+            if d.outcome == "rolled_back":
+                self._reasons[d.id] = [("rollback", None)]
+        where = (self.environment, self.application, self.start, self.end)
+        marked = sorted(t for t in shipped_titles(*where) if self._kind_of(t))
+        if marked:
+            for deployment_id, pull in shipped_titled(*where, marked):
+                self._reasons.setdefault(deployment_id, []).append((self._kinds[pull[TITLE]], pull))
+
     def _unplanned(self, d: Live) -> list[tuple[str, Pull | None]]:
-        reasons = self._reasons.get(d.id)
-        if reasons is None:
-            reasons = [("rollback", None)] if d.outcome == "rolled_back" else []
-            kinds, kind_of = self._kinds, self._kind_of
-            for p in self.shipped.get(d.id, ()):
-                kind = kinds.get(p[TITLE])
-                if kind is None:
-                    kind = kind_of(p[TITLE])
-                if kind:
-                    reasons.append((kind, p))
-            self._reasons[d.id] = reasons
-        return reasons
+        return self._reasons.get(d.id, [])
 
     def _trend(
         self, ats: list[int], value: Callable[[int, int, datetime, datetime], str | None]
@@ -320,36 +317,12 @@ class _Computation:
 
     # --- change lead time ----------------------------------------------------------------------------
     def _lead_time(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
-        approved = _first_approvals([p for d in period for p in self._shipped(d)])
-        shown: list[tuple[Live, Pull, tuple[int, int] | None]] = []
-        ats: list[int] = []
-        values: list[int] = []
-        review: list[int] = []
-        delivery: list[int] = []
-        to_approval: list[int] = []
-        to_merge: list[int] = []
-        shipped = 0
-        second = 1_000_000  # the hot loop: seconds_between written out (a year is ~300,000 changes)
-        for d in period:
-            pulls = self.shipped.get(d.id)
-            if not pulls:
-                continue
-            at = d.at
-            shipped += len(pulls)
-            for pull in pulls:
-                opened = pull[OPENED]
-                if opened is None:
-                    continue  # not evidenced: the change's entry holds no opened time
-                merged = pull[MERGED]
-                first = approved.get(pull[ID])
-                shown.append((d, pull, first))
-                ats.append(at)
-                values.append(int((at - opened) / second))
-                review.append(int((merged - opened) / second))
-                delivery.append(int((at - merged) / second))
-                if first:
-                    to_approval.append(int((first[0] - opened) / second))
-                    to_merge.append(int((merged - first[0]) / second))
+        shipped, spans = shipped_spans(self.environment, self.application, self.start, self.end)
+        ats, values, review, delivery, to_approval, to_merge = (
+            (list(c) for c in zip(*spans, strict=True)) if spans else ([] for _ in range(6))
+        )
+        to_approval = [v for v in to_approval if v is not None]
+        to_merge = [v for v in to_merge if v is not None]
         parts = {
             "delivery": delivery,
             "first_approval_to_merge": to_merge,
@@ -358,24 +331,15 @@ class _Computation:
         }
 
         def make() -> list[Sample]:
+            shipped, approved = shipped_rows(self.environment, self.application, self.start, self.end)
             samples = []
-            for d, pull, first in shown:
-                at, opened, merged = d.at, pull[OPENED], pull[MERGED]
-                detail: dict[str, Any] = {
-                    "deployment": d.id,
-                    "change": pull_name(pull),
-                    "coding": None,  # first commit times are not recorded by the harvests
-                    "review_to_first_approval": seconds_between(opened, first[0]) if first else None,
-                    "first_approval_to_merge": seconds_between(first[0], merged) if first else None,
-                    "review": seconds_between(opened, merged),
-                    "delivery": seconds_between(merged, at),
-                }
-                seqs = [*d.entry_seqs, pull[SEQ], *([first[1]] if first else [])]
-                value = seconds_between(opened, at)
-                samples.append(Sample("change_lead_time", moment(at), pull_name(pull), value, seqs, detail))
+            for d in period:
+                for pull in shipped.get(d.id, ()):
+                    if pull[OPENED] is not None:
+                        samples.append(self._lead_sample(d, pull, approved.get(pull[ID])))
             return samples
 
-        out.append((len(shown), make))
+        out.append((len(spans), make))
         ordered = sorted(values)
         median = _nearest(ordered, 50)
         return Figure(
@@ -383,20 +347,34 @@ class _Computation:
             "hours",
             hours(median),
             bands.lead_time_band(median),
-            len(shown),
+            len(spans),
             {
                 "median": hours(median),
                 "p90": hours(_nearest(ordered, 90)),
                 "changes_shipped": shipped,
-                "not_evidenced": shipped - len(shown),
+                "not_evidenced": shipped - len(spans),
                 "breakdown": {
                     "coding": {"median": None, "reason": "not evidenced: commit times are not recorded"},
-                    **{k: {"median": hours(bands.percentile(v, 50))} for k, v in sorted(parts.items()) if v},
+                    **{k: {"median": hours(_median_in_place(v))} for k, v in sorted(parts.items()) if v},
                 },
                 "start": "pull request opened",
             },
             self._trend(ats, lambda lo, hi, a, b: _median_hours(values[lo:hi])),
         )
+
+    def _lead_sample(self, d: Live, pull: Pull, first: tuple[int, int] | None) -> Sample:
+        at, opened, merged = d.at, pull[OPENED], pull[MERGED]
+        detail: dict[str, Any] = {
+            "deployment": d.id,
+            "change": pull_name(pull),
+            "coding": None,  # first commit times are not recorded by the harvests
+            "review_to_first_approval": seconds_between(opened, first[0]) if first else None,
+            "first_approval_to_merge": seconds_between(first[0], merged) if first else None,
+            "review": seconds_between(opened, merged),
+            "delivery": seconds_between(merged, at),
+        }
+        seqs = [*d.entry_seqs, pull[SEQ], *([first[1]] if first else [])]
+        return Sample("change_lead_time", moment(at), pull_name(pull), seconds_between(opened, at), seqs, detail)
 
     # --- failures ---------------------------------------------------------------------------------------
     def _failures(self, period: list[Live]) -> dict[int, list[dict[str, Any]]]:
@@ -406,11 +384,12 @@ class _Computation:
         for d in period:
             if d.outcome == "degraded":
                 causes[d.id].append({"cause": "degraded", "entry_seqs": list(d.entry_seqs)})
-        for later, before in self.previous.items():
+        for later, reasons in self._reasons.items():  # the deployment after a failure is in the period too
+            before = self.previous[later]
             if before is None or before.id not in ids:
                 continue
             replacement = self.place[later][0][self.place[later][1]]
-            for kind, pull in self._unplanned(replacement):
+            for kind, pull in reasons:
                 if kind == "rollback":
                     causes[before.id].append(
                         {"cause": "rolled back", "by": replacement.id, "entry_seqs": list(replacement.entry_seqs)}
@@ -536,10 +515,16 @@ class _Computation:
         )
 
     # --- incidents ---------------------------------------------------------------------------------------
+    def _shipped_ever(self) -> dict[int, list[Pull]]:
+        """What every live deployment up to the period's end shipped (read only when an incident names a commit)."""
+        if self._everything is None:
+            self._everything = shipped_rows(self.environment, self.application, None, self.end)[0]
+        return self._everything
+
     def _pull_commits(self) -> dict[int, tuple[str, str, list[str]]]:
         """The commits of every change shipped (read only when an incident names a commit)."""
         if self._commits is None:
-            self._commits = landed_as({p[ID] for pulls in self.shipped.values() for p in pulls})
+            self._commits = landed_as({p[ID] for pulls in self._shipped_ever().values() for p in pulls})
         return self._commits
 
     def _join_incidents(self, live: list[Live]) -> None:
@@ -555,10 +540,10 @@ class _Computation:
                 continue  # a named deployment we do not know joins nothing, never a guess
             candidates = [d for d in live if not incident.application or d.application == incident.application]
             if incident.commit:
-                listed = self._pull_commits()
+                listed, ever = self._pull_commits(), self._shipped_ever()
                 for d in candidates:
                     commits = set(revision_shas(d.revision))
-                    for p in self._shipped(d):
+                    for p in ever.get(d.id, ()):
                         merge, squash, more = listed[p[ID]]
                         commits |= {c for c in (merge, squash, *more) if c}
                     if incident.commit in {c.lower() for c in commits if c}:
@@ -573,6 +558,12 @@ class _Computation:
                 incident.joined_to, incident.joined_by = live_then[-1].id, "live at start"
 
 
+def _median_in_place(values: list[int]) -> int | None:
+    """bands.percentile(values, 50), sorting the list itself (these are our own, a year long: no copy)."""
+    values.sort()
+    return _nearest(values, 50)
+
+
 def _nearest(ordered: list[int], p: int) -> int | None:
     """bands.percentile of values already sorted."""
     if not ordered:
@@ -582,26 +573,3 @@ def _nearest(ordered: list[int], p: int) -> int | None:
 
 def _without_seqs(cause: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in cause.items() if k != "entry_seqs"}
-
-
-def _first_approvals(changes: list[Pull]) -> dict[int, tuple[int, int]]:
-    """Per change, its first approval (time in microseconds, entry seq): one query over the changes' branches."""
-    out: dict[int, tuple[int, int]] = {}
-    if not changes:
-        return out
-    wanted = {c[ID] for c in changes}
-    which = Q()
-    for repository, base in {(c[REPOSITORY], c[BASE]) for c in changes}:
-        which |= Q(pull_request__repository=repository, pull_request__base=base)
-    first, last = moment(min(c[MERGED] for c in changes)), moment(max(c[MERGED] for c in changes))
-    rows = Approval.objects.filter(
-        which,
-        pull_request__merged_at__gte=first,
-        pull_request__merged_at__lte=last,
-        submitted_state="APPROVED",
-        submitted_at__isnull=False,
-    )
-    for pull_id, at, seq in fetch(rows.values_list("pull_request_id", Micros("submitted_at"), "entry_seq")):
-        if at is not None and pull_id in wanted and (pull_id not in out or (at, seq) < out[pull_id]):
-            out[pull_id] = (at, seq)
-    return out

@@ -21,6 +21,7 @@ from .forge import (
     PullRequestCommit,
 )
 from .projection import ProjectionCursor, ProjectionError
+from .shipping import ShippedChange, ShippingMark
 
 __all__ = ["ProjectionCursor", "ProjectionError"]
 __all__ += ["Artifact", "Provenance", "SignatureVerdict", "TagSighting"]
@@ -28,3 +29,4 @@ __all__ += ["DeployedApplication", "Deployment", "DeploymentCommit", "Deployment
 __all__ += ["DeploymentImage", "RunningInterval", "WorkloadSnapshot"]
 __all__ += ["Approval", "BranchCommit", "ForgeHarvest", "ProtectionObservation", "ProtectionSnapshot"]
 __all__ += ["PullRequest", "PullRequestCommit"]
+__all__ += ["ShippedChange", "ShippingMark"]

@@ -24,6 +24,7 @@ PROJECTOR_MODULES: list[str] = [
     "evidence.readmodels.projectors.artifacts",
     "evidence.readmodels.projectors.deployments",
     "evidence.readmodels.projectors.forge",
+    "evidence.readmodels.projectors.shipping",  # after what it derives from
 ]
 _PROJECTORS: dict[str, list[Projector]] = {}
 _MODELS: list[type[models.Model]] = []

@@ -25,6 +25,7 @@ from evidence.readmodels.models import Deployment, DeploymentContainer, Deployme
 from evidence.readmodels.models.deployments import LIVE_OUTCOMES
 from evidence.readmodels.projectors.deployments.intervals import refresh_intervals
 from evidence.readmodels.projectors.deployments.lineage import relink_from
+from evidence.readmodels.shipping import mark_series
 
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 DERIVED = ("registry", "pods")  # DeploymentImage origins this module derives (and may take back)
@@ -163,6 +164,7 @@ def resolve_images(row: Deployment) -> None:
     row.save(update_fields=["image_digests", "entry_seqs"])
     relink_from(row)
     refresh_intervals(row.environment, row.application)  # the intervals carry digests and running_since
+    mark_series(row.environment, row.application)
 
 
 def _resolve(image: str, at: datetime, snapshot: WorkloadSnapshot | None) -> tuple[str, str, int] | None:

@@ -10,6 +10,7 @@ from evidence.readmodels.models import DeployedApplication, Deployment, Deployme
 from evidence.readmodels.projectors.deployments.images import resolve_around
 from evidence.readmodels.projectors.deployments.intervals import refresh_commits, refresh_intervals
 from evidence.readmodels.projectors.deployments.lineage import base_outcome, relink_from
+from evidence.readmodels.shipping import mark_series
 from ledger.models import Entry
 
 
@@ -61,3 +62,4 @@ def save_row(row: Deployment, entry: Entry) -> None:
     resolve_around(row)  # first: the intervals copy the digests it resolves
     refresh_intervals(row.environment, row.application)
     refresh_commits(row)
+    mark_series(row.environment, row.application)
