@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from evidence.compliance.models import Policy, RiskAcceptance
+from evidence.core.fetch import fetch_together
 from evidence.readmodels.ancestry import (
     REBASED,
     Ancestry,
@@ -93,112 +94,134 @@ def _group(rows: Any, key: Any) -> dict[Any, list[Any]]:
 
 
 def load(deployments: list[Deployment]) -> Loaded:
+    """Read in stages, each stage's independent queries in one round trip (`fetch_together`)."""
     out = Loaded()
     if not deployments:
         return out
     ids = [d.id for d in deployments]
-    out.images = _group(
-        DeploymentImage.objects.filter(deployment_id__in=ids).order_by("digest"), lambda r: r.deployment_id
-    )
-    out.containers = _group(
-        DeploymentContainer.objects.filter(deployment_id__in=ids).order_by("workload", "container"),
-        lambda r: r.deployment_id,
-    )
     apps = {(d.environment, d.application) for d in deployments}
     which_app = Q()
     for environment, application in apps:
         which_app |= Q(environment=environment, application=application)
     first = min(deployed_at(d) for d in deployments)
+    last = max(deployed_at(d) for d in deployments)
     app_key = lambda r: (r.environment, r.application)  # noqa: E731
-    # The same applications' live deployments, in one query: those finished after the first of
-    # these (what ran next: see running_snapshots) and those started shortly before (predecessors).
     starts = [d.started_at for d in deployments]
     since = min(starts) - PREVIOUS_WINDOW
-    nearby = list(
-        Deployment.objects.filter(which_app, outcome__in=LIVE_OUTCOMES)
+    live_deployments = Deployment.objects.filter(outcome__in=LIVE_OUTCOMES)
+    # The same applications' live deployments: those finished after the first of these (what ran
+    # next: see running_snapshots) and those started shortly before (predecessors).
+    nearby = (
+        live_deployments.filter(which_app)
         .filter(Q(finished_at__gt=first) | Q(started_at__gte=since, started_at__lt=max(starts)))
         .order_by("started_at", "id")
         .only("id", "environment", "application", "started_at", "finished_at", "revision")
     )
-    live = sorted((r for r in nearby if r.finished_at is not None and r.finished_at > first), key=deployed_at)
+    images, containers, nearby_rows, pods, gaps, policies, runs = fetch_together(
+        DeploymentImage.objects.filter(deployment_id__in=ids).order_by("digest"),
+        DeploymentContainer.objects.filter(deployment_id__in=ids).order_by("workload", "container"),
+        nearby,
+        _pods(apps, first, last),
+        DeploymentGap.objects.filter(which_app).order_by("entry_seq"),
+        _policies(sorted({d.environment for d in deployments})),
+        _forge_runs(starts),
+    )
+    out.images = _group(images, lambda r: r.deployment_id)
+    out.containers = _group(containers, lambda r: r.deployment_id)
+    live = sorted((r for r in nearby_rows if r.finished_at is not None and r.finished_at > first), key=deployed_at)
     out.live_times = {k: [r.finished_at for r in v] for k, v in _group(live, app_key).items()}
-    # Pods from the first deployment on, up to the live deployment after the last one: the later
-    # snapshots belong to deployments not asked about (see running_snapshots).
-    pods = WorkloadSnapshot.objects.filter(which_app, observed_at__gte=first)
-    until = _pods_until(out.live_times, apps, max(deployed_at(d) for d in deployments))
-    if until is not None:
-        pods = pods.filter(observed_at__lt=until)
-    out.workloads = _group(pods.order_by("observed_at", "id"), app_key)
-    earlier = [r for r in nearby if since <= r.started_at < max(starts)]
+    out.workloads = _group(pods, app_key)
+    out.gaps = _group(gaps, app_key)
+    out.policies = _group(policies, lambda r: r.environment)
+    by_subject: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
+    # In time order: the latest runs come after the window, so they stay last for their subject.
+    for subject, seq, at in sorted(runs, key=lambda r: (r[2], r[1])):
+        by_subject[subject].append((seq, at))
+    out.forge_harvests = dict(by_subject)
+    earlier = [r for r in nearby_rows if since <= r.started_at < max(starts)]
+
     digests = sorted(
         {i.digest for rows in out.images.values() for i in rows}
         | {x for d in deployments for x in d.image_digests}
         | {x for d in deployments if not d.image_digests for s in running_snapshots(out, d)[:1] for x in s.digests}
     )
-    # Each row with the time its first oci.artifact entry was recorded, in the same query.
+    # Each artifact row with the time its first oci.artifact entry was recorded, in the same query.
     first_recorded = Entry.objects.filter(seq=OuterRef("first_seq")).values("observed_at")[:1]
-    artifacts = Artifact.objects.filter(digest__in=digests).annotate(first_observed_at=Subquery(first_recorded))
-    out.artifacts = _group(artifacts.order_by("entry_seq"), lambda r: r.digest)
-    out.signatures = _group(
-        SignatureVerdict.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest
+    artifacts, signatures, provenance = fetch_together(
+        Artifact.objects.filter(digest__in=digests)
+        .annotate(first_observed_at=Subquery(first_recorded))
+        .order_by("entry_seq"),
+        SignatureVerdict.objects.filter(digest__in=digests).order_by("entry_seq"),
+        Provenance.objects.filter(digest__in=digests).order_by("entry_seq"),
     )
-    out.provenance = _group(Provenance.objects.filter(digest__in=digests).order_by("entry_seq"), lambda r: r.digest)
-    for row in (a for rows in out.artifacts.values() for a in rows if a.first_observed_at is not None):
+    out.artifacts = _group(artifacts, lambda r: r.digest)
+    out.signatures = _group(signatures, lambda r: r.digest)
+    out.provenance = _group(provenance, lambda r: r.digest)
+    for row in (a for a in artifacts if a.first_observed_at is not None):
         seen = out.artifact_seen.get(row.digest)
         if seen is None or row.first_observed_at < seen[1]:
             out.artifact_seen[row.digest] = (row.first_seq, row.first_observed_at)
 
     shas = {s for d in deployments for s in revision_shas(d.revision)}
     shas |= {p.source_commit.lower() for rows in out.provenance.values() for p in rows if p.source_commit}
-    pulls = pulls_with_commits(shas)
+    load_lineage(out, deployments, shas, earlier)
+    pulls = _pulls_of(out.ancestry, shas)
     by_sha: dict[str, list[PullRequest]] = defaultdict(list)
     for pull in pulls:
         for sha in {pull.merge_commit_sha, pull.squash_commit_sha, *pull.commits}:
             if sha and sha in shas:
                 by_sha[sha].append(pull)
     out.pulls_by_sha = dict(by_sha)
-    load_lineage(out, deployments, shas, earlier)
     for sha in sorted(shas - set(by_sha)):  # a rebase merge rewrote the commit: its pull request all the same
         landing = out.ancestry.landing(sha)
         if landing is not None and landing.how == REBASED and landing.pull is not None:
             out.pulls_by_sha[sha] = [landing.pull]
             pulls.append(landing.pull)
     load_changes(out, pulls)
+    return out
 
-    out.gaps = _group(DeploymentGap.objects.filter(which_app).order_by("entry_seq"), app_key)
-    load_policies(out, sorted({d.environment for d in deployments}))
+
+def _pods(apps: set[tuple[str, str]], first: datetime, last: datetime) -> Any:
+    """Pods snapshots of these applications from the first deployment on, each application's up to
+    its first live deployment after the last one asked about: later snapshots belong to
+    deployments not asked about (see running_snapshots); with none yet, its pods run on."""
+    which = Q()
+    for environment, application in apps:
+        after = Deployment.objects.filter(
+            environment=environment, application=application, outcome__in=LIVE_OUTCOMES, finished_at__gt=last
+        ).order_by("finished_at")
+        bound = Subquery(after.values("finished_at")[:1])
+        which |= Q(environment=environment, application=application) & (Q(observed_at__lt=bound) | ~Q(Exists(after)))
+    return WorkloadSnapshot.objects.filter(which, observed_at__gte=first).order_by("observed_at", "id")
+
+
+def _forge_runs(starts: list[datetime]) -> Any:
+    """(subject, seq, observed_at) of the forge harvest runs soon after the deployments (the first
+    one after each is cited), else the latest of each target."""
     forge = Entry.objects.filter(kind="harvest.run").filter(
         Q(subject__startswith="github:") | Q(subject__startswith="gitlab:")
     )
-    starts = [d.started_at for d in deployments]
-    # The runs soon after the deployments (the first one after each is cited), else the latest of each.
     window = forge.filter(observed_at__gte=min(starts), observed_at__lte=max(starts) + FORGE_WINDOW)
     latest = ForgeHarvest.objects.filter(last_observed_at__gt=max(starts) + FORGE_WINDOW)  # one row per target
-    both = (
+    return (
         window.order_by()
         .values_list("subject", "seq", "observed_at")
         .union(latest.order_by().values_list("subject", "last_seq", "last_observed_at"), all=True)
     )
-    runs: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
-    # In time order: the latest runs come after the window, so they stay last for their subject.
-    for subject, seq, at in sorted(both, key=lambda r: (r[2], r[1])):
-        runs[subject].append((seq, at))
-    out.forge_harvests = dict(runs)
-    return out
 
 
-def _pods_until(
-    live_times: dict[tuple[str, str], list[datetime]], apps: set[tuple[str, str]], last: datetime
-) -> datetime | None:
-    """The latest of each application's first live deployment after `last`; None (no bound) when an
-    application has none yet, its pods run on."""
-    nexts = []
-    for key in apps:
-        later = [t for t in live_times.get(key, []) if t > last]
-        if not later:
-            return None
-        nexts.append(min(later))
-    return max(nexts) if nexts else None
+def _pulls_of(ancestry: Ancestry, shas: set[str]) -> list[PullRequest]:
+    """Pull requests that merged as or contain one of these commits, in merge order. The ancestry
+    read those of every commit on its lines' windows: only commits outside them need a query."""
+    on_lines = {r.sha for rows in ancestry.rows.values() for r in rows}
+    if shas - on_lines:
+        return pulls_with_commits(shas)
+    pulls = []
+    for pull in ancestry.pulls:
+        commits = {c.sha for c in ancestry.pull_commits.get(pull.id, [])}
+        if ({pull.merge_commit_sha, pull.squash_commit_sha} | commits) & shas:
+            pulls.append(pull)
+    return sorted(pulls, key=lambda p: (p.merged_at is None, p.merged_at or datetime.min.replace(tzinfo=UTC), p.id))
 
 
 def running_snapshots(out: Loaded, d: Deployment) -> list[WorkloadSnapshot]:
@@ -235,52 +258,60 @@ def load_lineage(out: Loaded, deployments: list[Deployment], shas: set[str], ear
 
 def load_changes(out: Loaded, pulls: list[PullRequest]) -> None:
     """Approvals, commits (who wrote and pushed them), protection snapshots, observations and
-    bypasses of these pull requests."""
-    out.approvals = _group(
-        Approval.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("submitted_at", "id"),
-        lambda r: r.pull_request_id,
-    )
+    bypasses of these pull requests, in one round trip."""
     # The commits of pull requests on the lines the ancestry read came with them: read only the others'.
     read = {p.id for p in out.ancestry.pulls}
     others = [p.id for p in pulls if p.id not in read]
-    rows = PullRequestCommit.objects.filter(pull_request_id__in=others).order_by("position") if others else []
-    out.pull_commits = _group(rows, lambda r: r.pull_request_id)
+    branches = {(p.forge, p.repository, p.base) for p in pulls}
+    which = Q()
+    for forge, repository, base in branches:
+        which |= Q(forge=forge, repository=repository, branch=base)
+    merged = [p.merged_at for p in pulls if p.merged_at]
+    window = (
+        Q(observed_at__gte=min(merged) - OBSERVATION_WINDOW, observed_at__lte=max(merged) + OBSERVATION_WINDOW)
+        if merged
+        else None
+    )
+    github_repos = sorted({r for f, r, _ in branches if f == "github"})
+    none = Entry.objects.none()
+    approvals, commits, snapshots, observations, suites = fetch_together(
+        Approval.objects.filter(pull_request_id__in=[p.id for p in pulls]).order_by("submitted_at", "id"),
+        PullRequestCommit.objects.filter(pull_request_id__in=others).order_by("position"),
+        ProtectionSnapshot.objects.filter(which).order_by("observed_at", "entry_seq") if branches else none,
+        ProtectionObservation.objects.filter(which & window).order_by("observed_at", "entry_seq")
+        if branches and window is not None
+        else none,
+        Entry.objects.filter(kind="github.rule_suite", subject__in=[f"github:{r}" for r in github_repos])
+        .order_by("seq")
+        .only("seq", "payload")
+        if github_repos
+        else none,
+    )
+    out.approvals = _group(approvals, lambda r: r.pull_request_id)
+    out.pull_commits = _group(commits, lambda r: r.pull_request_id)
     for pull in pulls:
         if pull.id in read and out.ancestry.pull_commits.get(pull.id):
             out.pull_commits[pull.id] = list(out.ancestry.pull_commits[pull.id])
-
-    branches = {(p.forge, p.repository, p.base) for p in pulls}
-    if branches:
-        which = Q()
-        for forge, repository, base in branches:
-            which |= Q(forge=forge, repository=repository, branch=base)
-        key = lambda r: (r.forge, r.repository, r.branch)  # noqa: E731
-        out.snapshots = _group(ProtectionSnapshot.objects.filter(which).order_by("observed_at", "entry_seq"), key)
-        merged = [p.merged_at for p in pulls if p.merged_at]
-        if merged:
-            window = Q(
-                observed_at__gte=min(merged) - OBSERVATION_WINDOW, observed_at__lte=max(merged) + OBSERVATION_WINDOW
+    key = lambda r: (r.forge, r.repository, r.branch)  # noqa: E731
+    out.snapshots = _group(snapshots, key)
+    out.observations = _group(observations, key)
+    for entry in suites:
+        suite = entry.data.get("rule_suite") or {}
+        if suite.get("result") == "bypass":
+            out.bypasses.setdefault((entry.data.get("repository", ""), str(suite.get("after_sha") or "")), []).append(
+                (entry.seq, suite)
             )
-            rows = ProtectionObservation.objects.filter(which & window).order_by("observed_at", "entry_seq")
-            out.observations = _group(rows, key)
-        github_repos = sorted({r for f, r, _ in branches if f == "github"})
-        if github_repos:
-            suites = Entry.objects.filter(kind="github.rule_suite", subject__in=[f"github:{r}" for r in github_repos])
-            for entry in suites.order_by("seq"):
-                suite = entry.data.get("rule_suite") or {}
-                if suite.get("result") == "bypass":
-                    out.bypasses.setdefault(
-                        (entry.data.get("repository", ""), str(suite.get("after_sha") or "")), []
-                    ).append((entry.seq, suite))
+
+
+def _policies(environments: list[str]) -> Any:
+    # A proposal is not in force until a second engineer approves it.
+    return Policy.objects.filter(environment__in=environments, approval_seq__isnull=False).order_by(
+        "effective_at", "entry_seq"
+    )
 
 
 def load_policies(out: Loaded, environments: list[str]) -> None:
-    out.policies = _group(
-        Policy.objects.filter(environment__in=environments, approval_seq__isnull=False).order_by(
-            "effective_at", "entry_seq"
-        ),  # a proposal is not in force until a second engineer approves it
-        lambda r: r.environment,
-    )
+    out.policies = _group(_policies(environments), lambda r: r.environment)
 
 
 def load_acceptances(keys: list[str]) -> dict[str, list[RiskAcceptance]]:
