@@ -190,6 +190,8 @@ class GitHubHarvester(Harvester):
             run.collect()
         except (GithubException, requests.RequestException) as exc:
             raise HarvestError(describe(exc, source, f"github {target}: {run.step}")) from None
+        except HarvestError as exc:  # a GraphQL answer with errors: say where, as for the others
+            raise HarvestError(f"github {target}: {run.step}: {exc}") from None
         observed = run.observed.as_dict("github", target)
         if run.graphql is not None:
             observed["graphql_points"] = run.graphql.points
