@@ -52,7 +52,8 @@ def test_it_pages_reviews_past_a_hundred(github_graphql_source, github_model):
     assert Entry.objects.filter(kind="github.review", subject=f"github:{REPO}#1").count() == 131
 
 
-def test_it_appends_nothing_and_asks_one_query_on_an_unchanged_rerun(github_graphql_source, fake_github):
+def test_it_appends_nothing_and_asks_one_query_on_an_unchanged_rerun(github_graphql_source, github_model, fake_github):
+    github_model.repositories[REPO].pulls[3].updated_at = "2026-03-05T10:00:00Z"  # the newest is into main
     first = run(github_graphql_source, REPO)
     before = Entry.objects.count()
     fake_github.reset_log()
@@ -88,6 +89,21 @@ def test_it_rereads_a_pull_request_updated_since_the_last_run_and_only_it(
     assert len(graphql_requests(fake_github)) == 2  # the listing, then #2 alone
     assert result_observed(result)["changes_harvested"] == [2]
     assert cursor_of(github_graphql_source, REPO)["pulls"]["updated_at"] == "2026-03-04T08:00:00Z"
+
+
+def test_it_reads_a_pull_request_updated_in_the_same_second_as_the_last_one_read(
+    github_graphql_source, github_model, fake_github
+):
+    repo = github_model.repositories[REPO]
+    repo.pulls[3].updated_at = "2026-03-05T10:00:00Z"
+    run(github_graphql_source, REPO)
+    late = github_model.add_merged_pull(REPO, 9, author="erin", merged_by="bob", merged_at="2026-03-05T10:00:00Z")
+    fake_github.reset_log()
+
+    result = run(github_graphql_source, REPO)
+
+    assert result_observed(result)["changes_harvested"] == [late.number]  # #3, read at that second, is not again
+    assert cursor_of(github_graphql_source, REPO)["pulls"]["read_at_updated_at"] == [3, 9]
 
 
 def result_observed(run_row):

@@ -142,9 +142,10 @@ class GraphQL:
         return data
 
     # --- the listing ----------------------------------------------------------------------
-    def list_merged(self, since: str) -> Iterator[tuple[str | None, list[Listed], bool]]:
-        """Pages of merged pull requests, newest update first, down to `since` (included, as REST):
-        (the default branch, the page's pull requests, whether an older one was reached)."""
+    def list_merged(self, since: str, seen: set[int]) -> Iterator[tuple[str | None, list[Listed], bool]]:
+        """Pages of merged pull requests, newest update first, down to `since` (included, as REST,
+        but for those in `seen`, read at that very time before): (the default branch, the page's pull
+        requests, whether an older one was reached)."""
         after: str | None = None
         while True:
             data = self.query(LIST_QUERY, {"first": self.page, "after": after}, "merged pull requests")
@@ -155,6 +156,8 @@ class GraphQL:
                 if since and node["updatedAt"] < since:
                     older = True  # sorted by update time, newest first: the rest was harvested before
                     break
+                if node["updatedAt"] == since and int(node["number"]) in seen:
+                    continue  # unchanged since the last harvest read it
                 count = int((node.get("commits") or {}).get("totalCount") or 0)
                 listed.append(Listed(int(node["number"]), node["updatedAt"], node["baseRefName"], count))
             default = (repository.get("defaultBranchRef") or {}).get("name")

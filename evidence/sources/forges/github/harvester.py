@@ -288,14 +288,18 @@ class _Run:
         owner, name = self.target.split("/", 1)
         self.graphql = GraphQL(self.client.requester, owner, name, self.client.per_page)
         configured = list(self.source.setting("branches", []) or [])
-        newest, wanted = since, []
+        seen = {int(n) for n in state.get("read_at_updated_at") or []}
+        newest, wanted, at_newest = since, [], set(seen)
         default = (self.cursor.get("repository") or {}).get("default_branch")
-        for branch, listed, _ in self.graphql.list_merged(since):
+        for branch, listed, _ in self.graphql.list_merged(since, seen):
             default = branch or default
             self.branches = configured or ([default] if default else [])
             for item in listed:
                 self.observed.pulls_listed += 1
-                newest = max(newest, item.updated_at)
+                if item.updated_at > newest:
+                    newest, at_newest = item.updated_at, set()
+                if item.updated_at == newest:
+                    at_newest.add(item.number)
                 if item.base in self.branches:
                     wanted.append(item)
         self.next_cursor["repository"] = {"default_branch": default}
@@ -303,7 +307,9 @@ class _Run:
             self.observed.pulls_unchanged = bool(since)
         for pull in self.graphql.read_pulls(wanted):
             self.record_graphql_pull(pull)
-        self.next_cursor["pulls"] = {"updated_at": newest}
+        # The numbers read at the newest update time: the next listing skips them there, and reads
+        # any other pull request updated in that same second.
+        self.next_cursor["pulls"] = {"updated_at": newest, "read_at_updated_at": sorted(at_newest)}
 
     def record_graphql_pull(self, pull: Pull) -> None:
         """One merged pull request read through GraphQL, recorded as `collect_pull` records it. REST
