@@ -2,10 +2,19 @@
 authored and committed each commit), reviews, dismissals, classic branch protection, rulesets,
 effective branch rules, rule suites and the first-parent history of each watched branch.
 
-PyGithub models repositories and pull requests; its Requester (same auth, retry and rate-limit
-handling) carries the calls it has no model for (rulesets, rule suites) and the conditional
-requests (If-None-Match) that make a rerun over unchanged data cost one 304 per list. A merged
-pull request costs three requests (commits, reviews, issue events: who merged, dismissals).
+Pull requests, their commits, reviews and dismissals come through GraphQL by default (`api:
+graphql`, graphql.py): one listing query per 100 merged pull requests changed since the cursor and
+one details query per 100 of them, about 0.02 requests and 0.03-1 points per merged pull request
+(the points grow with its commits), and one query for a repository where nothing changed. They are
+read into the REST API's shapes and recorded by the same builders, so both ways give the same
+entries. `api: rest` reads them through REST instead: three requests per merged pull request
+(commits, reviews, issue events: who merged, dismissals).
+
+The rest is REST either way, where GraphQL has no such field or another shape of it: branch
+protection, branch rules, rulesets, rule suites and the first-parent history. PyGithub's Requester
+(same auth, retry and rate-limit handling) carries the calls it has no model for and the
+conditional requests (If-None-Match) that make a rerun over unchanged data cost one 304 per list,
+which GitHub does not count against the rate limit.
 """
 
 from __future__ import annotations
