@@ -63,6 +63,7 @@ class LoggedRequest:
     status: int
     target: str = ""  # as requested: prefix, path and query (to replay it)
     if_none_match: str | None = None
+    body: bytes = b""  # what a POST sent (a GraphQL query), to replay it
 
 
 Route = tuple[str, re.Pattern[str], Callable[..., Response]]
@@ -223,7 +224,12 @@ class FakeServer:
         with self.lock:
             self.log.append(
                 LoggedRequest(
-                    request.method, request.path, status, request.target, request.headers.get("if-none-match")
+                    request.method,
+                    request.path,
+                    status,
+                    request.target,
+                    request.headers.get("if-none-match"),
+                    request.body if request.method == "POST" else b"",
                 )
             )
         handler.send_response(status)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import json
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -131,6 +132,7 @@ class Repository:
         return f"{self.owner}/{self.name}"
 
 
+GRAPHQL_DOCS = "https://docs.github.com/graphql"
 WEB_FLOW = "web-flow"  # GitHub's own committer of merge, squash and rebase commits made on the web
 ROOT_TIME = "2025-12-01T00:00:00Z"
 
@@ -187,6 +189,30 @@ def git_graph(repo: Repository) -> tuple[dict[str, GitCommit], dict[str, str]]:
             tip = pull.merge_commit_sha
         heads[pull.base] = tip
     return commits, heads
+
+
+def pull_commits(repo: Repository, pull: PullRequest, graph: dict[str, GitCommit]) -> list[GitCommit]:
+    """A pull request's commits as the commits list of a pull request gives them (REST and GraphQL)."""
+    base = base_sha(repo, pull)
+    return [
+        graph.get(sha) or pull_commit(repo, pull, i, pull.commits[i - 1] if i else base)
+        for i, sha in enumerate(pull.commits)
+    ]
+
+
+def base_sha(repo: Repository, pull: PullRequest) -> str:
+    return fake_sha(repo.full_name, pull.base, pull.number, "base")
+
+
+def git_name(login: str) -> str:
+    """The name in a commit, which is not the account: `Alice Example` for alice (a bot's is its login)."""
+    if login == WEB_FLOW:
+        return "GitHub"
+    return login if login.endswith("[bot]") else f"{login.capitalize()} Example"
+
+
+def git_email(login: str) -> str:
+    return "noreply@github.com" if login == WEB_FLOW else f"{login}@example.test"
 
 
 def reachable(commits: dict[str, GitCommit], head: str) -> list[GitCommit]:
@@ -282,6 +308,12 @@ class FakeGitHub(FakeServer):
         self.enterprise = enterprise
         repo = r"/repos/([^/]+/[^/]+)"
         self.route("POST", r"/app/installations/(\d+)/access_tokens", self.create_installation_token)
+        from devkit.sandbox.github_graphql import GitHubGraphQL
+
+        self.graphql = GitHubGraphQL(self.model)
+        # Reference: https://docs.github.com/en/graphql/guides/forming-calls-with-graphql#the-graphql-endpoint
+        # (Enterprise Server: /api/graphql beside the REST API's /api/v3)
+        self.route("POST", "/api/graphql" if enterprise else "/graphql", self.post_graphql)
         self.route("GET", r"/orgs/([^/]+)", self.get_org)
         self.route("GET", r"/orgs/([^/]+)/repos", self.list_org_repos)
         self.route("GET", repo, self.get_repo)
@@ -312,7 +344,8 @@ class FakeGitHub(FakeServer):
             self.authenticate_app(token)
             return
         if scheme.lower() not in ("token", "bearer") or token not in self.model.tokens:
-            raise HttpError(401, {"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+            docs = GRAPHQL_DOCS if request.path.endswith("/graphql") else "https://docs.github.com/rest"
+            raise HttpError(401, {"message": "Bad credentials", "documentation_url": docs})
 
     def _send(self, handler: Any, request: Request, response: Response) -> None:
         response.headers.setdefault("X-RateLimit-Limit", str(self.model.rate_limit))
@@ -409,7 +442,7 @@ class FakeGitHub(FakeServer):
             "base": {
                 "label": f"{repo.owner}:{pull.base}",
                 "ref": pull.base,
-                "sha": fake_sha(repo.full_name, pull.base, pull.number, "base"),
+                "sha": base_sha(repo, pull),
                 "user": self.user_json(repo.owner),
                 "repo": self.repo_json(repo),
             },
@@ -535,6 +568,20 @@ class FakeGitHub(FakeServer):
         body = {"token": token, "expires_at": expires, "permissions": {"pull_requests": "read"}}
         return Response(body, status=201)
 
+    # Reference: https://docs.github.com/en/graphql/guides/forming-calls-with-graphql
+    def post_graphql(self, request: Request) -> Response:
+        try:
+            payload = json.loads(request.body or b"null")
+        except ValueError:
+            raise HttpError(400, {"message": "Problems parsing JSON", "documentation_url": GRAPHQL_DOCS}) from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            return Response({"errors": [{"message": "A query attribute must be specified and must be a string."}]})
+        variables = payload.get("variables") or {}
+        if not isinstance(variables, dict):
+            return Response({"errors": [{"message": "Variables are invalid JSON."}]})
+        body, headers = self.graphql.run(payload["query"], variables)
+        return Response(body, headers)
+
     # Reference: https://docs.github.com/en/rest/orgs/orgs#get-an-organization
     def get_org(self, request: Request, org: str) -> Response:
         if not any(r.owner == org for r in self.model.repositories.values()):
@@ -578,8 +625,7 @@ class FakeGitHub(FakeServer):
 
     def commit_json(self, repo: Repository, commit: GitCommit) -> dict[str, Any]:
         def person(login: str, date: str) -> dict[str, Any]:
-            email = "noreply@github.com" if login == WEB_FLOW else f"{login}@example.test"
-            return {"name": "GitHub" if login == WEB_FLOW else login, "email": email, "date": date}
+            return {"name": git_name(login), "email": git_email(login), "date": date}
 
         return {
             "sha": commit.sha,
@@ -600,13 +646,7 @@ class FakeGitHub(FakeServer):
     def list_commits(self, request: Request, full_name: str, number: str) -> Response:
         repo = self.repository(full_name)
         pull = self.pull(repo, number)
-        graph, _ = git_graph(repo)
-        base = fake_sha(repo.full_name, pull.base, pull.number, "base")
-        commits = [
-            graph.get(sha) or pull_commit(repo, pull, i, pull.commits[i - 1] if i else base)
-            for i, sha in enumerate(pull.commits)
-        ]
-        return self.page(request, [self.commit_json(repo, c) for c in commits])
+        return self.page(request, [self.commit_json(repo, c) for c in pull_commits(repo, pull, git_graph(repo)[0])])
 
     # Reference: https://docs.github.com/en/rest/commits/commits#list-commits
     def list_branch_commits(self, request: Request, full_name: str) -> Response:

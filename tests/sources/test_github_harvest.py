@@ -177,7 +177,7 @@ def test_it_reads_an_api_served_at_the_root_as_github_com_does(db, github_model,
             kind="github",
             url=server.url,
             credential_env="ACME_GITHUB_TOKEN",
-            config={"repositories": [REPO], "seconds_between_requests": 0},
+            config={"api": "rest", "repositories": [REPO], "seconds_between_requests": 0},
         )
         result = run(source, REPO)
 

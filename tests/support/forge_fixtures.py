@@ -65,21 +65,40 @@ def fake_github(github_model):
     server.stop()
 
 
+def github_config(api: str) -> dict:
+    return {
+        "api": api,
+        "repositories": [REPO],
+        "branches": ["main"],
+        "seconds_between_requests": 0,
+        "backoff_factor": 0,
+        "max_rate_limit_wait": 5,
+    }
+
+
 @pytest.fixture
 def github_source(db, fake_github, monkeypatch) -> Source:
+    """A source reading pull requests through REST (the fallback path whose requests these tests count)."""
     monkeypatch.setenv("ACME_GITHUB_TOKEN", GITHUB_TOKEN)
     return Source.objects.create(
         name="acme-github",
         kind="github",
         url=fake_github.url,
         credential_env="ACME_GITHUB_TOKEN",
-        config={
-            "repositories": [REPO],
-            "branches": ["main"],
-            "seconds_between_requests": 0,
-            "backoff_factor": 0,
-            "max_rate_limit_wait": 5,
-        },
+        config=github_config("rest"),
+    )
+
+
+@pytest.fixture
+def github_graphql_source(db, fake_github, monkeypatch) -> Source:
+    """The same source reading pull requests through GraphQL (the default)."""
+    monkeypatch.setenv("ACME_GITHUB_TOKEN", GITHUB_TOKEN)
+    return Source.objects.create(
+        name="acme-github-graphql",
+        kind="github",
+        url=fake_github.url,
+        credential_env="ACME_GITHUB_TOKEN",
+        config=github_config("graphql"),
     )
 
 

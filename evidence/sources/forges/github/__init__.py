@@ -1,6 +1,7 @@
 """GitHub (github.com and Enterprise Server): what the registry knows of it.
 
-harvester.py reads the REST API (PyGithub); records.py builds the ledger payloads and reads them
+harvester.py reads the GraphQL API for pull requests (graphql.py) and the REST API for the rest
+(PyGithub); records.py builds the ledger payloads and reads them
 back as forge-neutral records; schema.py is the config a github source accepts. The webhook
 receiver is evidence.sources.webhooks.github.
 """
