@@ -44,13 +44,13 @@ from evidence.compliance.dora.changes import (
     Live,
     Pull,
     landed_as,
+    lead_figures,
     load_live,
     micros_of,
     moment,
     pull_name,
     seconds_between,
     shipped_rows,
-    shipped_spans,
     shipped_titled,
     shipped_titles,
 )
@@ -317,18 +317,14 @@ class _Computation:
 
     # --- change lead time ----------------------------------------------------------------------------
     def _lead_time(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
-        shipped, spans = shipped_spans(self.environment, self.application, self.start, self.end)
-        ats, values, review, delivery, to_approval, to_merge = (
-            (list(c) for c in zip(*spans, strict=True)) if spans else ([] for _ in range(6))
+        periods = buckets(self.since, self.until, self.bucket)
+        lead = lead_figures(
+            self.environment,
+            self.application,
+            self.start,
+            self.end,
+            [(micros_of(start), micros_of(end)) for start, end in periods],
         )
-        to_approval = [v for v in to_approval if v is not None]
-        to_merge = [v for v in to_merge if v is not None]
-        parts = {
-            "delivery": delivery,
-            "first_approval_to_merge": to_merge,
-            "review": review,
-            "review_to_first_approval": to_approval,
-        }
 
         def make() -> list[Sample]:
             shipped, approved = shipped_rows(self.environment, self.application, self.start, self.end)
@@ -339,27 +335,28 @@ class _Computation:
                         samples.append(self._lead_sample(d, pull, approved.get(pull[ID])))
             return samples
 
-        out.append((len(spans), make))
-        ordered = sorted(values)
-        median = _nearest(ordered, 50)
+        out.append((lead.evidenced, make))
         return Figure(
             "change_lead_time",
             "hours",
-            hours(median),
-            bands.lead_time_band(median),
-            len(spans),
+            hours(lead.median),
+            bands.lead_time_band(lead.median),
+            lead.evidenced,
             {
-                "median": hours(median),
-                "p90": hours(_nearest(ordered, 90)),
-                "changes_shipped": shipped,
-                "not_evidenced": shipped - len(spans),
+                "median": hours(lead.median),
+                "p90": hours(lead.p90),
+                "changes_shipped": lead.shipped,
+                "not_evidenced": lead.shipped - lead.evidenced,
                 "breakdown": {
                     "coding": {"median": None, "reason": "not evidenced: commit times are not recorded"},
-                    **{k: {"median": hours(_median_in_place(v))} for k, v in sorted(parts.items()) if v},
+                    **{k: {"median": hours(v)} for k, v in sorted(lead.breakdown.items()) if v is not None},
                 },
                 "start": "pull request opened",
             },
-            self._trend(ats, lambda lo, hi, a, b: _median_hours(values[lo:hi])),
+            [
+                {"start": start.isoformat(), "value": hours(median), "samples": n}
+                for (start, _), (n, median) in zip(periods, lead.trend, strict=True)
+            ],
         )
 
     def _lead_sample(self, d: Live, pull: Pull, first: tuple[int, int] | None) -> Sample:
@@ -556,19 +553,6 @@ class _Computation:
             live_then = [d for d in candidates if d.at <= started]
             if live_then:
                 incident.joined_to, incident.joined_by = live_then[-1].id, "live at start"
-
-
-def _median_in_place(values: list[int]) -> int | None:
-    """bands.percentile(values, 50), sorting the list itself (these are our own, a year long: no copy)."""
-    values.sort()
-    return _nearest(values, 50)
-
-
-def _nearest(ordered: list[int], p: int) -> int | None:
-    """bands.percentile of values already sorted."""
-    if not ordered:
-        return None
-    return ordered[max(1, -(-p * len(ordered) // 100)) - 1]
 
 
 def _without_seqs(cause: dict[str, Any]) -> dict[str, Any]:
