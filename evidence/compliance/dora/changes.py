@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections
 from django.db.models import Aggregate, BigIntegerField, Count, Func, IntegerField, Q
@@ -46,7 +46,7 @@ from evidence.readmodels.shipping import (
 from evidence.sources.kinds import get_forge
 
 __all__ = ["BASE", "ID", "MERGED", "OPENED", "PULL_COLUMNS", "REPOSITORY", "SEQ", "TITLE"]
-__all__ += ["Live", "Micros", "Pull", "fetch", "live_query", "load_live", "micros_of", "moment"]
+__all__ += ["Live", "Micros", "Pull", "among", "fetch", "live_query", "load_live", "micros_of", "moment"]
 # A shipped row as the metrics read it: the pull tuple's columns, then the first approval's.
 SHIPPED_COLUMNS = (
     "deployment_id", "pull_request_id", "forge", "repository", "number", "title", "base",
@@ -61,6 +61,22 @@ SPAN_NAMES = (
     "approval_to_merge_seconds",
 )  # fmt: skip
 SPAN_COLUMNS = (Micros("deployed_at"), *SPAN_NAMES[1:])
+
+
+class Deployed(NamedTuple):
+    """A live deployment as the figures read it: `at` is its finish in microseconds."""
+
+    id: int
+    application: str
+    at: int
+    outcome: str
+
+
+def load_deployed(rows: Any) -> list[Deployed]:
+    """The live deployments among rows (a Deployment queryset), in deployment order, as `Deployed`
+    (a year is a hundred thousand: four columns each, no text the figures do not use)."""
+    live = live_query(rows).order_by("finished_at", "id")
+    return list(map(Deployed._make, fetch(live.values_list("id", "application", Micros("finished_at"), "outcome"))))
 
 
 def seconds_between(start: int, end: int) -> int:
