@@ -190,6 +190,24 @@ def test_a_pull_request_recorded_after_its_deployment_is_shipped_then():
     assert figures()["metrics"]["change_lead_time"]["samples"] == 2
 
 
+@pytest.mark.parametrize(
+    "written",
+    ["{}", "main@sha1:{}", "{},0000000000000000000000000000000000000000", "HEAD/{}"],
+    ids=["one-sha", "flux", "two-sources", "flux-old"],
+)
+def test_a_pull_request_recorded_after_the_first_deployment_naming_it_is_shipped_then(written):
+    """Nothing shipped from its repository yet: only the revision naming its commit says which series."""
+    w = World()
+    b = w.change(T0 + 2 * H)
+    late = w.records.pop(-2)  # the pull request entry, not its review
+    w.deploy(written.format(b), T0 + 3 * H)
+    w.append()
+    assert rows() == []
+    w.records = [late]
+    w.append()
+    assert [(r[3], r[6]) for r in rows()] == [(T0 + 3 * H, 1)]
+
+
 def test_a_change_merged_inside_a_range_and_recorded_late_ships_with_the_deployment_after_it():
     w = World()
     a = w.change(T0)
