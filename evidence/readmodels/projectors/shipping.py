@@ -17,8 +17,8 @@ from operator import or_
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Func, Q, QuerySet, TextField
-from django.db.models.functions import Cast, Lower
+from django.db.models import F, Func, Q, QuerySet, TextField, Value
+from django.db.models.functions import Cast, Length, Lower
 
 from evidence.readmodels.models import (
     Deployment,
@@ -38,7 +38,6 @@ projection_model(ShippedChange)
 projection_model(ShippingMark)
 EVERYTHING = 2000  # more pull requests marked than this (a rebuild, a first harvest): derive every series
 LIKES = 200  # commits or digests per substring query
-BARE_SHA = r"^([0-9a-f]{40}|[0-9a-f]{64})$"  # a revision that is one commit, as revision_shas reads it
 
 
 @projects(*kinds.entry_kinds(Change))
@@ -120,9 +119,14 @@ def _series_naming_commits(shas: set[str]) -> set[tuple[str, str]]:
     deployment."""
     found: set[tuple[str, str]] = set()
     for part in chunks(shas):
-        rows = Deployment.objects.filter(revision__in=part)
+        rows = Deployment.objects.filter(revision__in=part).order_by()
         found |= set(rows.values_list("environment", "application").distinct())
-    written_otherwise = Deployment.objects.exclude(revision__regex=BARE_SHA)
+    # One SHA: 40 or 64 characters, all lowercase hex (what is left after trimming them is empty);
+    # cheap per row where a regular expression took 4 us.
+    hex_left = Func(F("revision"), Value("0123456789abcdef"), function="LTRIM", output_field=TextField())
+    written_otherwise = Deployment.objects.annotate(size=Length("revision"), rest=hex_left).exclude(
+        size__in=(40, 64), rest=""
+    )
     return found | _series_naming(written_otherwise, Lower("revision"), shas)
 
 
@@ -133,6 +137,6 @@ def _series_naming(rows: QuerySet[Deployment], column: Func, needles: set[str]) 
     ordered = sorted(needles)
     for i in range(0, len(ordered), LIKES):
         which = reduce(or_, (Q(text__contains=n) for n in ordered[i : i + LIKES]))
-        named = rows.annotate(text=column).filter(which)
+        named = rows.annotate(text=column).filter(which).order_by()
         found |= set(named.values_list("environment", "application").distinct())
     return found
