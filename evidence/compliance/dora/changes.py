@@ -6,7 +6,8 @@ answers for one deployment. When commit ancestry replaces the rule, it replaces 
 
 A year of one environment is a hundred thousand deployments and hundreds of thousands of changes,
 so both are read as plain tuples with their times as integer microseconds (`Micros`: no datetime
-object per value); `Change` objects are made only for the changes a caller looks at.
+object per value), the lead time's percentiles are the database's where it is PostgreSQL
+(`lead_figures`), and `Change` objects are made only for the changes a caller looks at.
 """
 
 from __future__ import annotations
