@@ -207,6 +207,7 @@ class _Computation:
         self._commits: dict[int, tuple[str, str, list[str]]] | None = None
         self._everything: dict[int, list[Pull]] | None = None
         self._details: dict[int, Live] = {}
+        self._period_whole: list[Live] | None = None
 
     def run(self) -> DoraReport:
         rows = Deployment.objects.filter(environment=self.environment)
@@ -289,9 +290,11 @@ class _Computation:
         return self._details
 
     def _whole(self, period: list[Deployed]) -> list[Live]:
-        """The period's deployments, whole, for its samples."""
-        whole = {d.id: d for d in load_live(self.period_rows)}
-        return [whole[d.id] for d in period]
+        """The period's deployments, whole, for its samples (read once, for every metric's)."""
+        if self._period_whole is None:
+            whole = {d.id: d for d in load_live(self.period_rows)}
+            self._period_whole = [whole[d.id] for d in period]
+        return self._period_whole
 
     def _trend(
         self, ats: list[int], value: Callable[[int, int, datetime, datetime], str | None]
