@@ -3,6 +3,7 @@
     python bench/dora.py                                   # 100,000 deployments, 300,000 PRs (PostgreSQL)
     python bench/dora.py --deployments 10000 --pulls 30000 # smaller, quicker
     BENCH_DATABASE_URL=postgres://root@127.0.0.1:5432/ledger_bench_dora python bench/dora.py
+    python bench/dora.py --keep --gates 0                  # iterating: keep the filled database, no gate
 
 The read models are filled directly (COPY), as bench/running.py does: 20 applications in `prod`,
 each with its own repository; 13 months of merged pull requests (opened 1 to 48 h before merge,
@@ -51,6 +52,29 @@ def setup_django(database_url: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+FILLED = "bench_dora_filled"  # a table naming the sizes a finished fill wrote, for --keep
+
+
+def filled_before(deployments: int, pulls: int) -> bool:
+    """Whether the bench database holds a finished fill of these sizes (read without Django)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(PG_URL) as conn:
+            row = conn.execute(f"SELECT deployments, pulls FROM {FILLED}").fetchone()
+    except psycopg.Error:
+        return False
+    return row == (deployments, pulls)
+
+
+def mark_filled(deployments: int, pulls: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {FILLED} (deployments integer, pulls integer)")
+        cursor.execute(f"INSERT INTO {FILLED} VALUES (%s, %s)", [deployments, pulls])
 
 
 def copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
@@ -235,18 +259,31 @@ def main() -> None:
     parser.add_argument("--deployments", type=int, default=100_000)
     parser.add_argument("--pulls", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--gates", type=int, default=200)
+    parser.add_argument("--gates", type=int, default=200, help="gate asks; 0 skips the gate stage")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="reuse the database a previous run filled with the same sizes (else it is made anew)",
+    )
+    parser.add_argument("--dump", type=Path, help="write the last report's JSON (with its samples) to this file")
     args = parser.parse_args()
-    if not recreate_database(PG_URL):
+    kept = args.keep and filled_before(args.deployments, args.pulls)
+    if not kept and not recreate_database(PG_URL):
         return
     setup_django(PG_URL)
     from evidence.compliance.dora import dora_figures
     from evidence.compliance.gate import ALLOW, decide_release, judge_release
 
-    seconds = fill(args.deployments, args.pulls)
-    print(f"filled {args.deployments:,} deployments and {args.pulls:,} pull requests in {seconds:.1f} s (PostgreSQL)")
-    projected = project_shipped()
-    print(f"derived the changes each deployment shipped (read model) in {projected:.1f} s")
+    if kept:
+        projected = None
+        print(f"kept the database filled before with {args.deployments:,} deployments, {args.pulls:,} pull requests")
+    else:
+        seconds = fill(args.deployments, args.pulls)
+        sizes = f"{args.deployments:,} deployments and {args.pulls:,} pull requests"
+        print(f"filled {sizes} in {seconds:.1f} s (PostgreSQL)")
+        projected = project_shipped()
+        print(f"derived the changes each deployment shipped (read model) in {projected:.1f} s")
+        mark_filled(args.deployments, args.pulls)
     ours, raw_df, raw_lt = [], [], []
     for _ in range(args.runs):
         elapsed, report = timed(dora_figures, "prod", SINCE, UNTIL, bucket="week")
@@ -256,6 +293,8 @@ def main() -> None:
         elapsed, lead = timed(raw_lead_time)
         raw_lt.append(elapsed)
     figures = report.figures
+    if args.dump:
+        args.dump.write_text(json.dumps(report.as_json()))
     assert figures["deployment_frequency"].extra["deployments"] == frequency, (
         figures["deployment_frequency"],
         frequency,
@@ -279,12 +318,14 @@ def main() -> None:
         figure = figures[name]
         print(f"  {name:<22} {figure.value} {figure.unit} [{figure.band}] ({figure.samples:,} samples)")
 
-    image = gate_story()
-    gates = {}
+    gates: dict[str, float | None] = {"judge_release": None, "decide_release": None}
+    image = gate_story() if args.gates else ""
     for label, ask in (
         ("judged only (judge_release)", judge_release),
         ("decision recorded (decide_release)", decide_release),
     ):
+        if not args.gates:
+            break
         times = []
         for i in range(args.gates):
             elapsed, decision = timed(ask, "prod", digest=image, asked_by=f"bench-{i}")
@@ -303,7 +344,7 @@ def main() -> None:
         "raw_frequency_ms": round(statistics.median(raw_df) * 1000, 1),
         "raw_lead_time_s": round(statistics.median(raw_lt), 3),
         "samples": len(report.samples),
-        "shipped_projection_s": round(projected, 1),
+        "shipped_projection_s": None if projected is None else round(projected, 1),
         "judge_p95_ms": gates["judge_release"],
         "decide_p95_ms": gates["decide_release"],
         "target": "met" if statistics.median(ours) < 2 else "NOT met",

@@ -118,11 +118,10 @@ def test_a_rebuild_gives_the_same_rows_and_the_same_figures():
 
 
 def shipped_by_time() -> list[tuple]:
-    """Per live deployment (application, time after T0): the numbers of the changes it shipped. (Not
-    its outcome: whether a redeploy is a rollback is the deployments projector's to derive.)"""
+    """Per live deployment (application, time after T0, outcome): the numbers of the changes it shipped."""
     by: dict[int, tuple[tuple, list[int]]] = {}
     for d in Deployment.objects.filter(outcome__in=("succeeded", "rolled_back")).order_by("finished_at"):
-        by[d.id] = ((d.application, d.finished_at - T0), [])
+        by[d.id] = ((d.application, d.finished_at - T0, d.outcome), [])
     for r in ShippedChange.objects.order_by("deployment", "position"):
         by[r.deployment_id][1].append(r.number)
     return sorted(by.values())
@@ -132,18 +131,32 @@ def test_it_ships_each_change_once_in_the_story():
     w = World()
     history(w)
     w.append()
-    assert shipped_by_time() == [
-        (("cart", 9 * H), [4]),  # the application's first deployment: its head only
-        (("cart", DAY + H), [5]),
-        (("payments", H), [1]),
-        (("payments", 4 * H), [2, 3]),
-        (("payments", 5 * H), []),
-        (("payments", 6 * H), []),  # #3 again, after the rollback: shipped already
-        (("payments", 8 * H), [4]),
-    ]
+    assert shipped_by_time() == IN_THE_STORY
+    # Unplanned: the two rollbacks and the hotfix in each application; failed: what each rolled
+    # back, and what the payments hotfix followed.
+    assert unplanned() == {"rework_rate": 4, "change_fail_rate": 3}
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+IN_THE_STORY = [
+    (("cart", 9 * H, "succeeded"), [4]),  # the application's first deployment: its head only
+    (("cart", DAY + H, "succeeded"), [5]),
+    (("payments", H, "succeeded"), [1]),
+    (("payments", 4 * H, "succeeded"), [2, 3]),
+    (("payments", 5 * H, "rolled_back"), []),
+    (("payments", 6 * H, "rolled_back"), []),  # #3 again, after the rollback: shipped already
+    (("payments", 8 * H, "succeeded"), [4]),
+]
+
+
+def unplanned() -> dict[str, int]:
+    metrics = figures()["metrics"]
+    return {
+        "rework_rate": metrics["rework_rate"]["unplanned"],
+        "change_fail_rate": metrics["change_fail_rate"]["failed"],
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5, 6])
 def test_the_rows_do_not_depend_on_the_order_entries_arrive_in(seed):
     w = World()
     history(w)
@@ -152,15 +165,8 @@ def test_the_rows_do_not_depend_on_the_order_entries_arrive_in(seed):
     for record in records:  # each its own projection run, as webhook deliveries come
         w.records = [record]
         w.append()
-    assert shipped_by_time() == [
-        (("cart", 9 * H), [4]),
-        (("cart", DAY + H), [5]),
-        (("payments", H), [1]),
-        (("payments", 4 * H), [2, 3]),
-        (("payments", 5 * H), []),
-        (("payments", 6 * H), []),
-        (("payments", 8 * H), [4]),
-    ]
+    assert shipped_by_time() == IN_THE_STORY
+    assert unplanned() == {"rework_rate": 4, "change_fail_rate": 3}
     kept = rows()
     assert sorted((r[0], r[4], r[6], r[12]) for r in kept) == [(i, p, n, key_of(s)) for i, p, n, s in derived_now()]
     answer = figures()
@@ -182,6 +188,24 @@ def test_a_pull_request_recorded_after_its_deployment_is_shipped_then():
     w.append()
     assert [r[6] for r in rows() if r[3] == T0 + 3 * H] == [2]
     assert figures()["metrics"]["change_lead_time"]["samples"] == 2
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["{}", "main@sha1:{}", "{},0000000000000000000000000000000000000000", "HEAD/{}"],
+    ids=["one-sha", "flux", "two-sources", "flux-old"],
+)
+def test_a_pull_request_recorded_after_the_first_deployment_naming_it_is_shipped_then(written):
+    """Nothing shipped from its repository yet: only the revision naming its commit says which series."""
+    w = World()
+    b = w.change(T0 + 2 * H)
+    late = w.records.pop(-2)  # the pull request entry, not its review
+    w.deploy(written.format(b), T0 + 3 * H)
+    w.append()
+    assert rows() == []
+    w.records = [late]
+    w.append()
+    assert [(r[3], r[6]) for r in rows()] == [(T0 + 3 * H, 1)]
 
 
 def test_a_change_merged_inside_a_range_and_recorded_late_ships_with_the_deployment_after_it():

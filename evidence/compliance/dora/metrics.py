@@ -41,16 +41,19 @@ from evidence.compliance.dora.changes import (
     OPENED,
     SEQ,
     TITLE,
+    Deployed,
     Live,
     Pull,
+    among,
     landed_as,
+    lead_figures,
+    load_deployed,
     load_live,
     micros_of,
     moment,
     pull_name,
     seconds_between,
     shipped_rows,
-    shipped_spans,
     shipped_titled,
     shipped_titles,
 )
@@ -203,30 +206,38 @@ class _Computation:
         self._reasons: dict[int, list[tuple[str, Pull | None]]] = {}
         self._commits: dict[int, tuple[str, str, list[str]]] | None = None
         self._everything: dict[int, list[Pull]] | None = None
+        self._details: dict[int, Live] = {}
+        self._period_whole: list[Live] | None = None
 
     def run(self) -> DoraReport:
         rows = Deployment.objects.filter(environment=self.environment)
         if self.application is not None:
             rows = rows.filter(application=self.application)
-        before_end = rows.filter(finished_at__lt=self.until)
-        live = load_live(before_end)  # in deployment order
+        self.rows = rows
+        self.period_rows = rows.filter(finished_at__gte=self.since, finished_at__lt=self.until)
+        # The live deployments of the period, four numbers and words each: the figures need no more,
+        # and what came before the period decides none of them (a failure and what replaced or
+        # restored it are both in it). Identities and entry seqs are read for the few that fail,
+        # and for all only when samples are made.
+        period = load_deployed(self.period_rows)
         attempts = rows.filter(outcome__in=ATTEMPTS).filter(
             Q(finished_at__gte=self.since, finished_at__lt=self.until)
             | Q(finished_at__isnull=True, started_at__gte=self.since, started_at__lt=self.until)
         )
-        self.previous: dict[int, Live | None] = {}
-        self.place: dict[int, tuple[list[Live], int]] = {}  # id -> (its application's series, index)
-        by_app: dict[str, list[Live]] = defaultdict(list)
-        for d in live:
-            by_app[d.application].append(d)
-        for series in by_app.values():
-            for i, d in enumerate(series):
-                self.previous[d.id] = series[i - 1] if i else None
-                self.place[d.id] = (series, i)
-        period = [d for d in live if self.start <= d.at < self.end]
+        self.place: dict[int, tuple[list[Deployed], int]] = {}  # id -> (its application's series, index)
+        by_app: dict[str, list[Deployed]] = defaultdict(list)
+        for d in period:
+            series = by_app[d.application]
+            self.place[d.id] = (series, len(series))
+            series.append(d)
+        self.ats = [d.at for d in period]
         self._find_unplanned(period)
         self.incidents = load_incidents(self.environment, self.application, self.since, self.until)
-        self._join_incidents(live)
+        if self.incidents:
+            # Joined by the rule over every live deployment up to the period's end.
+            live = load_live(rows.filter(finished_at__lt=self.until))
+            self._details.update((d.id, d) for d in live)
+            self._join_incidents(live)
 
         parts: list[tuple[int, Callable[[], list[Sample]]]] = []
         figures = {
@@ -256,7 +267,7 @@ class _Computation:
             self._kinds[title] = kind
         return kind
 
-    def _find_unplanned(self, period: list[Live]) -> None:
+    def _find_unplanned(self, period: list[Deployed]) -> None:
         """Per deployment of the period that was not planned, why: a rollback first, then each hotfix
         or revert it shipped, oldest merge first (each distinct title is matched once)."""
         for d in period:
@@ -268,8 +279,22 @@ class _Computation:
             for deployment_id, pull in shipped_titled(*where, marked):
                 self._reasons.setdefault(deployment_id, []).append((self._kinds[pull[TITLE]], pull))
 
-    def _unplanned(self, d: Live) -> list[tuple[str, Pull | None]]:
+    def _unplanned(self, d: Deployed | Live) -> list[tuple[str, Pull | None]]:
         return self._reasons.get(d.id, [])
+
+    def _detailed(self, ids: Any) -> dict[int, Live]:
+        """The live deployments with these ids, whole (identity, entry seqs): one query for those not read yet."""
+        missing = set(ids) - self._details.keys()
+        for rows in among(self.rows, "id", missing, "bigint"):
+            self._details.update((d.id, d) for d in load_live(rows))
+        return self._details
+
+    def _whole(self, period: list[Deployed]) -> list[Live]:
+        """The period's deployments, whole, for its samples (read once, for every metric's)."""
+        if self._period_whole is None:
+            whole = {d.id: d for d in load_live(self.period_rows)}
+            self._period_whole = [whole[d.id] for d in period]
+        return self._period_whole
 
     def _trend(
         self, ats: list[int], value: Callable[[int, int, datetime, datetime], str | None]
@@ -283,7 +308,7 @@ class _Computation:
 
     # --- deployment frequency --------------------------------------------------------------------
     def _frequency(
-        self, period: list[Live], attempts: int, out: list[tuple[int, Callable[[], list[Sample]]]]
+        self, period: list[Deployed], attempts: int, out: list[tuple[int, Callable[[], list[Sample]]]]
     ) -> Figure:
         def make() -> list[Sample]:
             return [
@@ -295,7 +320,7 @@ class _Computation:
                     list(d.entry_seqs),
                     {"deployment": d.id, "application": d.application, "outcome": d.outcome},
                 )
-                for d in period
+                for d in self._whole(period)
             ]
 
         out.append((len(period), make))
@@ -312,54 +337,51 @@ class _Computation:
             bands.frequency_band(Decimal(value) if value else None),
             len(period),
             {"deployments": len(period), "attempts": attempts},
-            self._trend([d.at for d in period], lambda lo, hi, a, b: per_day(hi - lo, a, b) if hi > lo else None),
+            self._trend(self.ats, lambda lo, hi, a, b: per_day(hi - lo, a, b) if hi > lo else None),
         )
 
     # --- change lead time ----------------------------------------------------------------------------
-    def _lead_time(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
-        shipped, spans = shipped_spans(self.environment, self.application, self.start, self.end)
-        ats, values, review, delivery, to_approval, to_merge = (
-            (list(c) for c in zip(*spans, strict=True)) if spans else ([] for _ in range(6))
+    def _lead_time(self, period: list[Deployed], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
+        periods = buckets(self.since, self.until, self.bucket)
+        lead = lead_figures(
+            self.environment,
+            self.application,
+            self.start,
+            self.end,
+            [(micros_of(start), micros_of(end)) for start, end in periods],
         )
-        to_approval = [v for v in to_approval if v is not None]
-        to_merge = [v for v in to_merge if v is not None]
-        parts = {
-            "delivery": delivery,
-            "first_approval_to_merge": to_merge,
-            "review": review,
-            "review_to_first_approval": to_approval,
-        }
 
         def make() -> list[Sample]:
             shipped, approved = shipped_rows(self.environment, self.application, self.start, self.end)
             samples = []
-            for d in period:
+            for d in self._whole(period):
                 for pull in shipped.get(d.id, ()):
                     if pull[OPENED] is not None:
                         samples.append(self._lead_sample(d, pull, approved.get(pull[ID])))
             return samples
 
-        out.append((len(spans), make))
-        ordered = sorted(values)
-        median = _nearest(ordered, 50)
+        out.append((lead.evidenced, make))
         return Figure(
             "change_lead_time",
             "hours",
-            hours(median),
-            bands.lead_time_band(median),
-            len(spans),
+            hours(lead.median),
+            bands.lead_time_band(lead.median),
+            lead.evidenced,
             {
-                "median": hours(median),
-                "p90": hours(_nearest(ordered, 90)),
-                "changes_shipped": shipped,
-                "not_evidenced": shipped - len(spans),
+                "median": hours(lead.median),
+                "p90": hours(lead.p90),
+                "changes_shipped": lead.shipped,
+                "not_evidenced": lead.shipped - lead.evidenced,
                 "breakdown": {
                     "coding": {"median": None, "reason": "not evidenced: commit times are not recorded"},
-                    **{k: {"median": hours(_median_in_place(v))} for k, v in sorted(parts.items()) if v},
+                    **{k: {"median": hours(v)} for k, v in sorted(lead.breakdown.items()) if v is not None},
                 },
                 "start": "pull request opened",
             },
-            self._trend(ats, lambda lo, hi, a, b: _median_hours(values[lo:hi])),
+            [
+                {"start": start.isoformat(), "value": hours(median), "samples": n}
+                for (start, _), (n, median) in zip(periods, lead.trend, strict=True)
+            ],
         )
 
     def _lead_sample(self, d: Live, pull: Pull, first: tuple[int, int] | None) -> Sample:
@@ -377,18 +399,21 @@ class _Computation:
         return Sample("change_lead_time", moment(at), pull_name(pull), seconds_between(opened, at), seqs, detail)
 
     # --- failures ---------------------------------------------------------------------------------------
-    def _failures(self, period: list[Live]) -> dict[int, list[dict[str, Any]]]:
+    def _failures(self, period: list[Deployed]) -> dict[int, list[dict[str, Any]]]:
         """Per failed deployment in the period: each cause, with the entries that show it."""
         causes: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        ids = {d.id for d in period}
-        for d in period:
-            if d.outcome == "degraded":
-                causes[d.id].append({"cause": "degraded", "entry_seqs": list(d.entry_seqs)})
+        ids = self.place
+        degraded = [d.id for d in period if d.outcome == "degraded"]
+        replaced = []  # (the deployment before, the one after that was not planned, why)
         for later, reasons in self._reasons.items():  # the deployment after a failure is in the period too
-            before = self.previous[later]
-            if before is None or before.id not in ids:
-                continue
-            replacement = self.place[later][0][self.place[later][1]]
+            series, i = self.place.get(later, ([], 0))
+            if i:  # not the first of its application in the period
+                replaced.append((series[i - 1], series[i], reasons))
+        whole = self._detailed([*degraded, *(replacement.id for _, replacement, _ in replaced)])
+        for deployment_id in degraded:
+            causes[deployment_id].append({"cause": "degraded", "entry_seqs": list(whole[deployment_id].entry_seqs)})
+        for before, brief, reasons in replaced:
+            replacement = whole[brief.id]
             for kind, pull in reasons:
                 if kind == "rollback":
                     causes[before.id].append(
@@ -413,13 +438,13 @@ class _Computation:
 
     def _fail_rate(
         self,
-        period: list[Live],
+        period: list[Deployed],
         failures: dict[int, list[dict[str, Any]]],
         out: list[tuple[int, Callable[[], list[Sample]]]],
     ) -> Figure:
         def make() -> list[Sample]:
             samples = []
-            for d in period:
+            for d in self._whole(period):
                 causes = failures.get(d.id, [])
                 seqs = [*d.entry_seqs, *(s for c in causes for s in c["entry_seqs"])]
                 detail = {"deployment": d.id, "failed": bool(causes), "causes": [_without_seqs(c) for c in causes]}
@@ -436,21 +461,23 @@ class _Computation:
             bands.fail_rate_band(rate),
             len(period),
             {"failed": sum(flags), "deployments": len(period)},
-            self._trend(
-                [d.at for d in period], lambda lo, hi, a, b: bands.text(bands.ratio(sum(flags[lo:hi]), hi - lo))
-            ),
+            self._trend(self.ats, lambda lo, hi, a, b: bands.text(bands.ratio(sum(flags[lo:hi]), hi - lo))),
         )
 
     def _recovery(
         self, failures: dict[int, list[dict[str, Any]]], out: list[tuple[int, Callable[[], list[Sample]]]]
     ) -> Figure:
         mine: list[Sample] = []
+        failed = []  # (failed deployment id, id of the one that restored it or None)
         for deployment_id, causes in sorted(failures.items()):
             if all(c["cause"] == "incident" for c in causes):
                 continue  # the incident's own start and resolution measure it
             series, at = self.place[deployment_id]
-            d = series[at]
-            restored = next((series[i] for i in range(at + 1, len(series)) if series[i].outcome != "degraded"), None)
+            after = (series[i].id for i in range(at + 1, len(series)) if series[i].outcome != "degraded")
+            failed.append((deployment_id, next(after, None)))
+        whole = self._detailed(i for pair in failed for i in pair if i is not None)
+        for deployment_id, restored_id in failed:
+            d, restored = whole[deployment_id], None if restored_id is None else whole[restored_id]
             seqs = [*d.entry_seqs, *(restored.entry_seqs if restored else [])]
             value = seconds_between(d.at, restored.at) if restored else None
             detail: dict[str, Any] = {"deployment": d.id, "restored_by": restored.id if restored else None}
@@ -489,10 +516,10 @@ class _Computation:
             ),
         )
 
-    def _rework(self, period: list[Live], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
+    def _rework(self, period: list[Deployed], out: list[tuple[int, Callable[[], list[Sample]]]]) -> Figure:
         def make() -> list[Sample]:
             samples = []
-            for d in period:
+            for d in self._whole(period):
                 reasons = self._unplanned(d)
                 seqs = [*d.entry_seqs, *(p[SEQ] for _, p in reasons if p is not None)]
                 detail = {"deployment": d.id, "unplanned": [k + (f" {pull_name(p)}" if p else "") for k, p in reasons]}
@@ -500,7 +527,7 @@ class _Computation:
             return samples
 
         out.append((len(period), make))
-        flags = [1 if self._unplanned(d) else 0 for d in period]
+        flags = [1 if d.id in self._reasons else 0 for d in period]
         rate = bands.ratio(sum(flags), len(flags))
         return Figure(
             "rework_rate",
@@ -509,9 +536,7 @@ class _Computation:
             None,  # the 2024 edition publishes no bands for rework rate
             len(period),
             {"unplanned": sum(flags), "deployments": len(period), "band_note": "no published band"},
-            self._trend(
-                [d.at for d in period], lambda lo, hi, a, b: bands.text(bands.ratio(sum(flags[lo:hi]), hi - lo))
-            ),
+            self._trend(self.ats, lambda lo, hi, a, b: bands.text(bands.ratio(sum(flags[lo:hi]), hi - lo))),
         )
 
     # --- incidents ---------------------------------------------------------------------------------------
@@ -556,19 +581,6 @@ class _Computation:
             live_then = [d for d in candidates if d.at <= started]
             if live_then:
                 incident.joined_to, incident.joined_by = live_then[-1].id, "live at start"
-
-
-def _median_in_place(values: list[int]) -> int | None:
-    """bands.percentile(values, 50), sorting the list itself (these are our own, a year long: no copy)."""
-    values.sort()
-    return _nearest(values, 50)
-
-
-def _nearest(ordered: list[int], p: int) -> int | None:
-    """bands.percentile of values already sorted."""
-    if not ordered:
-        return None
-    return ordered[max(1, -(-p * len(ordered) // 100)) - 1]
 
 
 def _without_seqs(cause: dict[str, Any]) -> dict[str, Any]:

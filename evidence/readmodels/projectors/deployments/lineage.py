@@ -38,7 +38,14 @@ def _same(a: Deployment, b: Deployment) -> bool:
 
 
 def relink_from(row: Deployment) -> None:
-    """Re-derive rolled_back and running_since for row and the rows after it, until nothing changes."""
+    """Re-derive rolled_back and running_since for row and the rows after it, until nothing changes;
+    then every later deployment of row's revision (`_relink_copies`), so the outcomes do not depend
+    on the order the entries arrived in."""
+    _relink_chain(row)
+    _relink_copies(row)
+
+
+def _relink_chain(row: Deployment) -> None:
     current: Deployment | None = row
     first = True
     while current is not None:
@@ -46,14 +53,38 @@ def relink_from(row: Deployment) -> None:
         if not changed and not first:
             return
         first = False
-        if current.finished_at is None:
-            return
-        current = (
-            Deployment.objects.filter(_live(current))
-            .filter(Q(finished_at__gt=current.finished_at) | Q(finished_at=current.finished_at, id__gt=current.id))
-            .order_by("finished_at", "id")
-            .first()
-        )
+        current = _next(current)
+
+
+def _next(row: Deployment) -> Deployment | None:
+    if row.finished_at is None:
+        return None
+    return (
+        Deployment.objects.filter(_live(row))
+        .filter(Q(finished_at__gt=row.finished_at) | Q(finished_at=row.finished_at, id__gt=row.id))
+        .order_by("finished_at", "id")
+        .first()
+    )
+
+
+def _relink_copies(row: Deployment) -> None:
+    """Whether a deployment rolled back depends on every deployment before it, not only the one
+    before: when row arrives late (or leaves the live ones), a later deployment of its revision may
+    now bring it back (or no longer), with every deployment in between unchanged, where the chain
+    stopped. Those are derived again (and the chain from each that changed). No other deployment
+    depends on row but through the one after it, which the chain derives."""
+    if row.finished_at is None or not row.revision:
+        return
+    later = (
+        Deployment.objects.filter(_live(row), revision=row.revision)
+        .filter(Q(finished_at__gt=row.finished_at) | Q(finished_at=row.finished_at, id__gt=row.id))
+        .order_by("finished_at", "id")
+    )
+    for copy in later:
+        if _derive(copy):
+            nxt = _next(copy)
+            if nxt is not None:
+                _relink_chain(nxt)
 
 
 def _derive(row: Deployment) -> bool:
