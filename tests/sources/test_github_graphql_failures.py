@@ -141,3 +141,24 @@ def test_the_fake_charges_points_by_githubs_formula(fake_github):
 
     # 1 pullRequests + 100 commits connections + 100 x 100 parents connections = 10,101 -> 101 points
     assert answer["data"]["rateLimit"] == {"cost": 101, "remaining": 5000 - 101}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"repository": {"defaultBranchRef": None}},  # no pullRequests connection
+        {"repository": {"pullRequests": {"pageInfo": {}, "nodes": [{"number": 1}]}}},  # a node without its fields
+        {"repository": {"pullRequests": {"pageInfo": {"hasNextPage": False}, "nodes": [7]}}},  # not an object
+    ],
+)
+def test_it_fails_in_one_line_when_a_graphql_answer_is_not_in_the_shape_asked_for(
+    github_graphql_source, fake_github, data
+):
+    fake_github.fail_next(r"graphql$", 200, body={"data": data})
+
+    result = run(github_graphql_source, REPO)
+
+    assert_nothing_but_the_failed_run(github_graphql_source, result)
+    assert result.errors[0].startswith(
+        f"github {REPO}: pull requests: GitHub's GraphQL answer is not in the shape asked for ("
+    )

@@ -201,6 +201,13 @@ class GitHubHarvester(Harvester):
             raise HarvestError(describe(exc, source, f"github {target}: {run.step}")) from None
         except HarvestError as exc:  # a GraphQL answer with errors: say where, as for the others
             raise HarvestError(f"github {target}: {run.step}: {exc}") from None
+        except (KeyError, TypeError, ValueError) as exc:
+            if run.graphql is None or run.step != "pull requests":
+                raise  # outside the GraphQL step it is a bug of ours, not an answer's shape
+            raise HarvestError(
+                f"github {target}: {run.step}: GitHub's GraphQL answer is not in the shape asked for "
+                f"({type(exc).__name__}: {str(exc)[:200]})"
+            ) from None
         observed = run.observed.as_dict("github", target)
         if run.graphql is not None:
             observed["graphql_points"] = run.graphql.points
