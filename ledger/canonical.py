@@ -21,55 +21,52 @@ class CanonicalError(ValueError):
     """The value cannot be put into the ledger's canonical form; the message says where."""
 
 
-def _check(value: Any, path: str) -> bool:
-    """Validate value; return True when every key is in the BMP (the fast path is exact).
-
-    The common case (valid) runs without building paths; on failure a second, slower walk finds
-    the path of the first offending value for the message.
-    """
-    try:
-        return _scan(value)
-    except _Invalid:
-        _explain(value, path)
-        raise  # _explain always raises; this keeps type checkers content
-
-
-class _Invalid(Exception):
-    pass
-
-
 def _scan(item: Any) -> bool:
+    """True when item is valid and every key is in the BMP (the fast path is exact); raises _Invalid.
+
+    Strings are not checked here: a lone surrogate makes the final UTF-8 encode fail, and the
+    scan is the hot part of every append, so scalars are tested inline rather than by a call each.
+    """
     kind = type(item)
-    if kind is str:
-        if not item.isascii() and _has_lone_surrogate(item):
-            raise _Invalid
-        return True
     if kind is dict:
         fast = True
         for key, child in item.items():
             if type(key) is not str:
                 raise _Invalid
-            if not key.isascii():
-                if _has_lone_surrogate(key):
+            if not key.isascii() and max(key) > "\uffff":
+                fast = False  # JCS sorts by UTF-16 units, Python by code points
+            of = type(child)
+            if of is str or of is bool or child is None:
+                continue
+            if of is int:
+                if not -MAX_SAFE_INTEGER <= child <= MAX_SAFE_INTEGER:
                     raise _Invalid
-                if max(key) > "\uffff":
-                    fast = False  # JCS sorts by UTF-16 units, Python by code points
-            if not _scan(child):
+            elif not _scan(child):
                 fast = False
         return fast
     if kind is list or kind is tuple:
         fast = True
         for child in item:
-            if not _scan(child):
+            of = type(child)
+            if of is str or of is bool or child is None:
+                continue
+            if of is int:
+                if not -MAX_SAFE_INTEGER <= child <= MAX_SAFE_INTEGER:
+                    raise _Invalid
+            elif not _scan(child):
                 fast = False
         return fast
+    if kind is str or kind is bool or item is None:
+        return True
     if kind is int:
         if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
             raise _Invalid
         return True
-    if kind is bool or item is None:
-        return True
     raise _Invalid
+
+
+class _Invalid(Exception):
+    pass
 
 
 def _explain(item: Any, where: str) -> None:
@@ -109,9 +106,21 @@ def _has_lone_surrogate(text: str) -> bool:
 
 def canonical_bytes(value: Mapping[str, Any]) -> bytes:
     """The RFC 8785 bytes of value, or CanonicalError naming the first offending field."""
-    if _check(value, "$"):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return rfc8785.dumps(value)
+    try:
+        fast = _scan(value)
+        if fast:
+            return _dumps(value).encode("utf-8")  # UnicodeEncodeError: a lone surrogate somewhere
+    except (_Invalid, UnicodeEncodeError):
+        pass
+    else:
+        _explain(value, "$")  # rare (a key outside the BMP): the full walk checks strings too
+        return rfc8785.dumps(value)
+    _explain(value, "$")
+    raise CanonicalError("$: value has no canonical form")  # not reached: _explain names the cause
+
+
+# One encoder for every call: json.dumps would build a new one each time.
+_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def reference_bytes(value: Mapping[str, Any]) -> bytes:
