@@ -23,6 +23,9 @@ class QueuedEntry(models.Model):
     observed_at = models.DateTimeField()
     occurred_at = models.DateTimeField(null=True)
     payload = models.BinaryField()
+    # SHA-256(0x00 || payload), hashed by the producer so the sequencer need not; the sequencer checks
+    # it against the bytes it moves. NULL on rows queued before the column existed.
+    leaf_hash = models.BinaryField(null=True)
     queued_at = models.DateTimeField()
 
     class Meta:

@@ -2,9 +2,10 @@
 
 Under the head-row lock it assigns consecutive seqs, computes leaf, chain and tree hashes, stores
 the entries and the Merkle nodes they complete, deletes the queue rows, and moves the head with a
-compare-and-swap on (size, root). On PostgreSQL the payloads stay in the server: it hashes the
-leaves, and one DELETE ... RETURNING feeds the INSERT into the log, so the sequencer's share of
-each entry is a 32-byte leaf hash in and a seq and chain hash out (bench/ledger.py measures it).
+compare-and-swap on (size, root). On PostgreSQL the payloads stay in the server: producers queue
+each leaf hash beside its payload, one DELETE ... RETURNING feeds the INSERT into the log and checks
+each leaf against the bytes it moves, so the sequencer's share of each entry is a 32-byte leaf hash
+in and a seq and chain hash out (bench/ledger.py measures it).
 Two sequencers never interleave; a crash rolls the batch back whole, and the queue rows are still
 there for the next run.
 """
@@ -53,11 +54,23 @@ class HeadState:
 def sequence_pending(batch_size: int = BATCH_SIZE) -> int:
     """Sequence everything queued; return how many entries were added."""
     total = 0
+    careful = False
     while True:
-        added, drained = _sequence_batch(batch_size)
+        try:
+            added, drained = _sequence_batch(batch_size, careful)
+        except _AlreadyLogged as exc:
+            if careful:  # looked up and still a duplicate: not a race, something else is wrong
+                raise SequencerConflict(f"unique key violated while moving a batch: {exc.__cause__}") from exc
+            careful = True  # the batch was rolled back whole: take it again, looking each key up
+            continue
+        careful = False
         total += added
         if drained:
             return total
+
+
+class _AlreadyLogged(Exception):
+    """A queued key was already in the log (queued again while it was being sequenced)."""
 
 
 def _lock_head(cursor: CursorWrapper) -> HeadState:
@@ -76,10 +89,13 @@ def _lock_head(cursor: CursorWrapper) -> HeadState:
     return HeadState(int(row[0]), bytes(row[1]), bytes(row[2]))
 
 
-def _sequence_batch(batch_size: int) -> tuple[int, bool]:
+def _sequence_batch(batch_size: int, careful: bool = False) -> tuple[int, bool]:
     with transaction.atomic(), connection.cursor() as cursor:
         head = _lock_head(cursor)
-        batch = _take_pg(cursor, batch_size) if connection.vendor == "postgresql" else _take_sqlite(cursor, batch_size)
+        if connection.vendor == "postgresql":
+            batch = _take_pg(cursor, batch_size, careful)
+        else:
+            batch = _take_sqlite(cursor, batch_size)
         if not batch:
             return 0, True
         frontier = load_frontier(head.size)
@@ -120,16 +136,26 @@ class Queued:
     row: tuple[Any, ...] = ()
 
 
-def _take_pg(cursor: CursorWrapper, batch_size: int) -> list[Queued]:
-    """The oldest queued rows: leaf hashes computed by the server over the stored bytes, so payloads
-    never travel to the sequencer and back; `done` from the same round trip."""
+def _take_pg(cursor: CursorWrapper, batch_size: int, careful: bool) -> list[Queued]:
+    """The oldest queued rows with their producers' leaf hashes (checked against the bytes when moved).
+
+    A queued key is almost never in the log already (producers look first), so the first take does
+    not look: the log's unique key then fails the move, and `careful` takes the batch again with the
+    look-up. Payloads never travel to the sequencer and back.
+    """
     queue, entries = QueuedEntry._meta.db_table, Entry._meta.db_table
-    cursor.execute(
-        f"SELECT q.id, q.idempotency_key, sha256('\\x00'::bytea || q.payload), e.seq IS NOT NULL "
-        f"FROM (SELECT id, idempotency_key, payload FROM {queue} ORDER BY id LIMIT %s) q "
-        f"LEFT JOIN {entries} e ON e.idempotency_key = q.idempotency_key ORDER BY q.id",
-        [batch_size],
-    )
+    leaf = "COALESCE(q.leaf_hash, sha256('\\x00'::bytea || q.payload))"
+    if careful:
+        cursor.execute(
+            f"SELECT q.id, q.idempotency_key, {leaf}, e.seq IS NOT NULL "
+            f"FROM (SELECT id, idempotency_key, payload, leaf_hash FROM {queue} ORDER BY id LIMIT %s) q "
+            f"LEFT JOIN {entries} e ON e.idempotency_key = q.idempotency_key ORDER BY q.id",
+            [batch_size],
+        )
+    else:
+        cursor.execute(
+            f"SELECT q.id, q.idempotency_key, {leaf}, false FROM {queue} q ORDER BY q.id LIMIT %s", [batch_size]
+        )
     return [Queued(int(i), key, bytes(leaf), bool(done)) for i, key, leaf, done in cursor.fetchall()]
 
 
@@ -155,22 +181,25 @@ def _move_pg(
     feeding the INSERT); the leaf hash is checked again there against the bytes actually moved."""
     queue, entries, tree = QueuedEntry._meta.db_table, Entry._meta.db_table, TreeNode._meta.db_table
     with psycopg.Cursor(cursor.connection) as raw:  # binary array parameters
-        raw.execute(
-            f"WITH moved AS (DELETE FROM {queue} q WHERE q.id = ANY(%b::bigint[]) RETURNING q.*) "
-            f"INSERT INTO {entries} ({ENTRY_COLUMNS}) "
-            "SELECT v.seq, m.idempotency_key, m.kind, m.source, m.subject, m.observed_at, m.occurred_at, m.payload, "
-            "v.leaf, v.chain, %b::timestamptz "
-            "FROM moved m JOIN unnest(%b::bigint[], %b::bigint[], %b::bytea[], %b::bytea[]) AS v(id, seq, leaf, chain) "
-            "ON v.id = m.id WHERE sha256('\\x00'::bytea || m.payload) = v.leaf",
-            [
-                ids,
-                now,
-                [item.id for item, _, _ in placed],
-                [seq for _, seq, _ in placed],
-                [item.leaf for item, _, _ in placed],
-                [chain for _, _, chain in placed],
-            ],
-        )
+        try:
+            raw.execute(
+                f"WITH moved AS (DELETE FROM {queue} q WHERE q.id = ANY(%b::bigint[]) RETURNING q.*) "
+                f"INSERT INTO {entries} ({ENTRY_COLUMNS}) "
+                "SELECT v.seq, m.idempotency_key, m.kind, m.source, m.subject, m.observed_at, m.occurred_at, "
+                "m.payload, v.leaf, v.chain, %b::timestamptz "
+                "FROM moved m JOIN unnest(%b::bigint[], %b::bigint[], %b::bytea[], %b::bytea[]) "
+                "AS v(id, seq, leaf, chain) ON v.id = m.id WHERE sha256('\\x00'::bytea || m.payload) = v.leaf",
+                [
+                    ids,
+                    now,
+                    [item.id for item, _, _ in placed],
+                    [seq for _, seq, _ in placed],
+                    [item.leaf for item, _, _ in placed],
+                    [chain for _, _, chain in placed],
+                ],
+            )
+        except psycopg.errors.UniqueViolation as exc:
+            raise _AlreadyLogged from exc  # a key already in the log: see _take_pg
         if raw.rowcount != len(placed):
             raise SequencerConflict("queued rows changed under the sequencer; batch rolled back")
         if nodes:

@@ -10,6 +10,7 @@ from ledger.envelope import EnvelopeError, Record
 from ledger.models import Entry, Head, QueuedEntry, TreeNode
 from ledger.sequencer import sequence_pending
 
+from ..conftest import ON_POSTGRES
 from .helpers import record, records
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,47 @@ def test_it_drops_a_queued_duplicate_of_an_entry_already_sequenced(settings):
     )  # fmt: skip
     assert sequence_pending() == 0
     assert Entry.objects.count() == 1 and QueuedEntry.objects.count() == 0
+
+
+def _queue_raw(rec, leaf=None):
+    """Queue a sealed record behind the producers' back (as one that raced the sequencer would)."""
+    from django.utils import timezone
+
+    from ledger.envelope import seal
+
+    sealed = seal(rec)
+    QueuedEntry.objects.create(
+        idempotency_key=sealed.record.idempotency_key, kind=rec.kind, source=rec.source, subject=rec.subject,
+        observed_at=timezone.now(), payload=sealed.payload, queued_at=timezone.now(), leaf_hash=leaf,
+    )  # fmt: skip
+
+
+def test_a_duplicate_in_a_batch_does_not_hold_back_the_new_entries_beside_it(settings):
+    append_entry(record(0))
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "memory://"
+    from django.db import transaction
+
+    with transaction.atomic():  # queued, not yet sequenced
+        append_entries([record(1)])
+        _queue_raw(record(0))  # already in the log: on PostgreSQL the first move fails on the unique key
+        append_entries([record(2), record(3)])
+    assert sequence_pending() == 3
+    assert list(Entry.objects.order_by("seq").values_list("seq", flat=True)) == [0, 1, 2, 3]
+    assert QueuedEntry.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="SQLite hashes each payload in the sequencer; only PostgreSQL queues leaves"
+)
+def test_a_queued_leaf_hash_that_does_not_match_its_payload_is_refused():
+    from ledger.sequencer import SequencerConflict
+
+    _queue_raw(record(0), leaf=b"\x00" * 32)
+    with pytest.raises(SequencerConflict):
+        sequence_pending()
+    assert Entry.objects.count() == 0 and QueuedEntry.objects.count() == 1
 
 
 @pytest.mark.parametrize(
