@@ -18,9 +18,11 @@ to is `UnknownEnvironment` (the API's 404), which lists the known ones.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -190,6 +192,11 @@ def _snapshot(value: str, environment: str, n: int) -> datetime:
 def running_at(environment: str, at: datetime) -> RunningState:
     """Per application, the deployment running in environment at `at`: one statement reads each
     running deployment with its latest pods snapshot, its containers and whether a gap is near."""
+    with _collector_paused():
+        return _running_at(environment, at)
+
+
+def _running_at(environment: str, at: datetime) -> RunningState:
     state = RunningState(environment, at)
     add = state.applications.append
     for (
@@ -311,6 +318,25 @@ def _running_rows(environment: str, at: datetime) -> Iterator[tuple[Any, ...]]:
 _SCAN = json.JSONDecoder().scan_once  # the C scanner: one call per value, without json.loads' layers
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold off the cyclic garbage collector while an answer is built, then restore it as it was.
+
+    An answer is a few thousand small objects without cycles: reference counting frees them. Built
+    with the collector on, every 700 of them set off a collection of the young objects, whose
+    survivors soon bring on a full collection of the whole heap (with Django loaded, ~100 ms on a
+    busy two-core machine): measured at 1,000,000 deployments, a third of a diff's time and all
+    of its p95. Deferred, the collector runs once after the answer instead."""
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _json(value: Any) -> Any:
     if isinstance(value, str):
         try:
@@ -384,6 +410,11 @@ def _side(app: RunningApp) -> dict[str, Any]:
 def diff_running(before: RunningState, after: RunningState) -> dict[str, Any]:
     """Applications added, removed and changed from one state to another: changed when the controller
     named another revision or digests, or when the pods ran other digests in any container."""
+    with _collector_paused():
+        return _diff_running(before, after)
+
+
+def _diff_running(before: RunningState, after: RunningState) -> dict[str, Any]:
     old = {a.application: a for a in before.applications}
     new = {a.application: a for a in after.applications}
     changed = []
