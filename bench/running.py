@@ -3,6 +3,7 @@
     python bench/running.py                        # 100,000 deployments, SQLite and PostgreSQL
     python bench/running.py --deployments 1000000  # the issue's figure (target p95 < 20 ms)
     python bench/running.py --only postgresql
+    python bench/running.py --deployments 1000000 --only postgresql --keep  # reuse the filled database
 
 Deployments are spread over 500 applications in 10 environments across a year (mostly
 succeeded, some failed or degraded); their running intervals are then derived by the projector's
@@ -10,7 +11,8 @@ own function. Figures: p50/p95 of `running_at(environment, T)` over 200 random (
 beside one hand-written SQL query over the deployments answering the same question (LATERAL on
 PostgreSQL, a correlated subquery on SQLite), and p95 of the diff of two times (two answers and
 their comparison). Each answer is checked against the raw one. PostgreSQL runs use their own
-database, dropped and re-created.
+database, dropped and re-created, or with `--keep` reused when a previous run filled it with the
+same number of deployments (then the fill and derive figures are null).
 """
 
 from __future__ import annotations
@@ -42,6 +44,27 @@ COLUMNS = (
     "d.id, d.application, d.revision, d.image_digests, d.running_since, d.finished_at, d.outcome, d.controller, "
     "d.entry_seqs"
 )
+FILLED = "bench_running_filled"  # a table naming the size a finished fill wrote, for --keep
+
+
+def filled_before(url: str, deployments: int) -> bool:
+    """Whether the bench database holds a finished fill of this size (read without Django)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(f"SELECT deployments FROM {FILLED}").fetchone()
+    except psycopg.Error:
+        return False
+    return row == (deployments,)
+
+
+def mark_filled(deployments: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {FILLED} (deployments integer)")
+        cursor.execute(f"INSERT INTO {FILLED} VALUES (%s)", [deployments])
 
 
 def setup_django(database_url: str) -> None:
@@ -185,14 +208,19 @@ def timed(fn, *args) -> tuple[float, object]:
     return (time.perf_counter() - started) * 1000, result
 
 
-def run(url: str, label: str, args) -> dict[str, object]:
+def run(url: str, label: str, args, kept: bool = False) -> dict[str, object]:
     from django.core.management import call_command
 
     from evidence.compliance.running import diff_running, running_at
 
     call_command("migrate", verbosity=0)
-    seconds = fill(args.deployments)
-    deriving = derive()
+    seconds: float | None = None
+    deriving: float | None = None
+    if not kept:
+        seconds = fill(args.deployments)
+        deriving = derive()
+        if label == "PostgreSQL":
+            mark_filled(args.deployments)
     rng = random.Random(11)
     cases = [
         (rng.choice(ENVIRONMENTS), START + timedelta(seconds=rng.randrange(30 * 86400, YEAR)))
@@ -218,8 +246,8 @@ def run(url: str, label: str, args) -> dict[str, object]:
     result = {
         "database": label,
         "deployments": args.deployments,
-        "fill_seconds": round(seconds, 1),
-        "intervals_seconds": round(deriving, 1),
+        "fill_seconds": None if seconds is None else round(seconds, 1),
+        "intervals_seconds": None if deriving is None else round(deriving, 1),
         "applications_per_answer": round(apps),
         "running_at_p50_ms": round(statistics.median(project_ms), 2),
         "running_at_p95_ms": round(percentile(project_ms, 95), 2),
@@ -228,8 +256,13 @@ def run(url: str, label: str, args) -> dict[str, object]:
         "diff_p95_ms": round(percentile(diff_ms, 95), 2),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
+    filled = (
+        "kept from a previous fill"
+        if seconds is None or deriving is None
+        else f"filled in {seconds:.1f}s, intervals derived in {deriving:.1f}s"
+    )
     print(
-        f"{label}: {args.deployments:,} deployments (filled in {seconds:.1f}s, intervals derived in {deriving:.1f}s), "
+        f"{label}: {args.deployments:,} deployments ({filled}), "
         f"~{apps:.0f} applications per answer\n"
         f"  running_at     p50 {result['running_at_p50_ms']:7.2f} ms   p95 {result['running_at_p95_ms']:7.2f} ms"
         f"   (target p95 < 20 ms at 1,000,000)\n"
@@ -245,6 +278,11 @@ def main() -> None:
     parser.add_argument("--deployments", type=int, default=100_000, help="rows; the issue's figure is 1000000")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="PostgreSQL: reuse the database a previous run filled with as many deployments (else made anew)",
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     if args.only in (None, "sqlite"):
@@ -253,14 +291,15 @@ def main() -> None:
         print(json.dumps(run(f"sqlite:///{path}", "SQLite", args)))
         path.unlink()
     if args.only in (None, "postgresql"):
-        if not recreate_database(PG_URL):
+        kept = args.keep and filled_before(PG_URL, args.deployments)
+        if not kept and not recreate_database(PG_URL):
             return
         if args.only == "postgresql":
             setup_django(PG_URL)
-            print(json.dumps(run(PG_URL, "PostgreSQL", args)))
+            print(json.dumps(run(PG_URL, "PostgreSQL", args, kept)))
         else:  # Django is set up for SQLite in this process: measure PostgreSQL in a fresh one
             cmd = [sys.executable, __file__, "--only", "postgresql", f"--deployments={args.deployments}"]
-            subprocess.run([*cmd, f"--queries={args.queries}"], check=True)
+            subprocess.run([*cmd, f"--queries={args.queries}", *(["--keep"] if args.keep else [])], check=True)
 
 
 if __name__ == "__main__":

@@ -123,9 +123,7 @@ def test_it_reads_the_intervals_through_their_index(db):
             cursor.execute("SET LOCAL enable_seqscan = off")
             for name in ("running_env_app_started", "running_env_started", "running_now"):
                 cursor.execute(f"DROP INDEX {name}")  # undone with the test's transaction
-        cursor.execute(
-            ("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, ["prod", when] if postgres else [when, "prod"]
-        )
+        cursor.execute(("EXPLAIN " if postgres else "EXPLAIN QUERY PLAN ") + sql, {"env": "prod", "at": when})
         plan = "\n".join(str(row[-1] if not postgres else row[0]) for row in cursor.fetchall())
     assert ("running_env_period" if postgres else "running_env_app_started") in plan, plan
 
