@@ -76,30 +76,29 @@ def github_config(api: str) -> dict:
     }
 
 
-@pytest.fixture
-def github_source(db, fake_github, monkeypatch) -> Source:
-    """A source reading pull requests through REST (the fallback path whose requests these tests count)."""
+def make_github_source(api: str, fake_github, monkeypatch) -> Source:
+    """A source on the fake GitHub reading pull requests through `api` ("rest" or "graphql"); the
+    two are named apart so a test can harvest the same repository through both."""
     monkeypatch.setenv("ACME_GITHUB_TOKEN", GITHUB_TOKEN)
     return Source.objects.create(
-        name="acme-github",
+        name="acme-github" if api == "rest" else f"acme-github-{api}",
         kind="github",
         url=fake_github.url,
         credential_env="ACME_GITHUB_TOKEN",
-        config=github_config("rest"),
+        config=github_config(api),
     )
+
+
+@pytest.fixture
+def github_source(db, fake_github, monkeypatch) -> Source:
+    """A source reading pull requests through REST (the fallback path whose requests these tests count)."""
+    return make_github_source("rest", fake_github, monkeypatch)
 
 
 @pytest.fixture
 def github_graphql_source(db, fake_github, monkeypatch) -> Source:
     """The same source reading pull requests through GraphQL (the default)."""
-    monkeypatch.setenv("ACME_GITHUB_TOKEN", GITHUB_TOKEN)
-    return Source.objects.create(
-        name="acme-github-graphql",
-        kind="github",
-        url=fake_github.url,
-        credential_env="ACME_GITHUB_TOKEN",
-        config=github_config("graphql"),
-    )
+    return make_github_source("graphql", fake_github, monkeypatch)
 
 
 @pytest.fixture

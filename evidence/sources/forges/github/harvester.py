@@ -334,7 +334,6 @@ class _Run:
         raw = as_rest_pull(pull.node)
         number = int(raw["number"])
         self.step = f"pull request #{number}"
-        subject = f"github:{self.target}#{number}"
         merged_by = login(as_rest_user(pull.node.get("mergedBy")))
         if all(parents_complete(c) for c in pull.commits):
             details = [commit_json(as_rest_commit(c)) for c in pull.commits]
@@ -342,15 +341,9 @@ class _Run:
             # Reference: https://docs.github.com/en/rest/pulls/pulls#list-commits-on-a-pull-request
             rest, _ = get_pages(self.client, f"{self.base}/pulls/{number}/commits")
             details = [commit_json(c) for c in rest or []]
-        data = pull_request_payload(self.target, raw, merged_by, [c["sha"] for c in details], details)
-        key = f"github:pr:{self.target}#{number}:{canonical_hash32(change_key_content(data))}"
-        self.record("github.pull_request", subject, key, data, raw.get("merged_at"))
-        self.observed.pulls_harvested.append(number)
+        self._record_pull(number, raw, merged_by, details)
         for node in pull.reviews:
-            r = as_rest_review(node)
-            review_data = review_payload(self.target, number, r)
-            key = f"github:review:{r['id']}:{canonical_hash32(review_data)}"
-            self.record("github.review", subject, key, review_data, r.get("submitted_at"))
+            self._record_review(number, as_rest_review(node))
         if all(d.get("databaseId") is not None for d in pull.dismissals):
             events = [as_rest_dismissal(d) for d in pull.dismissals]
         else:
@@ -358,14 +351,11 @@ class _Run:
             rest, _ = get_pages(self.client, f"{self.base}/issues/{number}/events")
             events = [e for e in rest or [] if e.get("event") == "review_dismissed"]
         for event in events:
-            dismissal = dismissal_payload(self.target, number, event)
-            key = f"github:review-dismissal:{self.target}:{event['id']}"
-            self.record("github.review_dismissal", subject, key, dismissal, event.get("created_at"))
+            self._record_dismissal(number, event)
 
     def collect_pull(self, number: int, listed: dict[str, Any]) -> None:
         """One merged pull request: 3 requests (commits, reviews, issue events) on top of the listing."""
         self.step = f"pull request #{number}"
-        subject = f"github:{self.target}#{number}"
         pull = self.repo.get_pull(number)  # lazy: read only if the listing and events do not say enough
         # Reference: https://docs.github.com/en/rest/issues/events#list-issue-events
         # (raw pages: PyGithub's IssueEvent would re-read each event to show its raw data)
@@ -382,22 +372,36 @@ class _Run:
         # (raw pages: PyGithub's Commit would re-read each commit to show its raw data)
         listed, _ = get_pages(self.client, f"{self.base}/pulls/{number}/commits")
         details = [commit_json(c) for c in listed or []]
-        data = pull_request_payload(self.target, raw, merged_by, [c["sha"] for c in details], details)
-        key = f"github:pr:{self.target}#{number}:{canonical_hash32(change_key_content(data))}"
-        self.record("github.pull_request", subject, key, data, raw.get("merged_at"))
-        self.observed.pulls_harvested.append(number)
+        self._record_pull(number, raw, merged_by, details)
         # Reference: https://docs.github.com/en/rest/pulls/reviews#list-reviews-for-a-pull-request
         for review in pull.get_reviews():
-            r = review.raw_data
-            review_data = review_payload(self.target, number, r)
-            key = f"github:review:{r['id']}:{canonical_hash32(review_data)}"
-            self.record("github.review", subject, key, review_data, r.get("submitted_at"))
+            self._record_review(number, review.raw_data)
         for event in events:
-            if event.get("event") != "review_dismissed":
-                continue
-            dismissal = dismissal_payload(self.target, number, event)
-            key = f"github:review-dismissal:{self.target}:{event['id']}"
-            self.record("github.review_dismissal", subject, key, dismissal, event.get("created_at"))
+            if event.get("event") == "review_dismissed":
+                self._record_dismissal(number, event)
+
+    # The records of one pull request, built here for both paths (GraphQL and REST) so the two
+    # record the same pull request with the same payloads and the same keys.
+    def pull_subject(self, number: int) -> str:
+        return f"github:{self.target}#{number}"
+
+    def _record_pull(
+        self, number: int, raw: dict[str, Any], merged_by: str | None, details: list[dict[str, Any]]
+    ) -> None:
+        data = pull_request_payload(self.target, raw, merged_by, [c["sha"] for c in details], details)
+        key = f"github:pr:{self.target}#{number}:{canonical_hash32(change_key_content(data))}"
+        self.record("github.pull_request", self.pull_subject(number), key, data, raw.get("merged_at"))
+        self.observed.pulls_harvested.append(number)
+
+    def _record_review(self, number: int, review: dict[str, Any]) -> None:
+        data = review_payload(self.target, number, review)
+        key = f"github:review:{review['id']}:{canonical_hash32(data)}"
+        self.record("github.review", self.pull_subject(number), key, data, review.get("submitted_at"))
+
+    def _record_dismissal(self, number: int, event: dict[str, Any]) -> None:
+        data = dismissal_payload(self.target, number, event)
+        key = f"github:review-dismissal:{self.target}:{event['id']}"
+        self.record("github.review_dismissal", self.pull_subject(number), key, data, event.get("created_at"))
 
     # --- protection -----------------------------------------------------------------------
     def collect_protection(self, branch: str) -> None:
