@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pgdb import recreate_database  # bench/ is sys.path[0] when a bench runs as a script
+from pgdb import filled_before, mark_filled, recreate_database  # bench/ is sys.path[0] when a bench runs as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,26 +55,6 @@ def setup_django(database_url: str) -> None:
 
 
 FILLED = "bench_dora_filled"  # a table naming the sizes a finished fill wrote, for --keep
-
-
-def filled_before(deployments: int, pulls: int) -> bool:
-    """Whether the bench database holds a finished fill of these sizes (read without Django)."""
-    import psycopg
-
-    try:
-        with psycopg.connect(PG_URL) as conn:
-            row = conn.execute(f"SELECT deployments, pulls FROM {FILLED}").fetchone()
-    except psycopg.Error:
-        return False
-    return row == (deployments, pulls)
-
-
-def mark_filled(deployments: int, pulls: int) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {FILLED} (deployments integer, pulls integer)")
-        cursor.execute(f"INSERT INTO {FILLED} VALUES (%s, %s)", [deployments, pulls])
 
 
 def copy(cursor, table: str, columns: str, rows: list[tuple]) -> None:
@@ -267,7 +247,7 @@ def main() -> None:
     )
     parser.add_argument("--dump", type=Path, help="write the last report's JSON (with its samples) to this file")
     args = parser.parse_args()
-    kept = args.keep and filled_before(args.deployments, args.pulls)
+    kept = args.keep and filled_before(PG_URL, FILLED, deployments=args.deployments, pulls=args.pulls)
     if not kept and not recreate_database(PG_URL):
         return
     setup_django(PG_URL)
@@ -283,7 +263,7 @@ def main() -> None:
         print(f"filled {sizes} in {seconds:.1f} s (PostgreSQL)")
         projected = project_shipped()
         print(f"derived the changes each deployment shipped (read model) in {projected:.1f} s")
-        mark_filled(args.deployments, args.pulls)
+        mark_filled(FILLED, deployments=args.deployments, pulls=args.pulls)
     ours, raw_df, raw_lt = [], [], []
     for _ in range(args.runs):
         elapsed, report = timed(dora_figures, "prod", SINCE, UNTIL, bucket="week")

@@ -29,7 +29,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pgdb import recreate_database  # bench/ is sys.path[0] when a bench runs as a script
+from pgdb import filled_before, mark_filled, recreate_database  # bench/ is sys.path[0] when a bench runs as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,26 +45,6 @@ COLUMNS = (
     "d.entry_seqs"
 )
 FILLED = "bench_running_filled"  # a table naming the size a finished fill wrote, for --keep
-
-
-def filled_before(url: str, deployments: int) -> bool:
-    """Whether the bench database holds a finished fill of this size (read without Django)."""
-    import psycopg
-
-    try:
-        with psycopg.connect(url) as conn:
-            row = conn.execute(f"SELECT deployments FROM {FILLED}").fetchone()
-    except psycopg.Error:
-        return False
-    return row == (deployments,)
-
-
-def mark_filled(deployments: int) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {FILLED} (deployments integer)")
-        cursor.execute(f"INSERT INTO {FILLED} VALUES (%s)", [deployments])
 
 
 def setup_django(database_url: str) -> None:
@@ -220,7 +200,7 @@ def run(url: str, label: str, args, kept: bool = False) -> dict[str, object]:
         seconds = fill(args.deployments)
         deriving = derive()
         if label == "PostgreSQL":
-            mark_filled(args.deployments)
+            mark_filled(FILLED, deployments=args.deployments)
     rng = random.Random(11)
     cases = [
         (rng.choice(ENVIRONMENTS), START + timedelta(seconds=rng.randrange(30 * 86400, YEAR)))
@@ -291,7 +271,7 @@ def main() -> None:
         print(json.dumps(run(f"sqlite:///{path}", "SQLite", args)))
         path.unlink()
     if args.only in (None, "postgresql"):
-        kept = args.keep and filled_before(PG_URL, args.deployments)
+        kept = args.keep and filled_before(PG_URL, FILLED, deployments=args.deployments)
         if not kept and not recreate_database(PG_URL):
             return
         if args.only == "postgresql":
