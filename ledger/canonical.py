@@ -45,6 +45,8 @@ def _scan(item: Any) -> bool:
                 fast = False
         return fast
     if kind is list or kind is tuple:
+        # The same inline tests as for a dict's values, repeated on purpose: one loop shared by both
+        # (over dict.values()) scanned 15-30 % slower, canonical_bytes 5-8 %, on the bench's records.
         fast = True
         for child in item:
             of = type(child)
