@@ -5,7 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 WORKDIR /app
 # The runtime lock only (gunicorn included, pinned with its hash): no test, lint or devkit packages.
 COPY requirements.lock .
-RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+RUN pip install --no-cache-dir --no-deps --require-hashes -r requirements.lock && pip check
 # .dockerignore keeps var/ (signing keys), databases, virtualenvs, tests, bench and devkit out.
 COPY . .
 # Static files (admin, Swagger UI) collected into var/static, compressed; WhiteNoise serves them.
