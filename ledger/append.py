@@ -1,9 +1,11 @@
 """The one write path for producers: validate, canonicalise and queue records durably.
 
 A record is accepted once its queue row commits. The sequencer then gives it a seq. With no
-broker (REDIS_URL unset) the sequencer runs inline before this returns, and on commit a checkpoint
-is signed when one is due (see checkpoints.sign_checkpoint_if_due); with one, a task is sent on
-commit, and the beat schedule sweeps the queue and signs checkpoints.
+broker (REDIS_URL unset) the sequencer runs inline before this returns (on SQLite, the embedded
+default, the records go straight into the log in the accepting transaction: a queue row would be
+inserted and deleted in it), and on commit a checkpoint is signed when one is due (see
+checkpoints.sign_checkpoint_if_due); with one, a task is sent on commit, and the beat schedule sweeps
+the queue and signs checkpoints.
 """
 
 from __future__ import annotations
@@ -71,15 +73,29 @@ def _store(sealed: list[Sealed], copy: bool) -> tuple[dict[str, int], set[str]]:
     keys = [s.record.idempotency_key for s in sealed]  # unique: _seal_all drops in-batch repeats
     inline = settings.CELERY_TASK_ALWAYS_EAGER
     with transaction.atomic():
+        if inline and connection.vendor == "sqlite":
+            # The embedded default (one writer, no broker): records queued earlier first, then these
+            # straight into the log in this transaction, so an append costs one commit (one fsync).
+            from .sequencer import sequence_inline, sequence_pending
+
+            sequence_pending()
+            existing = seqs_by_key(keys)
+            fresh = [s for s in sealed if s.record.idempotency_key not in existing]
+            placed = sequence_inline(fresh)
+            existing.update(placed)
+            inserted = set(placed)
+            if inserted:
+                transaction.on_commit(_sign_if_due, robust=True)
+            return existing, inserted
         existing = seqs_by_key(keys)
         fresh = [s for s in sealed if s.record.idempotency_key not in existing]
         inserted = _queue(fresh, copy and connection.vendor == "postgresql")
         if inserted and inline:
-            # No broker: sequence in the same transaction, so an append costs one commit (one fsync).
+            # No broker (PostgreSQL in tests): sequence in the same transaction, one commit.
             from .sequencer import sequence_pending
 
             sequence_pending()
-            existing.update(seqs_by_key(inserted))
+            existing.update(seqs_by_key([key for key in keys if key not in existing]))  # queued earlier too
             # No beat schedule either: sign when the unsigned tail is long or old (cheap when not due).
             transaction.on_commit(_sign_if_due, robust=True)
         elif inserted:

@@ -6,6 +6,8 @@ compare-and-swap on (size, root). On PostgreSQL the payloads stay in the server:
 each leaf hash beside its payload, one DELETE ... RETURNING feeds the INSERT into the log and checks
 each leaf against the bytes it moves, so the sequencer's share of each entry is a 32-byte leaf hash
 in and a seq and chain hash out (bench/ledger.py measures it).
+SQLite with no broker (the embedded default) skips the queue: sequence_inline places what a producer
+has just sealed, in the producer's transaction, through the same placement.
 Two sequencers never interleave; a crash rolls the batch back whole, and the queue rows are still
 there for the next run.
 """
@@ -13,6 +15,7 @@ there for the next run.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +25,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
+from .envelope import Sealed
 from .merkle import EMPTY_ROOT, GENESIS_CHAIN, chain_hash, leaf_hash
 from .models import Entry, Head, QueuedEntry, TreeNode
 from .signals import sequenced
@@ -98,36 +102,73 @@ def _sequence_batch(batch_size: int, careful: bool = False) -> tuple[int, bool]:
             batch = _take_sqlite(cursor, batch_size)
         if not batch:
             return 0, True
-        frontier = load_frontier(head.size)
-        _check_head(cursor, head, frontier.root())
-        now = timezone.now()
-        placed: list[tuple[Queued, int, bytes]] = []  # (queued row, seq, chain hash)
-        nodes: list[tuple[int, int, bytes]] = []
-        chain = head.chain
-        seen: set[str] = set()
-        for item in batch:
-            if item.done or item.key in seen:
-                continue  # queued again after it was sequenced: already in the log
-            seen.add(item.key)
-            chain = chain_hash(chain, item.leaf)
-            placed.append((item, frontier.size, chain))
-            nodes.extend(frontier.append(item.leaf))
-        root = frontier.root()
-        if connection.vendor == "postgresql":
-            _move_pg(cursor, [item.id for item in batch], placed, nodes, now)
-        else:
-            _move_sqlite(cursor, [item.id for item in batch], placed, nodes, now)
-        _move_head(cursor, head, HeadState(frontier.size, root, chain), now)
-        if placed:
-            first, last = placed[0][1], placed[-1][1]
-            # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
-            transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
+        placed = _place(cursor, head, batch, [item.id for item in batch])
     return len(placed), len(batch) < batch_size
+
+
+def sequence_inline(items: Sequence[Sealed]) -> dict[str, int]:
+    """SQLite with no broker: put records the producer has just sealed (keys not yet in the log) straight
+    into the log, in the producer's own transaction, moving head, chain and tree as a queued batch moves
+    them. Their queue rows would be inserted and deleted in that one transaction, so they are skipped:
+    the commit that accepts the records is the one that sequences them. Call sequence_pending() first,
+    so that records queued earlier keep their place before these. Returns {key: seq} of what it added."""
+    if connection.vendor != "sqlite":
+        raise RuntimeError("sequence_inline is SQLite's inline path; PostgreSQL sequences through the queue")
+    if not items:
+        return {}
+    batch = [
+        Queued(
+            -1,
+            r.idempotency_key,
+            leaf_hash(s.payload),
+            False,
+            (r.idempotency_key, r.kind, r.source, r.subject, r.observed_at, r.occurred_at, s.payload),
+        )
+        for s in items
+        for r in (s.record,)
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        placed = _place(cursor, _lock_head(cursor), batch, [])
+    return {item.key: seq for item, seq, _ in placed}
+
+
+def _place(
+    cursor: CursorWrapper, head: HeadState, batch: list[Queued], queue_ids: list[int]
+) -> list[tuple[Queued, int, bytes]]:
+    """Under the head lock: give the batch consecutive seqs, store entries and completed tree nodes,
+    delete the queue rows they came from and move the head. Returns (item, seq, chain hash) of each
+    entry added."""
+    frontier = load_frontier(head.size)
+    _check_head(cursor, head, frontier.root())
+    now = timezone.now()
+    placed: list[tuple[Queued, int, bytes]] = []  # (queued row, seq, chain hash)
+    nodes: list[tuple[int, int, bytes]] = []
+    chain = head.chain
+    seen: set[str] = set()
+    for item in batch:
+        if item.done or item.key in seen:
+            continue  # queued again after it was sequenced: already in the log
+        seen.add(item.key)
+        chain = chain_hash(chain, item.leaf)
+        placed.append((item, frontier.size, chain))
+        nodes.extend(frontier.append(item.leaf))
+    root = frontier.root()
+    if connection.vendor == "postgresql":
+        _move_pg(cursor, queue_ids, placed, nodes, now)
+    else:
+        _move_sqlite(cursor, queue_ids, placed, nodes, now)
+    _move_head(cursor, head, HeadState(frontier.size, root, chain), now)
+    if placed:
+        first, last = placed[0][1], placed[-1][1]
+        # robust: a listener's failure (say, a broker outage) must not undo or hide a committed batch
+        transaction.on_commit(lambda: sequenced.send(sender=Entry, first_seq=first, last_seq=last), robust=True)
+    return placed
 
 
 @dataclass(frozen=True)
 class Queued:
-    """A queue row as the sequencer needs it; `row` (SQLite only) carries the columns to copy."""
+    """A queue row as the sequencer needs it (id -1: sealed inline, never queued); `row` (SQLite only)
+    carries the columns to copy."""
 
     id: int
     key: str
@@ -217,11 +258,11 @@ def _move_sqlite(
     nodes: list[tuple[int, int, bytes]],
     now: datetime,
 ) -> None:
-    adapt = sqlite_datetime
+    adapt, at = sqlite_datetime, sqlite_datetime(now)
     cursor.executemany(
         f"INSERT INTO {Entry._meta.db_table} ({ENTRY_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         [
-            (seq, *item.row[:4], adapt(item.row[4]), adapt(item.row[5]), item.row[6], item.leaf, chain, adapt(now))
+            (seq, *item.row[:4], adapt(item.row[4]), adapt(item.row[5]), item.row[6], item.leaf, chain, at)
             for item, seq, chain in placed
         ],
     )
@@ -229,7 +270,8 @@ def _move_sqlite(
         cursor.executemany(
             f"INSERT INTO {TreeNode._meta.db_table} (level, {_q('index')}, hash) VALUES (%s, %s, %s)", nodes
         )
-    cursor.execute(f"DELETE FROM {QueuedEntry._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
+    if ids:
+        cursor.execute(f"DELETE FROM {QueuedEntry._meta.db_table} WHERE id IN ({', '.join(['%s'] * len(ids))})", ids)
 
 
 ENTRY_COLUMNS = (

@@ -97,6 +97,23 @@ def test_it_sequences_records_queued_while_no_sequencer_ran(settings):
     assert list(Entry.objects.order_by("seq").values_list("seq", flat=True)) == [0, 1, 2, 3]
 
 
+def test_it_sequences_records_queued_earlier_before_an_inline_append_and_its_queued_keys_once(settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "memory://"
+    append_entries(records(3))  # queued, never sequenced: the task is sent on a commit the test never makes
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # now no broker: inline, as the embedded default runs
+
+    results = append_entries(records(5, start=1))  # keys 1 and 2 are among those queued
+
+    assert [(r.seq, r.created) for r in results] == [(1, False), (2, False), (3, True), (4, True), (5, True)]
+    keys = list(Entry.objects.order_by("seq").values_list("idempotency_key", flat=True))
+    assert keys == [r.idempotency_key for r in append_entries(records(6))]  # queued ones first, each once
+    assert QueuedEntry.objects.count() == 0
+    head = Head.objects.get()
+    leaves = [bytes(x) for x in Entry.objects.order_by("seq").values_list("leaf_hash", flat=True)]
+    assert head.size == 6 and bytes(head.root) == merkle.root_of(leaves)
+
+
 def test_it_drops_a_queued_duplicate_of_an_entry_already_sequenced(settings):
     append_entry(record(1))
     # A producer that raced the sequencer may queue a key that is already in the log.
