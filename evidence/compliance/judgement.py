@@ -21,6 +21,7 @@ from django.db import transaction
 from evidence.compliance.custody import build_many
 from evidence.compliance.models import DeploymentVerdict, Finding, JudgeCursor
 from evidence.readmodels.models import Deployment, ProjectionCursor
+from evidence.readmodels.projectors import Run
 
 CHUNK = 200
 log = logging.getLogger(__name__)
@@ -33,9 +34,11 @@ class Judged:
     everything: bool  # all deployments (first run, or after a rebuild)
 
 
-def judge_pending() -> Judged:
+def judge_pending(run: Run | None = None) -> Judged:
     """Re-judge the deployments touched by entries projected since the last call (all of them on
-    the first call after a rebuild). Called by the projector after each run that applied entries."""
+    the first call after a rebuild). Called by the projector after each run that applied entries,
+    with what that run read: when that is exactly what was projected since the last call, the
+    entries are not read again."""
     from evidence.compliance.targets import touched_deployments
 
     with transaction.atomic():
@@ -46,7 +49,9 @@ def judge_pending() -> Judged:
             ids = None
             count = Deployment.objects.count()
         else:
-            ids = sorted(touched_deployments(cursor.last_seq + 1, head))
+            first = cursor.last_seq + 1
+            seen = run is not None and (run.first_seq, run.last_seq) == (first, head)
+            ids = sorted(touched_deployments(first, head, run.entries if run and seen else None))
             count = len(ids)
         findings = refresh_findings(ids) if ids is None or ids else 0
         cursor.last_seq = max(cursor.last_seq, head)

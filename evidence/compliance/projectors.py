@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from evidence.compliance.models import DeploymentVerdict, Finding, JudgeCursor, Policy, RiskAcceptance
 from evidence.core.times import parse_time
-from evidence.readmodels.projectors import after_projection, projection_model, projects
+from evidence.readmodels.projectors import Run, after_projection, projection_model, projects
 from ledger.models import Entry
 
 projection_model(Policy)
@@ -78,7 +78,7 @@ def project_acceptance_approval(entry: Entry) -> None:
 
 
 @after_projection
-def judge_findings() -> None:
+def judge_findings(run: Run) -> None:
     from evidence.compliance.judgement import judge_pending
 
-    judge_pending()
+    judge_pending(run)

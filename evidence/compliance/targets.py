@@ -10,7 +10,7 @@ those keys; kinds no chain reads touch nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,8 @@ from django.db.models import Q
 from evidence.compliance.custody.load import OBSERVATION_WINDOW
 from evidence.core.times import parse_time
 from evidence.readmodels.models import Deployment, DeploymentImage, Provenance, PullRequest, WorkloadSnapshot
+from evidence.readmodels.projectors import Read
+from ledger.envelope import envelope_columns, open_envelope
 from ledger.models import Entry
 
 CHUNK = 200
@@ -45,19 +47,21 @@ class _Keys:
         self.gaps_before: datetime | None = None  # coverage arrived: re-judge earlier evidence gaps
 
 
-def _when(entry: Entry) -> datetime:
+def _when(entry: Read) -> datetime:
     return entry.occurred_at or entry.observed_at
 
 
-def _collect(keys: _Keys, entry: Entry) -> None:
-    kind, data = entry.kind, entry.data
+def _collect(keys: _Keys, entry: Read) -> None:
+    kind = entry.kind
     if kind.startswith(CONTROLLER_KINDS):
         earliest = keys.subjects.get(entry.subject)
         keys.subjects[entry.subject] = min(earliest, _when(entry)) if earliest else _when(entry)
     elif kind == "kubernetes.pods":
+        data = entry.data
         for pod in data.get("pods") or []:
             keys.live_at.append((str(pod.get("environment")), str(pod.get("application")), entry.observed_at))
     elif kind == "deploy.gap":
+        data = entry.data
         keys.apps_between.append(
             (
                 str(data.get("environment") or ""),
@@ -67,23 +71,28 @@ def _collect(keys: _Keys, entry: Entry) -> None:
             )
         )
     elif kind.startswith("oci."):
+        data = entry.data
         if data.get("digest"):
             keys.digests.add(str(data["digest"]))
         if kind == "oci.tags" and isinstance(data.get("tags"), dict):  # deployments the tags resolve for
             keys.digests |= {str(d) for d in data["tags"].values()}
     elif kind in CHANGE_KINDS:
+        data = entry.data
         keys.shas |= _shas(data.get("merge_commit_sha"), data.get("squash_commit_sha"), data.get("head_sha"))
         keys.shas |= _shas(*(data.get("commits") or []))
     elif kind in HISTORY_KINDS:  # the commits now known on the branch, and how they got there
+        data = entry.data
         keys.shas |= _shas(*(str(c.get("sha") or "") for c in data.get("commits") or []))
     elif kind in REVIEW_KINDS:
+        data = entry.data
         number = data.get("number", data.get("iid"))
         if number is not None:
             keys.changes.add((kind.split(".")[0], str(data.get("repository")), int(number)))
     elif kind in PROTECTION_KINDS:
+        data = entry.data
         forge = kind.split(".")[0]
         keys.branches.append((forge, str(data.get("repository")), str(data.get("branch")), entry.observed_at, None))
-    elif kind == "harvest.run" and data.get("source_kind") in ("github", "gitlab"):
+    elif kind == "harvest.run" and (data := entry.data).get("source_kind") in ("github", "gitlab"):
         observed = data.get("observed") or {}
         repository = str(observed.get("repository") or data.get("target") or "")
         for branch in sorted(observed.get("protection") or {}):
@@ -91,14 +100,29 @@ def _collect(keys: _Keys, entry: Entry) -> None:
             keys.branches.append((str(data["source_kind"]), repository, branch, low, high))
         keys.gaps_before = max(keys.gaps_before, entry.observed_at) if keys.gaps_before else entry.observed_at
     elif kind == "github.rule_suite":
+        data = entry.data
         suite = data.get("rule_suite") or {}
         keys.shas |= _shas(suite.get("after_sha"))
     elif kind == "policy.version.approved":  # proposals change nothing until approved
+        data = entry.data
         effective = parse_time(data.get("effective_at"), to_utc=True) or entry.observed_at
         environment = str(data.get("environment") or "")
         keys.policies[environment] = min(keys.policies.get(environment, effective), effective)
     elif kind == "finding.acceptance.approved":
+        data = entry.data
         keys.identities.add(str(data.get("deployment") or ""))
+
+
+def _read(first_seq: int, last_seq: int) -> Iterator[Read]:
+    window = Entry.objects.filter(seq__gte=first_seq, seq__lte=last_seq).order_by("seq")
+    for seq, payload in window.values_list("seq", "payload").iterator():
+        try:
+            envelope = open_envelope(bytes(payload))
+            columns = envelope_columns(envelope)
+        except ValueError:
+            continue  # unreadable: the projector recorded it and read nothing from it
+        if isinstance(columns["kind"], str) and isinstance(columns["observed_at"], datetime):
+            yield Read(seq=seq, envelope=envelope, **columns)
 
 
 def _shas(*values: Any) -> set[str]:
@@ -111,10 +135,14 @@ def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
         yield items[i : i + CHUNK]
 
 
-def touched_deployments(first_seq: int, last_seq: int) -> set[int]:
-    """Ids of the deployments whose chains read evidence from entries first_seq..last_seq."""
+def touched_deployments(first_seq: int, last_seq: int, entries: Iterable[Read] | None = None) -> set[int]:
+    """Ids of the deployments whose chains read evidence from entries first_seq..last_seq.
+
+    entries: those entries as a projection run just read them (so they are not read twice); without
+    them they are read here. Either way kind, subject and times are the payload's, not the columns'.
+    """
     keys = _Keys()
-    for entry in Entry.objects.filter(seq__gte=first_seq, seq__lte=last_seq).order_by("seq").iterator():
+    for entry in _read(first_seq, last_seq) if entries is None else entries:
         _collect(keys, entry)
     ids = keys.ids
     deployments = Deployment.objects.all()

@@ -28,7 +28,7 @@ from evidence.readmodels.models import (
     ShippedChange,
     ShippingMark,
 )
-from evidence.readmodels.projectors import after_projection, projection_model, projects
+from evidence.readmodels.projectors import Run, after_projection, projection_model, projects
 from evidence.readmodels.shipping import chunks, mark, refresh_first_approvals, refresh_shipped
 from evidence.sources import kinds
 from evidence.sources.forges.base import Approvals, Change, Dismissal
@@ -60,7 +60,7 @@ def mark_provenance(entry: Entry) -> None:
 
 
 @after_projection
-def settle_shipping() -> None:
+def settle_shipping(run: Run | None = None) -> None:
     """Derive again every series the marks can change, then drop the marks."""
     with transaction.atomic():
         marks = list(ShippingMark.objects.select_for_update().order_by("id").values_list("id", "scope", "key"))
