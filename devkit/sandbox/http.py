@@ -45,7 +45,7 @@ class LoopbackServer:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), RequestHandler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:

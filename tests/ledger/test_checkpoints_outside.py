@@ -126,7 +126,7 @@ def test_it_reads_outside_checkpoints_from_a_url(ledger):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Serve)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/checkpoints/"
         shutil.rmtree(settings.LEDGER_CHECKPOINT_DIR)
@@ -158,7 +158,7 @@ def test_it_pages_through_the_api_listing_of_notes(ledger, monkeypatch):
 
     monkeypatch.setattr(checkpoint_files, "API_PAGE", 1)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/api/v1/checkpoints/notes/"
         held = checkpoint_files.load_notes(url)

@@ -85,7 +85,7 @@ class ReferrersRegistry:
                 pass
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True).start()
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
     def add_blob(self, data: bytes) -> str:

@@ -84,7 +84,7 @@ def loopback_tsa(name: str = "Loopback TSA") -> Iterator[LoopbackTSA]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     tsa.url = f"http://127.0.0.1:{server.server_port}/tsa"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     try:
         yield tsa
     finally:
